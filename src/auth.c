@@ -1,0 +1,589 @@
+/*
+ * auth.c: who may post. Source address lists (addresses and CIDR blocks), accepted
+ * secrets kept only as SHA-256 digests, and the check of a request's credential.
+ */
+#include "autoconf.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "config.h"
+#include "auth.h"
+#include "util.h"
+
+#define nitems(a)		(sizeof(a) / sizeof((a)[0]))
+
+#define BLANKS			" \t"
+#define ALLOW_ENTRY_MAX		(INET6_ADDRSTRLEN + 4)	/* address, '/', prefix length */
+#define MAPPED_BIAS		96	/* prefix bits of ::ffff:0:0/96 */
+#define SECRET_FILE_MAX		(64 * 1024)
+#define SECRET_MAX		4096
+#define B64_ALPHABET \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+#define AUTHZ_B64_MAX		8192	/* longer Basic credentials are refused */
+
+/* One address or CIDR block; an address is a block of full length. */
+struct netblock {
+	int		 family;	/* AF_INET or AF_INET6 */
+	unsigned int	 prefix;	/* significant leading bits */
+	unsigned char	 addr[16];	/* bits beyond prefix are zero */
+};
+
+struct allowlist {
+	size_t		 count;
+	struct netblock	 blocks[];
+};
+
+struct credset {
+	size_t		 count;
+	size_t		 cap;
+	unsigned char	(*digests)[SHA256_LEN];
+};
+
+/* How each auth kind checks a request and what it says in a 401. */
+struct scheme {
+	enum auth_kind	 kind;
+	const char	*challenge;
+	bool		(*permits)(const struct credset *, const char *authz,
+			    const char *custom_header);
+};
+
+/* Mode bits a secret file must not have, and how to say so. */
+static const struct {
+	mode_t		 bit;
+	const char	*what;
+} loose_modes[] = {
+	{ S_IROTH, "readable by others" },
+	{ S_IWOTH, "writable by others" },
+	{ S_IXOTH, "executable by others" },
+	{ S_IWGRP, "writable by its group" },
+};
+
+/*
+ * Text address -> block of full length. An IPv4-mapped IPv6 address (::ffff:a.b.c.d,
+ * as a dual-stack web server reports IPv4 clients) becomes the IPv4 address; *bias
+ * says how many prefix bits the IPv6 spelling had in front of it (96), else 0.
+ */
+static int
+parse_addr(const char *s, struct netblock *nb, unsigned int *bias)
+{
+	struct in6_addr	 a6;
+
+	*bias = 0;
+	if (inet_pton(AF_INET, s, nb->addr) == 1) {
+		nb->family = AF_INET;
+		nb->prefix = 32;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &a6) != 1)
+		return -1;
+	if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+		nb->family = AF_INET;
+		nb->prefix = 32;
+		memcpy(nb->addr, &a6.s6_addr[12], 4);
+		*bias = MAPPED_BIAS;
+		return 0;
+	}
+	nb->family = AF_INET6;
+	nb->prefix = 128;
+	memcpy(nb->addr, a6.s6_addr, 16);
+	return 0;
+}
+
+/* Decimal prefix length min..max, digits only. */
+static int
+parse_prefix(const char *s, unsigned int min, unsigned int max, unsigned int *out)
+{
+	size_t		 len = strlen(s), i;
+	unsigned int	 v = 0;
+
+	if (len == 0 || len > 3 || strspn(s, "0123456789") != len)
+		return -1;
+	for (i = 0; i < len; i++)
+		v = v * 10 + (unsigned int)(s[i] - '0');
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * Clear the bits beyond the prefix. Operators often write a block by one of its
+ * addresses (192.0.2.7/24); that means the block, so host bits are accepted and masked.
+ */
+static void
+mask_block(struct netblock *nb)
+{
+	unsigned int	 full = nb->prefix / 8, rest = nb->prefix % 8, i;
+
+	if (rest != 0)
+		nb->addr[full++] &= (unsigned char)(0xff << (8 - rest));
+	for (i = full; i < sizeof(nb->addr); i++)
+		nb->addr[i] = 0;
+}
+
+/* One entry, already trimmed: "addr" or "addr/len". */
+static int
+parse_entry(const char *entry, struct netblock *nb, char *err, size_t errlen)
+{
+	char		 buf[ALLOW_ENTRY_MAX + 1];
+	char		*slash;
+	unsigned int	 bias, max;
+
+	if (strpbrk(entry, BLANKS) != NULL) {
+		snprintf(err, errlen, "\"%.64s\": one address or block per entry, "
+		    "separated by commas", entry);
+		return -1;
+	}
+	if (strlen(entry) > ALLOW_ENTRY_MAX) {
+		snprintf(err, errlen, "\"%.64s\": not an IPv4 or IPv6 address", entry);
+		return -1;
+	}
+	memcpy(buf, entry, strlen(entry) + 1);
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash = '\0';
+	if (parse_addr(buf, nb, &bias) == -1) {
+		snprintf(err, errlen, "\"%s\": not an IPv4 or IPv6 address", entry);
+		return -1;
+	}
+	max = nb->prefix + bias;
+	if (slash != NULL && parse_prefix(slash + 1, bias, max, &nb->prefix) == -1) {
+		snprintf(err, errlen, "\"%s\": prefix length must be %u to %u",
+		    entry, bias, max);
+		return -1;
+	}
+	if (slash != NULL)
+		nb->prefix -= bias;
+	mask_block(nb);
+	return 0;
+}
+
+/* Copy s[0..len) without surrounding blanks into out (ALLOW_ENTRY_MAX + 2 bytes). */
+static void
+trim_entry(const char *s, size_t len, char *out, size_t outlen)
+{
+	while (len > 0 && strchr(BLANKS, s[0]) != NULL) {
+		s++;
+		len--;
+	}
+	while (len > 0 && strchr(BLANKS, s[len - 1]) != NULL)
+		len--;
+	if (len >= outlen)
+		len = outlen - 1;	/* still longer than any entry: refused later */
+	memcpy(out, s, len);
+	out[len] = '\0';
+}
+
+int
+allowlist_parse(const char *text, struct allowlist **out, char *err, size_t errlen)
+{
+	struct allowlist	*list;
+	char			 entry[ALLOW_ENTRY_MAX + 2];
+	const char		*p;
+	size_t			 n = 1, len;
+
+	*out = NULL;
+	for (p = text; (p = strchr(p, ',')) != NULL; p++)
+		n++;
+	if ((list = calloc(1, sizeof(*list) + n * sizeof(list->blocks[0]))) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	for (p = text; list->count < n; p += len + 1) {
+		len = strcspn(p, ",");
+		trim_entry(p, len, entry, sizeof(entry));
+		if (entry[0] == '\0') {
+			snprintf(err, errlen, "entry %zu is empty", list->count + 1);
+			free(list);
+			return -1;
+		}
+		if (parse_entry(entry, &list->blocks[list->count], err, errlen) == -1) {
+			free(list);
+			return -1;
+		}
+		list->count++;
+	}
+	*out = list;
+	return 0;
+}
+
+static bool
+block_contains(const struct netblock *block, const struct netblock *a)
+{
+	unsigned int	 full = block->prefix / 8, rest = block->prefix % 8;
+	unsigned char	 mask;
+
+	if (a->family != block->family || memcmp(a->addr, block->addr, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	mask = (unsigned char)(0xff << (8 - rest));
+	return (a->addr[full] & mask) == block->addr[full];
+}
+
+bool
+allowlist_permits(const struct allowlist *list, const char *addr)
+{
+	struct netblock	 a;
+	unsigned int	 bias;
+	size_t		 i;
+
+	if (list == NULL)
+		return true;
+	if (addr == NULL || parse_addr(addr, &a, &bias) == -1)
+		return false;
+	for (i = 0; i < list->count; i++)
+		if (block_contains(&list->blocks[i], &a))
+			return true;
+	return false;
+}
+
+void
+allowlist_free(struct allowlist *list)
+{
+	free(list);
+}
+
+struct credset *
+credset_new(void)
+{
+	return calloc(1, sizeof(struct credset));
+}
+
+int
+credset_add(struct credset *set, const void *secret, size_t len)
+{
+	unsigned char	(*grown)[SHA256_LEN];
+	size_t		 cap;
+
+	if (set->count == set->cap) {
+		cap = set->cap == 0 ? 4 : set->cap * 2;
+		if ((grown = reallocarray(set->digests, cap, SHA256_LEN)) == NULL)
+			return -1;
+		set->digests = grown;
+		set->cap = cap;
+	}
+	sha256(secret, len, set->digests[set->count++]);
+	return 0;
+}
+
+size_t
+credset_count(const struct credset *set)
+{
+	return set == NULL ? 0 : set->count;
+}
+
+/* Compares with every stored digest, never stopping early, so timing says nothing. */
+bool
+credset_match(const struct credset *set, const void *value, size_t len)
+{
+	unsigned char	 digest[SHA256_LEN];
+	size_t		 i;
+	int		 found = 0;
+
+	if (set == NULL || set->count == 0 || value == NULL)
+		return false;
+	sha256(value, len, digest);
+	for (i = 0; i < set->count; i++)
+		found |= CRYPTO_memcmp(digest, set->digests[i], SHA256_LEN) == 0;
+	OPENSSL_cleanse(digest, sizeof(digest));
+	return found != 0;
+}
+
+void
+credset_free(struct credset *set)
+{
+	if (set == NULL)
+		return;
+	if (set->digests != NULL)
+		OPENSSL_cleanse(set->digests, set->cap * SHA256_LEN);
+	free(set->digests);
+	free(set);
+}
+
+/* A secret file must be a regular file that others cannot touch and group cannot write. */
+static int
+check_secret_file(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat	 st;
+	size_t		 i;
+
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -1;
+	}
+	for (i = 0; i < nitems(loose_modes); i++) {
+		if ((st.st_mode & loose_modes[i].bit) != 0) {
+			snprintf(err, errlen, "%s: %s (mode %04o); make it 0600 or 0640",
+			    path, loose_modes[i].what, (unsigned int)(st.st_mode & 07777));
+			return -1;
+		}
+	}
+	if (st.st_size > SECRET_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path, SECRET_FILE_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read at most max bytes; more is an error. */
+static int
+read_bounded(int fd, const char *path, char *buf, size_t max, size_t *len,
+    char *err, size_t errlen)
+{
+	ssize_t		 n;
+
+	*len = 0;
+	for (;;) {
+		n = read(fd, buf + *len, max + 1 - *len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			return 0;
+		*len += (size_t)n;
+		if (*len > max) {
+			snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+			return -1;
+		}
+	}
+}
+
+/* Add one trimmed line, prefixed; scratch holds strlen(prefix) + SECRET_MAX bytes. */
+static int
+add_secret(struct credset *set, const char *prefix, const char *line, size_t len,
+    char *scratch)
+{
+	size_t		 plen = strlen(prefix);
+
+	memcpy(scratch, prefix, plen);
+	memcpy(scratch + plen, line, len);
+	return credset_add(set, scratch, plen + len);
+}
+
+/* Every non-empty line of buf is a secret. Says where a line is wrong, never what it holds. */
+static int
+add_secret_lines(struct credset *set, const char *path, const char *prefix,
+    const char *buf, size_t len, char *scratch, char *err, size_t errlen)
+{
+	const char	*line, *end, *nl;
+	size_t		 lineno = 0, added = 0;
+
+	for (line = buf; line < buf + len; line = nl + 1) {
+		lineno++;
+		if ((nl = memchr(line, '\n', (size_t)(buf + len - line))) == NULL)
+			nl = buf + len;
+		for (end = nl; end > line && strchr(BLANKS "\r", end[-1]) != NULL; end--)
+			;
+		while (line < end && strchr(BLANKS "\r", *line) != NULL)
+			line++;
+		if (line == end)
+			continue;
+		if ((size_t)(end - line) > SECRET_MAX || memchr(line, '\0', (size_t)(end - line))) {
+			snprintf(err, errlen, "%s: line %zu: not a secret (NUL byte, or longer "
+			    "than %d bytes)", path, lineno, SECRET_MAX);
+			return -1;
+		}
+		if (add_secret(set, prefix, line, (size_t)(end - line), scratch) == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		added++;
+	}
+	if (added == 0) {
+		snprintf(err, errlen, "%s: no secret in it", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read and hash the secrets of an open file; plaintext is wiped before returning. */
+static int
+load_secrets_fd(struct credset *set, int fd, const char *path, const char *prefix,
+    char *err, size_t errlen)
+{
+	char		*buf, *scratch;
+	size_t		 len, scratchlen = strlen(prefix) + SECRET_MAX;
+	int		 rc = -1;
+
+	buf = malloc(SECRET_FILE_MAX + 1);
+	scratch = malloc(scratchlen);
+	if (buf == NULL || scratch == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(buf);
+		free(scratch);
+		return -1;
+	}
+	if (read_bounded(fd, path, buf, SECRET_FILE_MAX, &len, err, errlen) == 0)
+		rc = add_secret_lines(set, path, prefix, buf, len, scratch, err, errlen);
+	OPENSSL_cleanse(buf, SECRET_FILE_MAX + 1);
+	OPENSSL_cleanse(scratch, scratchlen);
+	free(buf);
+	free(scratch);
+	return rc;
+}
+
+int
+credset_load_file(struct credset *set, const char *path, const char *prefix,
+    char *err, size_t errlen)
+{
+	int		 fd, rc;
+
+	/* O_NONBLOCK: opening a FIFO must not hang; fstat then refuses it. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = check_secret_file(fd, path, err, errlen);
+	if (rc == 0)
+		rc = load_secrets_fd(set, fd, path, prefix != NULL ? prefix : "",
+		    err, errlen);
+	if (close(fd) == -1 && rc == 0) {
+		snprintf(err, errlen, "%s: close: %s", path, strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+/*
+ * "Scheme credential": the scheme case-insensitive, one or more spaces, then a
+ * credential with no blank in or after it. Returns the credential, or NULL.
+ */
+static const char *
+credential_after(const char *authz, const char *scheme)
+{
+	size_t		 n = strlen(scheme);
+	const char	*cred;
+
+	if (authz == NULL || strncasecmp(authz, scheme, n) != 0 || authz[n] != ' ')
+		return NULL;
+	cred = authz + n + strspn(authz + n, " ");
+	if (*cred == '\0' || strpbrk(cred, BLANKS "\r\n") != NULL)
+		return NULL;
+	return cred;
+}
+
+/*
+ * Strict base64 (RFC 4648 §4): the alphabet only, length a multiple of 4, at most two
+ * '=' and only at the end. Returns the decoded length, or -1.
+ */
+static int
+base64_decode(const char *in, unsigned char *out, size_t outlen)
+{
+	size_t		 len = strlen(in), data, pad;
+	int		 n;
+
+	if (len == 0 || len % 4 != 0 || len / 4 * 3 > outlen)
+		return -1;
+	data = strspn(in, B64_ALPHABET);
+	pad = len - data;
+	if (pad > 2 || strspn(in + data, "=") != pad)
+		return -1;
+	if ((n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len)) < 0)
+		return -1;
+	return n - (int)pad;	/* EVP_DecodeBlock counts padding as zero bytes */
+}
+
+static bool
+permits_any(const struct credset *creds, const char *authz, const char *custom_header)
+{
+	(void)creds;
+	(void)authz;
+	(void)custom_header;
+	return true;
+}
+
+static bool
+permits_basic(const struct credset *creds, const char *authz, const char *custom_header)
+{
+	unsigned char	 plain[AUTHZ_B64_MAX / 4 * 3];
+	const char	*cred;
+	int		 n;
+	bool		 match;
+
+	(void)custom_header;
+	if ((cred = credential_after(authz, "Basic")) == NULL)
+		return false;
+	if ((n = base64_decode(cred, plain, sizeof(plain))) <= 0)
+		return false;
+	match = credset_match(creds, plain, (size_t)n);
+	OPENSSL_cleanse(plain, sizeof(plain));
+	return match;
+}
+
+static bool
+permits_bearer(const struct credset *creds, const char *authz, const char *custom_header)
+{
+	const char	*token;
+
+	(void)custom_header;
+	if ((token = credential_after(authz, "Bearer")) == NULL)
+		return false;
+	return credset_match(creds, token, strlen(token));
+}
+
+static bool
+permits_header(const struct credset *creds, const char *authz, const char *custom_header)
+{
+	(void)authz;
+	if (custom_header == NULL || custom_header[0] == '\0')
+		return false;
+	return credset_match(creds, custom_header, strlen(custom_header));
+}
+
+static const struct scheme schemes[] = {
+	{ AUTH_NONE,	NULL,						permits_any },
+	{ AUTH_BASIC,	"Basic realm=\"idwise-fcgi\", charset=\"UTF-8\"",	permits_basic },
+	{ AUTH_BEARER,	"Bearer realm=\"idwise-fcgi\"",			permits_bearer },
+	{ AUTH_HEADER,	NULL,						permits_header },
+};
+
+static const struct scheme *
+scheme_of(enum auth_kind kind)
+{
+	size_t		 i;
+
+	for (i = 0; i < nitems(schemes); i++)
+		if (schemes[i].kind == kind)
+			return &schemes[i];
+	return NULL;
+}
+
+bool
+auth_permits(const struct config *cfg, const char *authz, const char *custom_header)
+{
+	const struct scheme	*s = scheme_of(cfg->auth);
+
+	if (s == NULL)
+		return false;
+	return s->permits(cfg->creds, authz, custom_header);
+}
+
+const char *
+auth_challenge(const struct config *cfg)
+{
+	const struct scheme	*s = scheme_of(cfg->auth);
+
+	return s != NULL ? s->challenge : NULL;
+}

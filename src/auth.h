@@ -1,0 +1,36 @@
+/* auth.h: who may post: source address lists and credentials compared in constant time. */
+#ifndef IDW_AUTH_H
+#define IDW_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct allowlist;
+struct config;
+
+/* "10.0.0.0/8, 2001:db8::1, ..." -> list; err says which entry is wrong. */
+int	allowlist_parse(const char *, struct allowlist **, char *err, size_t errlen);
+bool	allowlist_permits(const struct allowlist *, const char *addr);
+void	allowlist_free(struct allowlist *);
+
+/* A set of accepted secrets, kept only as SHA-256 digests. */
+struct credset	*credset_new(void);
+int	credset_add(struct credset *, const void *, size_t);
+size_t	credset_count(const struct credset *);
+bool	credset_match(const struct credset *, const void *, size_t);
+void	credset_free(struct credset *);
+
+/*
+ * Read a secret file (one secret per line, surrounding blanks ignored, empty lines
+ * skipped), refusing one that group or others may read or write. prefix is put
+ * before every secret (basic: "user:").
+ */
+int	credset_load_file(struct credset *, const char *path, const char *prefix,
+	    char *err, size_t errlen);
+
+/* Does the request carry an accepted credential? authz is HTTP_AUTHORIZATION. */
+bool	auth_permits(const struct config *, const char *authz, const char *custom_header);
+/* The WWW-Authenticate value for a 401, or NULL. */
+const char *auth_challenge(const struct config *);
+
+#endif
