@@ -1,0 +1,46 @@
+/* config.h: the configuration file of SPEC §5, parsed and checked whole at start. */
+#ifndef IDW_CONFIG_H
+#define IDW_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct allowlist;
+struct credset;
+
+enum auth_kind { AUTH_NONE, AUTH_BASIC, AUTH_BEARER, AUTH_HEADER };
+enum unknown_policy { UNKNOWN_ACCEPT, UNKNOWN_REJECT };
+enum sync_mode { SYNC_DATA, SYNC_NONE };
+
+struct config {
+	char			*path;		/* the file it came from */
+	char			*log;
+	char			*env;
+	enum auth_kind		 auth;
+	char			*basic_user;
+	char			*basic_password_file;
+	char			*bearer_token_file;
+	char			*header_name;
+	char			*header_value_file;
+	char			*header_param;	/* header_name as a CGI variable: HTTP_X_... */
+	struct allowlist	*allow;		/* NULL: any address */
+	size_t			 max_body;
+	enum unknown_policy	 unknown_events;
+	enum sync_mode		 sync;
+	struct credset		*creds;		/* digests of accepted credentials */
+};
+
+#define CONFIG_ERR_LEN	512
+
+/*
+ * Parse config text. Relative paths are taken from dir. On error fills err with one line
+ * "file:line: key: reason" and returns -1. Secret files are not read here.
+ */
+int	config_parse(struct config *, const char *text, size_t len, const char *file,
+	    const char *dir, char *err, size_t errlen);
+/* Read and parse the file, then load and check the secret files. */
+int	config_load(struct config *, const char *path, char *err, size_t errlen);
+void	config_free(struct config *);
+const char *config_default_path(void);
+
+#endif

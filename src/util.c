@@ -1,0 +1,137 @@
+/* util.c: SHA-256, hex, RFC 3339 time stamps and stderr messages. */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/sha.h>
+
+#include "util.h"
+
+static const char *progname = "idwise-fcgi";
+
+void
+sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
+{
+	SHA256(data, len, out);
+}
+
+void
+hex_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+hex_decode(const char *in, size_t len, unsigned char *out)
+{
+	size_t	 i;
+	int	 hi, lo;
+
+	if (len % 2 != 0)
+		return -1;
+	for (i = 0; i < len / 2; i++) {
+		hi = hex_digit(in[2 * i]);
+		lo = hex_digit(in[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void
+format_rfc3339_ms(const struct timespec *ts, char out[RFC3339_MS_LEN + 1])
+{
+	struct tm	 tm;
+	time_t		 secs = ts->tv_sec;
+	char		 text[64];
+
+	gmtime_r(&secs, &tm);
+	snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
+	memcpy(out, text, RFC3339_MS_LEN);
+	out[RFC3339_MS_LEN] = '\0';
+}
+
+int
+parse_rfc3339_ms(const char *s, int64_t *ms)
+{
+	struct tm	 tm;
+	const char	*end;
+	unsigned int	 frac;
+	time_t		 secs;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end == NULL || strlen(end) != 5 || end[0] != '.' || end[4] != 'Z' ||
+	    !isdigit((unsigned char)end[1]) || !isdigit((unsigned char)end[2]) ||
+	    !isdigit((unsigned char)end[3]))
+		return -1;
+	frac = (unsigned int)((end[1] - '0') * 100 + (end[2] - '0') * 10 + (end[3] - '0'));
+	secs = timegm(&tm);
+	if (secs == (time_t)-1)
+		return -1;
+	*ms = (int64_t)secs * 1000 + frac;
+	return 0;
+}
+
+int64_t
+timespec_to_ms(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+}
+
+void
+set_progname(const char *name)
+{
+	const char	*slash = strrchr(name, '/');
+
+	progname = slash != NULL ? slash + 1 : name;
+}
+
+const char *
+get_progname(void)
+{
+	return progname;
+}
+
+/* One line on stderr, written with one call so lines from many processes do not mix. */
+void
+msg(const char *fmt, ...)
+{
+	char	 line[1024];
+	va_list	 ap;
+	int	 n, saved_errno = errno;
+
+	n = snprintf(line, sizeof(line), "%s: ", progname);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	strcat(line, "\n");
+	fputs(line, stderr);
+	fflush(stderr);
+	errno = saved_errno;
+}

@@ -1,0 +1,24 @@
+/* util.h: small helpers every module shares: SHA-256, hex, time stamps, messages. */
+#ifndef IDW_UTIL_H
+#define IDW_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define SHA256_LEN	32
+#define SHA256_HEX_LEN	64
+#define RFC3339_MS_LEN	24	/* 2026-11-25T16:40:26.123Z */
+
+void	sha256(const void *, size_t, unsigned char [SHA256_LEN]);
+void	hex_encode(const unsigned char *, size_t, char *);	/* writes 2n+1 bytes */
+int	hex_decode(const char *, size_t, unsigned char *);	/* 0, or -1 on bad digit */
+void	format_rfc3339_ms(const struct timespec *, char [RFC3339_MS_LEN + 1]);
+int	parse_rfc3339_ms(const char *, int64_t *);	/* to ms since epoch */
+int64_t	timespec_to_ms(const struct timespec *);
+
+void	set_progname(const char *);
+const char *get_progname(void);
+void	msg(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
