@@ -1,0 +1,186 @@
+/* decide.c: SPEC §3 as a pure function: which reply a request gets, and its record fields. */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth.h"
+#include "canon.h"
+#include "config.h"
+#include "decide.h"
+#include "jsonstrict.h"
+
+#define JSON_MAX_DEPTH	32
+
+const struct reply_info reply_table[REPLY_COUNT] = {
+	[REPLY_CONTINUE] =	{ 100, "continue" },
+	[REPLY_ACCEPTED] =	{ 200, "accepted" },
+	[REPLY_DUPLICATE] =	{ 200, "duplicate" },
+	[REPLY_CONFLICT] =	{ 200, "conflict" },
+	[REPLY_METHOD] =	{ 405, "method not allowed" },
+	[REPLY_FORBIDDEN] =	{ 403, "source address not allowed" },
+	[REPLY_UNAUTHORIZED] =	{ 401, "unauthorized" },
+	[REPLY_TOO_LARGE] =	{ 413, "body too large" },
+	[REPLY_BAD_LENGTH] =	{ 400, "bad Content-Length" },
+	[REPLY_TRUNCATED] =	{ 400, "truncated body" },
+	[REPLY_MEDIA_TYPE] =	{ 415, "unsupported content type" },
+	[REPLY_BAD_JSON] =	{ 400, "invalid JSON" },
+	[REPLY_NOT_ENVELOPE] =	{ 422, "not an IDWise event" },
+	[REPLY_UNKNOWN_EVENT] =	{ 422, "unknown event" },
+	[REPLY_UNAVAILABLE] =	{ 503, "log unavailable" },
+};
+
+/* CONTENT_LENGTH: 0 and *len, or -1 if it is not a decimal number. Huge saturates. */
+static int
+parse_content_length(const char *text, size_t *len)
+{
+	size_t	 n = 0;
+
+	if (*text == '\0')
+		return -1;
+	for (; *text != '\0'; text++) {
+		if (!isdigit((unsigned char)*text))
+			return -1;
+		if (n > (SIZE_MAX - 9) / 10)
+			n = SIZE_MAX - 1;
+		else
+			n = n * 10 + (size_t)(*text - '0');
+	}
+	*len = n;
+	return 0;
+}
+
+enum reply_code
+decide_head(const struct config *cfg, const struct request *req, size_t *want)
+{
+	if (req->method == NULL || strcmp(req->method, "POST") != 0)
+		return REPLY_METHOD;
+	if (!allowlist_permits(cfg->allow, req->remote_addr))
+		return REPLY_FORBIDDEN;
+	if (!auth_permits(cfg, req->authorization, req->custom_header))
+		return REPLY_UNAUTHORIZED;
+	if (req->content_length == NULL || req->content_length[0] == '\0') {
+		*want = BODY_LEN_UNKNOWN;
+		return REPLY_CONTINUE;
+	}
+	if (parse_content_length(req->content_length, want) == -1)
+		return REPLY_BAD_LENGTH;
+	if (*want > cfg->max_body)
+		return REPLY_TOO_LARGE;
+	return REPLY_CONTINUE;
+}
+
+/* No header, or application/json with or without parameters. */
+static bool
+is_json_type(const char *type)
+{
+	static const char	 json[] = "application/json";
+
+	if (type == NULL)
+		return true;
+	while (*type == ' ' || *type == '\t')
+		type++;
+	if (*type == '\0')
+		return true;
+	if (strncasecmp(type, json, sizeof(json) - 1) != 0)
+		return false;
+	type += sizeof(json) - 1;
+	while (*type == ' ' || *type == '\t')
+		type++;
+	return *type == '\0' || *type == ';';
+}
+
+static enum reply_code
+fail_body(const char **detail, const char *why, enum reply_code code)
+{
+	*detail = why;
+	return code;
+}
+
+/* Why root is not the one object a request must hold, or NULL. */
+static const char *
+check_parsed(struct json_tokener *tok, json_object *root, size_t len, size_t names)
+{
+	if (root == NULL && json_tokener_get_error(tok) != json_tokener_continue)
+		return json_tokener_error_desc(json_tokener_get_error(tok));
+	if (root == NULL || json_tokener_get_parse_end(tok) != len)
+		return "incomplete or trailing data";
+	if (!json_object_is_type(root, json_type_object))
+		return "not a JSON object";
+	if (canon_count_members(root) != names)
+		return "duplicate member name";
+	return NULL;
+}
+
+/* Strict parse: RFC 8259 tokens, json-c structure with a depth limit, one object. */
+static enum reply_code
+parse_object(const unsigned char *body, size_t len, json_object **rootp, const char **detail)
+{
+	struct json_tokener	*tok;
+	json_object		*root;
+	size_t			 names;
+
+	*rootp = NULL;
+	if (len == 0)
+		return fail_body(detail, "empty body", REPLY_BAD_JSON);
+	if (len > INT32_MAX || jsonstrict_check(body, len, &names, detail) == -1)
+		return REPLY_BAD_JSON;
+	if ((tok = json_tokener_new_ex(JSON_MAX_DEPTH)) == NULL)
+		return fail_body(detail, "out of memory", REPLY_UNAVAILABLE);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, (const char *)body, (int)len);
+	*detail = check_parsed(tok, root, len, names);
+	json_tokener_free(tok);
+	if (*detail != NULL) {
+		json_object_put(root);
+		return REPLY_BAD_JSON;
+	}
+	*rootp = root;
+	return REPLY_ACCEPTED;
+}
+
+static bool
+is_envelope(json_object *root)
+{
+	json_object	*event, *body;
+
+	return json_object_object_get_ex(root, "event", &event) &&
+	    json_object_is_type(event, json_type_string) &&
+	    json_object_object_get_ex(root, "body", &body) &&
+	    json_object_is_type(body, json_type_object);
+}
+
+enum reply_code
+decide_body(const struct config *cfg, const struct request *req, size_t want,
+    struct event *ev, const char **detail)
+{
+	json_object	*root;
+	enum reply_code	 code;
+	int		 rc;
+
+	*detail = NULL;
+	if (want != BODY_LEN_UNKNOWN && req->body_len < want)
+		return fail_body(detail, "body shorter than Content-Length", REPLY_TRUNCATED);
+	if (req->body_len > cfg->max_body)
+		return REPLY_TOO_LARGE;
+	if (!is_json_type(req->content_type))
+		return fail_body(detail, "use application/json", REPLY_MEDIA_TYPE);
+	if ((code = parse_object(req->body, req->body_len, &root, detail)) != REPLY_ACCEPTED)
+		return code;
+	if (!is_envelope(root)) {
+		json_object_put(root);
+		return fail_body(detail, "need a string \"event\" and an object \"body\"",
+		    REPLY_NOT_ENVELOPE);
+	}
+	rc = event_classify(ev, root, req->body, req->body_len, cfg->env, req->remote_addr);
+	json_object_put(root);
+	if (rc == -1)
+		return fail_body(detail, "out of memory", REPLY_UNAVAILABLE);
+	if (strcmp(ev->type, "unknown") == 0 && cfg->unknown_events == UNKNOWN_REJECT) {
+		event_free(ev);
+		return REPLY_UNKNOWN_EVENT;
+	}
+	return REPLY_ACCEPTED;
+}
