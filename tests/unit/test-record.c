@@ -1,0 +1,138 @@
+/* test-record.c: the log line of SPEC §4: members, order, body kept, read back, chain. */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "idwise.h"
+#include "record.h"
+#include "tap.h"
+
+static const char *raw =
+    "{\"event\":\"Manually Reviewed\",\"body\":{\"eventId\":\"6f03675a\",\"journeyId\":\"j1\","
+    "\"referenceNo\":null,\"systemDecision\":\"Refer\",\"manualDecision\":\"Approved\","
+    "\"finalDecision\":\"Approved\",\"n\":[1.0,1e5,-0.25,12345678901234567890],"
+    "\"s\":\"caf\\u00e9 \\/ \\\"q\\\" \\n\",\"nested\":{\"z\":true,\"a\":null}}}";
+
+static int
+make_event(struct event *ev)
+{
+	json_object	*root;
+	int		 rc;
+
+	if ((root = json_tokener_parse(raw)) == NULL)
+		return -1;
+	rc = event_classify(ev, root, (const unsigned char *)raw, strlen(raw), "live",
+	    "2001:db8::1");
+	json_object_put(root);
+	return rc;
+}
+
+static void
+place(struct record_place *at, uint64_t seq, int conflict)
+{
+	memset(at, 0, sizeof(*at));
+	at->seq = seq;
+	at->conflict = conflict;
+	at->received.tv_sec = 1795624826;
+	at->received.tv_nsec = 7000000;
+	memset(at->prev, '0', SHA256_HEX_LEN);
+}
+
+static void
+test_line(struct event *ev)
+{
+	struct record_place	 at;
+	json_object		*rec, *body;
+	char			*line, want[600];
+	size_t			 len;
+
+	place(&at, 1, 0);
+	if ((line = record_line(ev, &at, &len)) == NULL) {
+		ok(0, "builds a line");
+		return;
+	}
+	ok(len > 0 && line[len - 1] == '\n' && memchr(line, '\n', len - 1) == NULL,
+	    "one line, ending in a newline");
+	snprintf(want, sizeof(want), "{\"v\":1,\"seq\":1,\"received_at\":\"2026-11-25T16:40:26.007Z\","
+	    "\"id\":\"6f03675a\",\"type\":\"manually_reviewed\",\"event\":\"Manually Reviewed\","
+	    "\"journey_id\":\"j1\",\"reference_no\":null,\"outcome\":\"approved\",\"env\":\"live\","
+	    "\"remote_addr\":\"2001:db8::1\",\"body_sha256\":\"%s\",\"body\":", ev->body_sha256);
+	ok(strncmp(line, want, strlen(want)) == 0, "members in the documented order");
+	ok(strstr(line, "\"prev\":\"0000000000000000000000000000000000000000000000000000000000000000\"}\n")
+	    != NULL, "prev last, 64 zeros for seq 1");
+	ok(strstr(line, "\"conflict\"") == NULL, "no conflict member for a new id");
+	ok(strstr(line, "[1.0,1e5,-0.25,12345678901234567890]") != NULL,
+	    "numbers keep their written form");
+	ok(strstr(line, "\"s\":\"caf\xc3\xa9 / \\\"q\\\" \\n\"") != NULL,
+	    "strings are the same characters, escaped minimally");
+	rec = json_tokener_parse(line);
+	ok(rec != NULL && json_object_object_get_ex(rec, "body", &body) &&
+	    json_object_equal(body, ev->body), "the body reads back equal to the one received");
+	json_object_put(rec);
+	free(line);
+
+	place(&at, 2, 1);
+	line = record_line(ev, &at, &len);
+	ok(line != NULL && strstr(line, "\"conflict\":true,\"body\":") != NULL,
+	    "a conflict record says so");
+	free(line);
+}
+
+static void
+test_parse(struct event *ev)
+{
+	struct record_place	 at;
+	struct record_view	 view;
+	unsigned char		 hash[SHA256_LEN], zero[SHA256_LEN];
+	const char		*why;
+	char			*line;
+	size_t			 len;
+
+	place(&at, 1, 1);
+	line = record_line(ev, &at, &len);
+	ok(record_parse(line, len - 1, &view, &why) == 0, "a line parses back");
+	is_int(view.seq, 1, "seq");
+	is_str(view.id, "6f03675a", "id");
+	is_str(view.type, "manually_reviewed", "type");
+	is_int(view.received_ms, 1795624826007LL, "received_at in ms");
+	ok(view.conflict, "conflict flag");
+	ok(memcmp(view.body_digest, ev->body_digest, SHA256_LEN) == 0,
+	    "the body digest read back equals the received one");
+	memset(zero, 0, sizeof(zero));
+	ok(record_follows(&view, 0, zero) == NULL, "seq 1 with zero prev starts a chain");
+	ok(record_follows(&view, 1, zero) != NULL, "seq 1 does not follow seq 1");
+	record_view_free(&view);
+
+	sha256(line, len, hash);
+	hex_encode(hash, SHA256_LEN, at.prev);
+	at.seq = 2;
+	free(line);
+	line = record_line(ev, &at, &len);
+	record_parse(line, len - 1, &view, &why);
+	ok(record_follows(&view, 1, hash) == NULL, "seq 2 follows the hash of line 1");
+	hash[0] ^= 1;
+	ok(record_follows(&view, 1, hash) != NULL, "but not another line's hash");
+	record_view_free(&view);
+
+	ok(record_parse(line, len, &view, &why) == -1, "a line with its newline is not one record");
+	ok(record_parse(line, len / 2, &view, &why) == -1, "half a line is no record");
+	ok(record_parse("{\"v\":2}", 7, &view, &why) == -1, "another version is refused");
+	ok(record_parse("garbage", 7, &view, &why) == -1 && why != NULL, "garbage, with a reason");
+	free(line);
+}
+
+int
+main(void)
+{
+	struct event	 ev;
+
+	if (make_event(&ev) == -1) {
+		ok(0, "test event classified");
+		return done_testing();
+	}
+	test_line(&ev);
+	test_parse(&ev);
+	event_free(&ev);
+	return done_testing();
+}
