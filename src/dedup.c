@@ -1,0 +1,287 @@
+/* dedup.c: the LMDB index of stored ids and of the chain head. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "dedup.h"
+
+#define INDEX_FORMAT	1
+#define MAP_SIZE	((size_t)4 << 30)	/* address space only; the file grows as used */
+
+/* ids: sha256(id) -> (body digest, seq big-endian), several values per id. */
+struct id_value {
+	unsigned char	 digest[SHA256_LEN];
+	unsigned char	 seq[8];
+};
+
+/* seqs: seq big-endian -> sha256(id) and the time it was received (for expiry). */
+struct seq_value {
+	unsigned char	 idkey[SHA256_LEN];
+	int64_t		 received_ms;
+};
+
+struct head_value {
+	uint32_t	 format;
+	struct log_head	 head;
+};
+
+struct dedup {
+	MDB_env		*env;
+	MDB_txn		*txn;
+	MDB_dbi		 meta, ids, seqs;
+	int		 last_rc;
+};
+
+static int
+set_error(struct dedup *dd, int rc)
+{
+	dd->last_rc = rc;
+	return rc == 0 ? 0 : -1;
+}
+
+const char *
+dedup_error(const struct dedup *dd)
+{
+	return mdb_strerror(dd->last_rc);
+}
+
+static void
+put_be64(unsigned char out[8], uint64_t v)
+{
+	int	 i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		out[i] = (unsigned char)(v & 0xff);
+}
+
+static uint64_t
+get_be64(const unsigned char in[8])
+{
+	uint64_t	 v = 0;
+	int		 i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}
+
+static int
+open_dbis(struct dedup *dd)
+{
+	MDB_txn	*txn;
+	int	 rc;
+
+	if ((rc = mdb_txn_begin(dd->env, NULL, 0, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &dd->meta)) == 0 &&
+	    (rc = mdb_dbi_open(txn, "ids", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
+	    &dd->ids)) == 0 &&
+	    (rc = mdb_dbi_open(txn, "seqs", MDB_CREATE, &dd->seqs)) == 0)
+		return mdb_txn_commit(txn);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/*
+ * No lock file (MDB_NOLOCK): the append lock serializes every use. No sync (MDB_NOSYNC):
+ * the index is rebuilt from the log after a reboot (shm.h), so it never has to survive one.
+ */
+struct dedup *
+dedup_open(const char *path, char *err, size_t errlen)
+{
+	struct dedup	*dd;
+	int		 rc;
+
+	if ((dd = calloc(1, sizeof(*dd))) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((rc = mdb_env_create(&dd->env)) == 0 &&
+	    (rc = mdb_env_set_maxdbs(dd->env, 4)) == 0 &&
+	    (rc = mdb_env_set_mapsize(dd->env, MAP_SIZE)) == 0 &&
+	    (rc = mdb_env_open(dd->env, path, MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOSYNC |
+	    MDB_NOTLS, 0600)) == 0)
+		rc = open_dbis(dd);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
+		dedup_close(dd);
+		return NULL;
+	}
+	return dd;
+}
+
+void
+dedup_close(struct dedup *dd)
+{
+	if (dd == NULL)
+		return;
+	if (dd->txn != NULL)
+		mdb_txn_abort(dd->txn);
+	if (dd->env != NULL)
+		mdb_env_close(dd->env);
+	free(dd);
+}
+
+int
+dedup_remove(const char *path)
+{
+	if (unlink(path) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+int
+dedup_begin(struct dedup *dd)
+{
+	int	 rc;
+
+	rc = mdb_txn_begin(dd->env, NULL, 0, &dd->txn);
+	if (rc == MDB_MAP_RESIZED && mdb_env_set_mapsize(dd->env, 0) == 0)
+		rc = mdb_txn_begin(dd->env, NULL, 0, &dd->txn);
+	if (rc != 0)
+		dd->txn = NULL;
+	return set_error(dd, rc);
+}
+
+int
+dedup_commit(struct dedup *dd)
+{
+	int	 rc = mdb_txn_commit(dd->txn);
+
+	dd->txn = NULL;
+	return set_error(dd, rc);
+}
+
+void
+dedup_abort(struct dedup *dd)
+{
+	if (dd->txn != NULL)
+		mdb_txn_abort(dd->txn);
+	dd->txn = NULL;
+}
+
+int
+dedup_get_head(struct dedup *dd, struct log_head *head)
+{
+	MDB_val			 key = { 4, "head" }, data;
+	struct head_value	 hv;
+	int			 rc;
+
+	rc = mdb_get(dd->txn, dd->meta, &key, &data);
+	if (rc == MDB_NOTFOUND) {
+		memset(head, 0, sizeof(*head));
+		return 1;
+	}
+	if (rc != 0)
+		return set_error(dd, rc);
+	if (data.mv_size != sizeof(hv))
+		return set_error(dd, MDB_CORRUPTED);
+	memcpy(&hv, data.mv_data, sizeof(hv));
+	if (hv.format != INDEX_FORMAT)
+		return set_error(dd, MDB_VERSION_MISMATCH);
+	*head = hv.head;
+	return 0;
+}
+
+int
+dedup_put_head(struct dedup *dd, const struct log_head *head)
+{
+	struct head_value	 hv;
+	MDB_val			 key = { 4, "head" }, data = { sizeof(hv), &hv };
+
+	memset(&hv, 0, sizeof(hv));
+	hv.format = INDEX_FORMAT;
+	hv.head = *head;
+	return set_error(dd, mdb_put(dd->txn, dd->meta, &key, &data, 0));
+}
+
+static void
+id_key(const char *id, size_t idlen, unsigned char out[SHA256_LEN])
+{
+	sha256(id, idlen, out);
+}
+
+enum dedup_match
+dedup_find(struct dedup *dd, const char *id, size_t idlen,
+    const unsigned char digest[SHA256_LEN], uint64_t *seq)
+{
+	unsigned char		 idkey[SHA256_LEN];
+	MDB_val			 key = { SHA256_LEN, idkey }, data;
+	MDB_cursor		*cur;
+	struct id_value		 v;
+	enum dedup_match	 match = DEDUP_NEW;
+	int			 rc;
+
+	id_key(id, idlen, idkey);
+	if ((rc = mdb_cursor_open(dd->txn, dd->ids, &cur)) != 0) {
+		set_error(dd, rc);
+		return DEDUP_ERROR;
+	}
+	for (rc = mdb_cursor_get(cur, &key, &data, MDB_SET); rc == 0;
+	    rc = mdb_cursor_get(cur, &key, &data, MDB_NEXT_DUP)) {
+		if (data.mv_size != sizeof(v)) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(&v, data.mv_data, sizeof(v));
+		match = DEDUP_CONFLICT;
+		if (memcmp(v.digest, digest, SHA256_LEN) == 0) {
+			*seq = get_be64(v.seq);
+			match = DEDUP_SAME;
+			break;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		set_error(dd, rc);
+		return DEDUP_ERROR;
+	}
+	return match;
+}
+
+int
+dedup_add(struct dedup *dd, const char *id, size_t idlen,
+    const unsigned char digest[SHA256_LEN], uint64_t seq, int64_t received_ms)
+{
+	struct id_value		 iv;
+	struct seq_value	 sv;
+	unsigned char		 seqkey[8];
+	MDB_val			 key, data;
+	int			 rc;
+
+	memset(&sv, 0, sizeof(sv));
+	id_key(id, idlen, sv.idkey);
+	sv.received_ms = received_ms;
+	memcpy(iv.digest, digest, SHA256_LEN);
+	put_be64(iv.seq, seq);
+	key.mv_size = SHA256_LEN;
+	key.mv_data = sv.idkey;
+	data.mv_size = sizeof(iv);
+	data.mv_data = &iv;
+	if ((rc = mdb_put(dd->txn, dd->ids, &key, &data, 0)) != 0)
+		return set_error(dd, rc);
+	put_be64(seqkey, seq);
+	key.mv_size = sizeof(seqkey);
+	key.mv_data = seqkey;
+	data.mv_size = sizeof(sv);
+	data.mv_data = &sv;
+	return set_error(dd, mdb_put(dd->txn, dd->seqs, &key, &data, MDB_APPEND));
+}
+
+int
+dedup_clear(struct dedup *dd)
+{
+	int	 rc;
+
+	if ((rc = mdb_drop(dd->txn, dd->ids, 0)) == 0 &&
+	    (rc = mdb_drop(dd->txn, dd->seqs, 0)) == 0)
+		rc = mdb_drop(dd->txn, dd->meta, 0);
+	return set_error(dd, rc);
+}

@@ -1,0 +1,509 @@
+/*
+ * eventlog.c: appending records. Under the shared lock: bring the index up to the log
+ * (follow a rotation, take in records a crashed writer left, cut a torn tail), look the id
+ * up, write the whole line with one write(2), index it. After the lock: fdatasync, so that
+ * writers in other processes sync at the same time and the filesystem commits them together.
+ */
+#include "autoconf.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dedup.h"
+#include "eventlog.h"
+#include "idwise.h"
+#include "logfile.h"
+#include "record.h"
+#include "shm.h"
+
+#define LOCK_TIMEOUT_MS	10000
+
+struct eventlog {
+	const struct config	*cfg;
+	pthread_mutex_t		 attach_mutex;
+	struct shm		*shm;
+	struct dedup		*dedup;
+	uint64_t		 dedup_dev, dedup_ino;
+	struct logfile		 log;
+	struct log_head		 head;		/* valid while appending */
+	char			*shm_path;
+	char			*idx_path;
+	char			*torn_path;
+};
+
+/* What a scan of the log found after the index's head. */
+struct scan {
+	struct eventlog	*el;
+	off_t		 bad_at;	/* -1, or where the first line that does not fit is */
+	const char	*bad_why;
+	bool		 any_record;	/* for the damage check: a record seen */
+	bool		 dedup_failed;
+	bool		 open_start;	/* the first record may have any seq */
+	bool		 bad_is_record;	/* the line at bad_at is a record out of chain */
+};
+
+static char *
+path_with(const char *path, const char *suffix)
+{
+	char	*s;
+
+	if (asprintf(&s, "%s%s", path, suffix) == -1)
+		return NULL;
+	return s;
+}
+
+struct eventlog *
+eventlog_new(const struct config *cfg)
+{
+	struct eventlog	*el;
+
+	if ((el = calloc(1, sizeof(*el))) == NULL)
+		return NULL;
+	el->cfg = cfg;
+	logfile_init(&el->log, cfg->log);
+	el->shm_path = path_with(cfg->log, ".shm");
+	el->idx_path = path_with(cfg->log, ".idx");
+	el->torn_path = path_with(cfg->log, ".torn");
+	if (el->shm_path == NULL || el->idx_path == NULL || el->torn_path == NULL ||
+	    pthread_mutex_init(&el->attach_mutex, NULL) != 0) {
+		free(el->shm_path);
+		free(el->idx_path);
+		free(el->torn_path);
+		free(el);
+		return NULL;
+	}
+	return el;
+}
+
+void
+eventlog_free(struct eventlog *el)
+{
+	if (el == NULL)
+		return;
+	dedup_close(el->dedup);
+	shm_detach(el->shm);
+	logfile_close(&el->log);
+	pthread_mutex_destroy(&el->attach_mutex);
+	free(el->shm_path);
+	free(el->idx_path);
+	free(el->torn_path);
+	free(el);
+}
+
+/* The shared state file, once per process; retried on the next request after a failure. */
+static int
+attach(struct eventlog *el)
+{
+	char	 err[512];
+	int	 rc = 0;
+
+	pthread_mutex_lock(&el->attach_mutex);
+	if (el->shm == NULL && (el->shm = shm_attach(el->shm_path, err, sizeof(err))) == NULL) {
+		msg("%s", err);
+		rc = -1;
+	}
+	pthread_mutex_unlock(&el->attach_mutex);
+	return rc;
+}
+
+static void
+drop_index(struct eventlog *el, bool remove)
+{
+	dedup_close(el->dedup);
+	el->dedup = NULL;
+	if (remove && dedup_remove(el->idx_path) == -1)
+		msg("%s: unlink: %s", el->idx_path, strerror(errno));
+}
+
+/* Has another process replaced the index file since we opened it? */
+static bool
+index_replaced(const struct eventlog *el)
+{
+	struct stat	 st;
+
+	return stat(el->idx_path, &st) == -1 || (uint64_t)st.st_dev != el->dedup_dev ||
+	    (uint64_t)st.st_ino != el->dedup_ino;
+}
+
+/* Under the lock: an index we can use, new after a reboot (it was never synced). */
+static int
+open_index(struct eventlog *el)
+{
+	struct stat	 st;
+	char		 err[512];
+
+	if (shm_is_fresh(el->shm))
+		drop_index(el, true);
+	else if (el->dedup != NULL && index_replaced(el))
+		drop_index(el, false);
+	if (el->dedup != NULL)
+		return 0;
+	if ((el->dedup = dedup_open(el->idx_path, err, sizeof(err))) == NULL) {
+		msg("%s; removing it to rebuild it from the log", err);
+		if (dedup_remove(el->idx_path) == -1 ||
+		    (el->dedup = dedup_open(el->idx_path, err, sizeof(err))) == NULL) {
+			msg("%s", err);
+			return -1;
+		}
+	}
+	if (stat(el->idx_path, &st) == -1) {
+		msg("%s: stat: %s", el->idx_path, strerror(errno));
+		drop_index(el, false);
+		return -1;
+	}
+	el->dedup_dev = (uint64_t)st.st_dev;
+	el->dedup_ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
+static int
+index_failed(struct eventlog *el, const char *what)
+{
+	msg("%s: %s: %s; it will be rebuilt from the log", el->idx_path, what,
+	    dedup_error(el->dedup));
+	drop_index(el, true);
+	return -1;
+}
+
+static int
+stop_at(struct scan *sc, off_t at, const char *why, bool record)
+{
+	sc->bad_at = at;
+	sc->bad_why = why;
+	sc->bad_is_record = record;
+	return 1;
+}
+
+/* A line of the log, in order: take it into the index if it continues the chain. */
+static int
+take_line(const char *line, size_t len, off_t at, void *arg)
+{
+	struct scan		*sc = arg;
+	struct eventlog		*el = sc->el;
+	struct record_view	 view;
+	const char		*why;
+
+	if (record_parse(line, len, &view, &why) == -1)
+		return stop_at(sc, at, why, false);
+	if (sc->open_start && el->head.seq == 0 && view.seq > 1) {
+		el->head.seq = view.seq - 1;
+		if (hex_decode(view.prev, SHA256_HEX_LEN, el->head.hash) == -1)
+			memset(el->head.hash, 0xff, sizeof(el->head.hash));
+	}
+	sc->open_start = false;
+	if ((why = record_follows(&view, el->head.seq, el->head.hash)) != NULL) {
+		record_view_free(&view);
+		return stop_at(sc, at, why, true);
+	}
+	if (dedup_add(el->dedup, view.id, view.id_len, view.body_digest, view.seq,
+	    view.received_ms) == -1) {
+		record_view_free(&view);
+		sc->dedup_failed = true;
+		return -1;
+	}
+	el->head.seq = view.seq;
+	sha256(line, len + 1, el->head.hash);
+	el->head.end = (uint64_t)at + len + 1;
+	record_view_free(&view);
+	return 0;
+}
+
+/* Is there any whole record after a line that did not fit? Then it is damage, not a tear. */
+static int
+spot_record(const char *line, size_t len, off_t at, void *arg)
+{
+	struct scan		*sc = arg;
+	struct record_view	 view;
+	const char		*why;
+
+	(void)at;
+	if (record_parse(line, len, &view, &why) == -1)
+		return 0;
+	record_view_free(&view);
+	sc->any_record = true;
+	return 1;
+}
+
+/*
+ * After a scan stopped at `at` (a line that is no record, or an unfinished last line):
+ * cut the rest into the .torn file, unless it is a record out of the chain or whole
+ * records follow, which means the log was damaged: then stop appending and say so.
+ */
+static int
+handle_tail(struct eventlog *el, struct scan *sc, off_t at, off_t size)
+{
+	off_t	 end;
+
+	if (at >= size)
+		return 0;
+	if (sc->bad_is_record)
+		sc->any_record = true;
+	else if (sc->bad_at != -1 &&
+	    logfile_lines(el->log.fd, at + 1, size, spot_record, sc, &end) == -1) {
+		msg("%s: read: %s", el->log.path, strerror(errno));
+		return -1;
+	}
+	if (sc->any_record) {
+		msg("%s: damaged at byte %lld: %s; records follow it, so nothing is appended "
+		    "until the log is repaired (check it with idwise-log verify)", el->log.path,
+		    (long long)at, sc->bad_why);
+		return -1;
+	}
+	return logfile_cut(&el->log, at, el->torn_path);
+}
+
+/*
+ * Take in the records from `from` to the end of the open file, and cut a torn tail. With
+ * open_start, the first record may start the chain anywhere (a file after a rotation whose
+ * predecessor is not at hand).
+ */
+static int
+roll_forward(struct eventlog *el, off_t from, bool open_start)
+{
+	struct scan	 sc = { el, -1, NULL, false, false, open_start, false };
+	off_t		 size, end;
+	int		 rc;
+
+	if ((size = logfile_size(&el->log)) == -1)
+		return -1;
+	rc = logfile_lines(el->log.fd, from, size, take_line, &sc, &end);
+	if (sc.dedup_failed)
+		return index_failed(el, "adding a record");
+	if (rc == -1) {
+		msg("%s: read: %s", el->log.path, strerror(errno));
+		return -1;
+	}
+	return handle_tail(el, &sc, sc.bad_at != -1 ? sc.bad_at : end, size);
+}
+
+/* Start the index over from the whole current file. */
+static int
+rebuild(struct eventlog *el)
+{
+	if (dedup_clear(el->dedup) == -1)
+		return index_failed(el, "clearing");
+	memset(&el->head, 0, sizeof(el->head));
+	el->head.dev = el->log.dev;
+	el->head.ino = el->log.ino;
+	return roll_forward(el, 0, true);
+}
+
+static bool
+head_in_open_file(const struct eventlog *el)
+{
+	return el->log.fd != -1 && el->head.dev == el->log.dev && el->head.ino == el->log.ino;
+}
+
+/*
+ * The log was renamed away (rotated) or removed since this process last looked. Take in
+ * what a writer that died left at the end of the old file, then go on in the new one.
+ */
+static int
+follow_rotation(struct eventlog *el)
+{
+	off_t	 size;
+
+	if (head_in_open_file(el)) {
+		if ((size = logfile_size(&el->log)) == -1)
+			return -1;
+		if ((uint64_t)size > el->head.end && roll_forward(el, (off_t)el->head.end,
+		    false) == -1)
+			return -1;
+	}
+	return logfile_reopen(&el->log);
+}
+
+/* Under the lock: make el->head and the open file agree with the log as it is now. */
+static int
+reconcile(struct eventlog *el, int found)
+{
+	off_t	 size;
+
+	if (logfile_moved(&el->log) && follow_rotation(el) == -1)
+		return -1;
+	if (found == 1)
+		return rebuild(el);
+	if (!head_in_open_file(el)) {
+		/* The first append to a file made since the last record. */
+		el->head.dev = el->log.dev;
+		el->head.ino = el->log.ino;
+		el->head.end = 0;
+	}
+	if ((size = logfile_size(&el->log)) == -1)
+		return -1;
+	if ((uint64_t)size == el->head.end)
+		return 0;
+	if ((uint64_t)size > el->head.end)
+		return roll_forward(el, (off_t)el->head.end, false);
+	msg("%s: shorter than the index knows (%lld < %llu bytes); rebuilding the index",
+	    el->log.path, (long long)size, (unsigned long long)el->head.end);
+	return rebuild(el);
+}
+
+/* Bring the head up to the log, and keep it in the index if that moved it. */
+static int
+catch_up(struct eventlog *el)
+{
+	struct log_head	 was;
+	int		 found;
+
+	if ((found = dedup_get_head(el->dedup, &el->head)) == -1)
+		return index_failed(el, "reading the head");
+	was = el->head;
+	if (reconcile(el, found) == -1)
+		return -1;
+	if (found == 0 && memcmp(&was, &el->head, sizeof(was)) == 0)
+		return 0;
+	if (dedup_put_head(el->dedup, &el->head) == -1)
+		return index_failed(el, "writing the head");
+	return 0;
+}
+
+/* The whole line with one write(2); on failure nothing of it stays. */
+static int
+write_line(struct eventlog *el, const char *line, size_t len)
+{
+	ssize_t	 n;
+
+	do
+		n = write(el->log.fd, line, len);
+	while (n == -1 && errno == EINTR);
+	if (n == (ssize_t)len)
+		return 0;
+	msg("%s: write: %s", el->log.path, n == -1 ? strerror(errno) : "short write");
+	if (n > 0 && ftruncate(el->log.fd, (off_t)el->head.end) == -1)
+		msg("%s: truncate after a short write: %s (the next append cuts it)",
+		    el->log.path, strerror(errno));
+	return -1;
+}
+
+static enum append_result
+store(struct eventlog *el, const struct event *ev, bool conflict, uint64_t *seq)
+{
+	struct record_place	 at;
+	struct log_head		 next;
+	char			*line;
+	size_t			 len;
+
+	memset(&at, 0, sizeof(at));
+	at.seq = el->head.seq + 1;
+	at.conflict = conflict;
+	hex_encode(el->head.hash, SHA256_LEN, at.prev);
+	clock_gettime(CLOCK_REALTIME, &at.received);
+	if ((line = record_line(ev, &at, &len)) == NULL) {
+		msg("%s: building a record: out of memory", el->log.path);
+		return APPEND_FAILED;
+	}
+	next = el->head;
+	next.seq = at.seq;
+	sha256(line, len, next.hash);
+	next.end += len;
+	if (dedup_add(el->dedup, json_object_get_string(ev->id),
+	    (size_t)json_object_get_string_len(ev->id), ev->body_digest, at.seq,
+	    timespec_to_ms(&at.received)) == -1 || dedup_put_head(el->dedup, &next) == -1) {
+		free(line);
+		index_failed(el, "adding a record");
+		return APPEND_FAILED;
+	}
+	if (write_line(el, line, len) == -1) {
+		free(line);
+		dedup_abort(el->dedup);
+		return APPEND_FAILED;
+	}
+	free(line);
+	/* If this fails the line stays: whole and chained, the next append takes it in. */
+	if (dedup_commit(el->dedup) == -1) {
+		index_failed(el, "commit");
+		return APPEND_FAILED;
+	}
+	el->head = next;
+	*seq = at.seq;
+	return conflict ? APPEND_CONFLICT : APPEND_STORED;
+}
+
+static enum append_result
+append_locked(struct eventlog *el, const struct event *ev, uint64_t *seq)
+{
+	enum dedup_match	 match;
+
+	if (open_index(el) == -1)
+		return APPEND_FAILED;
+	if (dedup_begin(el->dedup) == -1) {
+		index_failed(el, "begin");
+		return APPEND_FAILED;
+	}
+	if (catch_up(el) == -1) {
+		if (el->dedup != NULL)
+			dedup_abort(el->dedup);
+		return APPEND_FAILED;
+	}
+	shm_clear_fresh(el->shm);
+	match = dedup_find(el->dedup, json_object_get_string(ev->id),
+	    (size_t)json_object_get_string_len(ev->id), ev->body_digest, seq);
+	switch (match) {
+	case DEDUP_SAME:
+		/* Records taken in by catch_up() must still be kept. */
+		if (dedup_commit(el->dedup) == -1)
+			index_failed(el, "commit");
+		return APPEND_DUPLICATE;
+	case DEDUP_ERROR:
+		index_failed(el, "lookup");
+		return APPEND_FAILED;
+	default:
+		return store(el, ev, match == DEDUP_CONFLICT, seq);
+	}
+}
+
+/* Make the log durable up to what this process wrote or found; outside the lock. */
+static int
+sync_log(struct eventlog *el, int fd)
+{
+	if (el->cfg->sync == SYNC_NONE)
+		return 0;
+	if (fdatasync(fd) == -1) {
+		msg("%s: fdatasync: %s", el->log.path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+enum append_result
+eventlog_append(struct eventlog *el, const struct event *ev, uint64_t *seq)
+{
+	enum append_result	 result;
+	bool			 holder_died;
+	int			 rc, fd = -1;
+
+	if (attach(el) == -1)
+		return APPEND_FAILED;
+	if ((rc = shm_lock(el->shm, LOCK_TIMEOUT_MS, &holder_died)) != 0) {
+		msg("%s: lock: %s", el->shm_path, strerror(rc));
+		return APPEND_FAILED;
+	}
+	if (holder_died)
+		msg("%s: a process died holding the lock; checking the log", el->shm_path);
+	result = append_locked(el, ev, seq);
+	if (result == APPEND_FAILED && el->dedup == NULL) {
+		msg("%s: retrying with a rebuilt index", el->log.path);
+		result = append_locked(el, ev, seq);
+	}
+	if (result != APPEND_FAILED && el->cfg->sync == SYNC_DATA &&
+	    (fd = dup(el->log.fd)) == -1 && sync_log(el, el->log.fd) == -1)
+		result = APPEND_FAILED;
+	shm_unlock(el->shm);
+	if (fd != -1) {
+		if (sync_log(el, fd) == -1)
+			result = APPEND_FAILED;
+		close(fd);
+	}
+	return result;
+}

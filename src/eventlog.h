@@ -1,0 +1,29 @@
+/*
+ * eventlog.h: the append-only event log. Appends are serialized across every thread and
+ * process by a lock in a shared state file next to the log; a dedup index (LMDB) next to
+ * the log knows every stored id; the log itself is the truth the index is rebuilt from.
+ */
+#ifndef IDW_EVENTLOG_H
+#define IDW_EVENTLOG_H
+
+#include <stdint.h>
+
+struct config;
+struct event;
+
+enum append_result {
+	APPEND_STORED,		/* new: appended */
+	APPEND_CONFLICT,	/* known id, different body: appended with conflict */
+	APPEND_DUPLICATE,	/* known id and body: nothing appended */
+	APPEND_FAILED		/* nothing appended; the reason went to stderr */
+};
+
+struct eventlog;
+
+/* Remembers where the log is; touches no file until the first append. */
+struct eventlog	*eventlog_new(const struct config *);
+/* Store ev durably (as configured). *seq is the new record's, or the stored one's. */
+enum append_result eventlog_append(struct eventlog *, const struct event *, uint64_t *seq);
+void	eventlog_free(struct eventlog *);
+
+#endif

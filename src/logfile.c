@@ -1,0 +1,224 @@
+/* logfile.c: opening the log at its path, reading it line by line, cutting a torn tail. */
+#include "autoconf.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "logfile.h"
+#include "util.h"
+
+#define LOG_MODE	0640
+#define READ_CHUNK	(256 * 1024)
+
+void
+logfile_init(struct logfile *lf, const char *path)
+{
+	memset(lf, 0, sizeof(*lf));
+	lf->path = (char *)path;
+	lf->fd = -1;
+}
+
+void
+logfile_close(struct logfile *lf)
+{
+	if (lf->fd != -1 && close(lf->fd) == -1)
+		msg("%s: close: %s", lf->path, strerror(errno));
+	lf->fd = -1;
+}
+
+bool
+logfile_moved(const struct logfile *lf)
+{
+	struct stat	 st;
+
+	return lf->fd == -1 || stat(lf->path, &st) == -1 ||
+	    (uint64_t)st.st_dev != lf->dev || (uint64_t)st.st_ino != lf->ino;
+}
+
+/*
+ * The old file is synced before it is let go, so that whatever a writer put there is on
+ * disk before anything is written to the new one.
+ */
+int
+logfile_reopen(struct logfile *lf)
+{
+	struct stat	 st;
+	int		 fd;
+
+	fd = open(lf->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, LOG_MODE);
+	if (fd == -1) {
+		msg("%s: open: %s", lf->path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		msg("%s: fstat: %s", lf->path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		msg("%s: not a regular file", lf->path);
+		close(fd);
+		return -1;
+	}
+	if (lf->fd != -1 && fdatasync(lf->fd) == -1) {
+		msg("%s: fdatasync of the file it was before rotation: %s", lf->path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	logfile_close(lf);
+	lf->fd = fd;
+	lf->dev = (uint64_t)st.st_dev;
+	lf->ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
+off_t
+logfile_size(const struct logfile *lf)
+{
+	struct stat	 st;
+
+	if (fstat(lf->fd, &st) == -1) {
+		msg("%s: fstat: %s", lf->path, strerror(errno));
+		return -1;
+	}
+	return st.st_size;
+}
+
+/* Read into buf[have..] at offset; returns bytes read, 0 at to, -1 on error. */
+static ssize_t
+read_more(int fd, char *buf, size_t room, off_t at, off_t to)
+{
+	ssize_t	 n;
+
+	if (at >= to)
+		return 0;
+	if ((off_t)room > to - at)
+		room = (size_t)(to - at);
+	do
+		n = pread(fd, buf, room, at);
+	while (n == -1 && errno == EINTR);
+	return n;
+}
+
+/* Hand every complete line in buf[0..have) to fn; returns how many bytes were used. */
+static size_t
+emit_lines(const char *buf, size_t have, off_t base, line_fn fn, void *arg, int *rc)
+{
+	const char	*nl;
+	size_t		 used = 0;
+
+	while (*rc == 0 && (nl = memchr(buf + used, '\n', have - used)) != NULL) {
+		*rc = fn(buf + used, (size_t)(nl - (buf + used)), base + (off_t)used, arg);
+		if (*rc == 0)
+			used = (size_t)(nl - buf) + 1;
+	}
+	return used;
+}
+
+int
+logfile_lines(int fd, off_t from, off_t to, line_fn fn, void *arg, off_t *end)
+{
+	char	*buf, *grown;
+	size_t	 size = READ_CHUNK, have = 0, used;
+	ssize_t	 n;
+	int	 rc = 0;
+
+	*end = from;
+	if ((buf = malloc(size)) == NULL)
+		return -1;
+	while (rc == 0) {
+		if (have == size) {
+			if ((grown = realloc(buf, size * 2)) == NULL) {
+				rc = -1;
+				break;
+			}
+			buf = grown;
+			size *= 2;
+		}
+		if ((n = read_more(fd, buf + have, size - have, *end + (off_t)have, to)) <= 0) {
+			rc = n == 0 ? 0 : -1;
+			break;
+		}
+		have += (size_t)n;
+		used = emit_lines(buf, have, *end, fn, arg, &rc);
+		memmove(buf, buf + used, have - used);
+		have -= used;
+		*end += (off_t)used;
+	}
+	free(buf);
+	return rc;
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Copy [at, size) of the log to the end of the torn file, then make that durable. */
+static int
+keep_tail(struct logfile *lf, off_t at, off_t size, const char *torn_path)
+{
+	char	*tail;
+	ssize_t	 n;
+	int	 fd, rc = -1;
+
+	if ((tail = malloc((size_t)(size - at) + 1)) == NULL)
+		return -1;
+	n = pread(lf->fd, tail, (size_t)(size - at), at);
+	if (n != size - at) {
+		msg("%s: read of torn tail: %s", lf->path, n == -1 ? strerror(errno) : "short");
+		free(tail);
+		return -1;
+	}
+	if (tail[n - 1] != '\n')
+		tail[n++] = '\n';
+	fd = open(torn_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, LOG_MODE);
+	if (fd == -1)
+		msg("%s: open: %s", torn_path, strerror(errno));
+	else if (write_all(fd, tail, (size_t)n) == -1 || fsync(fd) == -1)
+		msg("%s: write: %s", torn_path, strerror(errno));
+	else
+		rc = 0;
+	if (fd != -1)
+		close(fd);
+	free(tail);
+	return rc;
+}
+
+int
+logfile_cut(struct logfile *lf, off_t at, const char *torn_path)
+{
+	off_t	 size;
+
+	if ((size = logfile_size(lf)) == -1)
+		return -1;
+	if (size <= at)
+		return 0;
+	if (keep_tail(lf, at, size, torn_path) == -1)
+		return -1;
+	if (ftruncate(lf->fd, at) == -1 || fdatasync(lf->fd) == -1) {
+		msg("%s: truncate: %s", lf->path, strerror(errno));
+		return -1;
+	}
+	msg("%s: cut a torn tail of %lld bytes at offset %lld; kept in %s", lf->path,
+	    (long long)(size - at), (long long)at, torn_path);
+	return 0;
+}

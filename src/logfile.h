@@ -1,0 +1,40 @@
+/* logfile.h: the log file itself: opening it at its path, reading its lines, cutting a torn tail. */
+#ifndef IDW_LOGFILE_H
+#define IDW_LOGFILE_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct logfile {
+	char		*path;
+	int		 fd;		/* -1 when not open */
+	uint64_t	 dev;
+	uint64_t	 ino;
+};
+
+/* Called with each complete line (without its '\n') and the offset it starts at. */
+typedef int	(*line_fn)(const char *, size_t, off_t, void *);
+
+void	logfile_init(struct logfile *, const char *path);
+/* Is the open file no longer the one at the path (renamed away, removed), or none open? */
+bool	logfile_moved(const struct logfile *);
+/* Open the file at the path (creating it); the old one is synced and closed. */
+int	logfile_reopen(struct logfile *);
+void	logfile_close(struct logfile *);
+/* The file's size, or -1. */
+off_t	logfile_size(const struct logfile *);
+
+/*
+ * Call fn for each complete line from offset from up to to. Stops early when fn returns
+ * non-zero and returns that; -1 on a read error. *end is the offset after the last complete
+ * line seen.
+ */
+int	logfile_lines(int fd, off_t from, off_t to, line_fn fn, void *arg, off_t *end);
+
+/* Append the bytes from offset at to the end to torn_path, then cut the log there. */
+int	logfile_cut(struct logfile *, off_t at, const char *torn_path);
+
+#endif

@@ -1,0 +1,229 @@
+/* shm.c: the state file shared by every process: a robust lock and the boot it belongs to. */
+#include "autoconf.h"
+
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shm.h"
+
+#define SHM_MAGIC	0x69647773u	/* "idws" */
+#define SHM_VERSION	1
+#define BOOT_ID_LEN	36
+#define BOOT_ID_FILE	"/proc/sys/kernel/random/boot_id"
+
+struct shm_layout {
+	uint32_t	 magic;
+	uint32_t	 version;
+	uint32_t	 size;
+	char		 boot_id[BOOT_ID_LEN + 1];
+	uint32_t	 fresh;		/* nothing before this boot can be trusted */
+	pthread_mutex_t	 lock;
+};
+
+struct shm {
+	int			 fd;
+	struct shm_layout	*map;
+};
+
+static int
+read_boot_id(char out[BOOT_ID_LEN + 1])
+{
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(BOOT_ID_FILE, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, out, BOOT_ID_LEN);
+	close(fd);
+	if (n != BOOT_ID_LEN)
+		return -1;
+	out[BOOT_ID_LEN] = '\0';
+	return 0;
+}
+
+static bool
+layout_current(const struct shm_layout *map, const char *boot_id)
+{
+	return map->magic == SHM_MAGIC && map->version == SHM_VERSION &&
+	    map->size == sizeof(*map) && strcmp(map->boot_id, boot_id) == 0;
+}
+
+static int
+init_mutex(pthread_mutex_t *lock)
+{
+	pthread_mutexattr_t	 attr;
+	int			 rc;
+
+	if ((rc = pthread_mutexattr_init(&attr)) != 0)
+		return rc;
+	if ((rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED)) == 0 &&
+	    (rc = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST)) == 0)
+		rc = pthread_mutex_init(lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	return rc;
+}
+
+/* Only while holding the file's flock exclusively: nobody else has it mapped. */
+static int
+init_layout(struct shm_layout *map, const char *boot_id)
+{
+	int	 rc;
+
+	memset(map, 0, sizeof(*map));
+	if ((rc = init_mutex(&map->lock)) != 0)
+		return rc;
+	map->fresh = 1;
+	memcpy(map->boot_id, boot_id, BOOT_ID_LEN + 1);
+	map->size = sizeof(*map);
+	map->version = SHM_VERSION;
+	map->magic = SHM_MAGIC;
+	return 0;
+}
+
+static struct shm_layout *
+map_file(int fd)
+{
+	void	*p;
+
+	if (ftruncate(fd, sizeof(struct shm_layout)) == -1)
+		return NULL;
+	p = mmap(NULL, sizeof(struct shm_layout), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * Alone (exclusive flock): make the layout current. With others (shared flock): it must
+ * already be current, or another version or boot's process is using it.
+ */
+static const char *
+attach_layout(struct shm *shm, const char *boot_id, bool alone)
+{
+	struct stat	 st;
+	int		 rc;
+
+	if (fstat(shm->fd, &st) == -1)
+		return strerror(errno);
+	if (!alone && (size_t)st.st_size != sizeof(*shm->map))
+		return "in use by another version of idwise-fcgi";
+	if ((shm->map = map_file(shm->fd)) == NULL)
+		return strerror(errno);
+	if (layout_current(shm->map, boot_id))
+		return NULL;
+	if (!alone)
+		return "in use by another version of idwise-fcgi";
+	if ((rc = init_layout(shm->map, boot_id)) != 0)
+		return strerror(rc);
+	return NULL;
+}
+
+static const char *
+attach_locked(struct shm *shm, const char *boot_id)
+{
+	const char	*why;
+	bool		 alone = true;
+
+	if (flock(shm->fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			return strerror(errno);
+		alone = false;
+		if (flock(shm->fd, LOCK_SH) == -1)
+			return strerror(errno);
+	}
+	if ((why = attach_layout(shm, boot_id, alone)) != NULL)
+		return why;
+	/* Stay attached with a shared lock for as long as the process lives. */
+	if (alone && flock(shm->fd, LOCK_SH) == -1)
+		return strerror(errno);
+	return NULL;
+}
+
+struct shm *
+shm_attach(const char *path, char *err, size_t errlen)
+{
+	struct shm	*shm;
+	char		 boot_id[BOOT_ID_LEN + 1];
+	const char	*why;
+
+	if (read_boot_id(boot_id) == -1) {
+		snprintf(err, errlen, "%s: %s", BOOT_ID_FILE, strerror(errno ? errno : EIO));
+		return NULL;
+	}
+	if ((shm = calloc(1, sizeof(*shm))) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	shm->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (shm->fd == -1)
+		why = strerror(errno);
+	else
+		why = attach_locked(shm, boot_id);
+	if (why != NULL) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		shm_detach(shm);
+		return NULL;
+	}
+	return shm;
+}
+
+void
+shm_detach(struct shm *shm)
+{
+	if (shm == NULL)
+		return;
+	if (shm->map != NULL)
+		munmap(shm->map, sizeof(*shm->map));
+	if (shm->fd != -1)
+		close(shm->fd);
+	free(shm);
+}
+
+int
+shm_lock(struct shm *shm, int timeout_ms, bool *holder_died)
+{
+	struct timespec	 deadline;
+	int		 rc;
+
+	*holder_died = false;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	rc = pthread_mutex_clocklock(&shm->map->lock, CLOCK_MONOTONIC, &deadline);
+	if (rc == EOWNERDEAD) {
+		*holder_died = true;
+		rc = pthread_mutex_consistent(&shm->map->lock);
+	}
+	return rc;
+}
+
+void
+shm_unlock(struct shm *shm)
+{
+	pthread_mutex_unlock(&shm->map->lock);
+}
+
+bool
+shm_is_fresh(const struct shm *shm)
+{
+	return shm->map->fresh != 0;
+}
+
+void
+shm_clear_fresh(struct shm *shm)
+{
+	shm->map->fresh = 0;
+}

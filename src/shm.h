@@ -1,0 +1,33 @@
+/*
+ * shm.h: what every process and thread of a deployment shares, in a small file mapped
+ * next to the log (<log>.shm): the append lock, a robust process-shared mutex that
+ * survives the death of its holder, and the boot it was made in.
+ */
+#ifndef IDW_SHM_H
+#define IDW_SHM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct shm;
+
+/* Map the file, creating or re-initializing it when no other process has it. */
+struct shm	*shm_attach(const char *path, char *err, size_t errlen);
+void		 shm_detach(struct shm *);
+
+/*
+ * Take the lock, waiting at most timeout_ms. 0 on success; *holder_died tells that the
+ * last holder died holding it. Else an errno value (ETIMEDOUT).
+ */
+int	shm_lock(struct shm *, int timeout_ms, bool *holder_died);
+void	shm_unlock(struct shm *);
+
+/*
+ * Under the lock: was the file made anew (first use, or a reboot since), so that
+ * nothing written before it can be trusted to have reached the disk? Stays so until
+ * shm_clear_fresh().
+ */
+bool	shm_is_fresh(const struct shm *);
+void	shm_clear_fresh(struct shm *);
+
+#endif

@@ -1,0 +1,463 @@
+/*
+ * test-eventlog.c: the writer on real files: new, duplicate, conflict, restart, torn tail,
+ * a record a dead writer left, rotation, lost index, reboot, damage, unwritable directory,
+ * and many processes at once.
+ */
+#include "autoconf.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "eventlog.h"
+#include "idwise.h"
+#include "record.h"
+#include "tap.h"
+
+static char	*slurp(const char *, size_t *);
+
+static char	 dir[256], logpath[300], errpath[300];
+static struct config cfg;
+static long	 err_seen;
+
+/* Did the writer say this on stderr since the last call? */
+static int
+said(const char *needle)
+{
+	char	*text, *since;
+	size_t	 len;
+	int	 found;
+
+	fflush(stderr);
+	if ((text = slurp(errpath, &len)) == NULL)
+		return 0;
+	since = text + (err_seen <= (long)len ? err_seen : (long)len);
+	found = needle != NULL ? strstr(since, needle) != NULL : *since != '\0';
+	err_seen = (long)len;
+	free(text);
+	return found;
+}
+
+static int
+setup(void)
+{
+	char	 text[512], err[CONFIG_ERR_LEN];
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/idwise-eventlog.XXXXXX", tmp ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(logpath, sizeof(logpath), "%s/events.jsonl", dir);
+	snprintf(errpath, sizeof(errpath), "%s/stderr.log", dir);
+	if (freopen(errpath, "a", stderr) == NULL)
+		return -1;
+	snprintf(text, sizeof(text), "auth = none\nlog = %s\nsync = data\n", logpath);
+	return config_parse(&cfg, text, strlen(text), "test.conf", dir, err, sizeof(err));
+}
+
+static int
+make_event(struct event *ev, const char *name, const char *body)
+{
+	json_object	*root;
+	char		 text[1024];
+	int		 rc;
+
+	snprintf(text, sizeof(text), "{\"event\":\"%s\",\"body\":%s}", name, body);
+	if ((root = json_tokener_parse(text)) == NULL)
+		return -1;
+	rc = event_classify(ev, root, (unsigned char *)text, strlen(text), "live", "127.0.0.1");
+	json_object_put(root);
+	return rc;
+}
+
+/* Append one delivery with eventId id and a decision. */
+static enum append_result
+append(struct eventlog *el, const char *id, const char *decision, uint64_t *seq)
+{
+	struct event		 ev;
+	enum append_result	 r;
+	char			 body[256];
+
+	snprintf(body, sizeof(body), "{\"eventId\":\"%s\",\"journeyId\":\"j\","
+	    "\"systemDecision\":\"%s\"}", id, decision);
+	if (make_event(&ev, "Finished Journey", body) == -1)
+		return APPEND_FAILED;
+	*seq = 0;
+	r = eventlog_append(el, &ev, seq);
+	event_free(&ev);
+	return r;
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct stat	 st;
+	char		*buf;
+	int		 fd;
+
+	*len = 0;
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || (buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	*len = (size_t)read(fd, buf, (size_t)st.st_size);
+	buf[*len] = '\0';
+	close(fd);
+	return buf;
+}
+
+/*
+ * Check every line of the files (in order) is a record, seq runs first_seq.. without a gap
+ * and prev chains, the first prev being first_prev (NULL: 64 zeros). Returns the count.
+ */
+static long
+check_chain(const char *const *paths, uint64_t first_seq, const unsigned char *first_prev)
+{
+	struct record_view	 view;
+	unsigned char		 hash[SHA256_LEN];
+	const char		*why;
+	char			*buf, *line, *nl;
+	size_t			 len;
+	uint64_t		 seq = first_seq - 1;
+	long			 count = 0;
+
+	if (first_prev != NULL)
+		memcpy(hash, first_prev, SHA256_LEN);
+	else
+		memset(hash, 0, SHA256_LEN);
+	for (; *paths != NULL; paths++) {
+		if ((buf = slurp(*paths, &len)) == NULL)
+			return -1;
+		if (len > 0 && buf[len - 1] != '\n') {
+			free(buf);
+			return -1;
+		}
+		for (line = buf; line < buf + len; line = nl + 1) {
+			nl = memchr(line, '\n', (size_t)(buf + len - line));
+			if (record_parse(line, (size_t)(nl - line), &view, &why) == -1 ||
+			    record_follows(&view, seq, hash) != NULL) {
+				printf("# %s: line %ld: %s\n", *paths, count + 1,
+				    why ? why : "out of chain");
+				record_view_free(&view);
+				free(buf);
+				return -1;
+			}
+			seq = view.seq;
+			sha256(line, (size_t)(nl - line) + 1, hash);
+			record_view_free(&view);
+			count++;
+		}
+		free(buf);
+	}
+	return count;
+}
+
+static long
+check_log(void)
+{
+	const char	*paths[] = { logpath, NULL };
+
+	return check_chain(paths, 1, NULL);
+}
+
+static void
+test_basics(void)
+{
+	struct eventlog	*el = eventlog_new(&cfg);
+	uint64_t	 seq;
+
+	is_int(append(el, "a", "Refer", &seq), APPEND_STORED, "a new event is stored");
+	is_int(seq, 1, "as seq 1");
+	is_int(append(el, "a", "Refer", &seq), APPEND_DUPLICATE, "the same again is a duplicate");
+	is_int(seq, 1, "of seq 1");
+	is_int(append(el, "a", "Complete", &seq), APPEND_CONFLICT,
+	    "same id, other body: stored as a conflict");
+	is_int(seq, 2, "as seq 2");
+	is_int(append(el, "a", "Complete", &seq), APPEND_DUPLICATE, "that body again: duplicate");
+	is_int(seq, 2, "of seq 2");
+	is_int(append(el, "a", "Refer", &seq), APPEND_DUPLICATE, "the first body again: duplicate");
+	is_int(seq, 1, "of seq 1");
+	is_int(append(el, "b", "Refer", &seq), APPEND_STORED, "another id is stored");
+	is_int(seq, 3, "as seq 3");
+	is_int(check_log(), 3, "three records, chained");
+	eventlog_free(el);
+
+	el = eventlog_new(&cfg);
+	is_int(append(el, "b", "Refer", &seq), APPEND_DUPLICATE, "after a restart: still a duplicate");
+	is_int(seq, 3, "of seq 3");
+	is_int(append(el, "c", "Refer", &seq), APPEND_STORED, "and seq goes on");
+	is_int(seq, 4, "with 4");
+	is_int(check_log(), 4, "four records, chained");
+	eventlog_free(el);
+}
+
+static int
+append_raw(const char *path, const char *text, size_t len)
+{
+	int	 fd, rc;
+
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0640)) == -1)
+		return -1;
+	rc = write(fd, text, len) == (ssize_t)len ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+static void
+test_torn_tail(void)
+{
+	struct eventlog	*el = eventlog_new(&cfg);
+	char		 torn[320], *kept;
+	const char	*tail = "{\"v\":1,\"seq\":5,\"received_at\":\"2026-";
+	uint64_t	 seq;
+	size_t		 len;
+
+	append_raw(logpath, tail, strlen(tail));
+	is_int(append(el, "d", "Refer", &seq), APPEND_STORED, "after a torn tail: stored");
+	is_int(seq, 5, "as seq 5, where the torn record would have been");
+	is_int(check_log(), 5, "the log holds only whole, chained records");
+	snprintf(torn, sizeof(torn), "%s.torn", logpath);
+	kept = slurp(torn, &len);
+	ok(kept != NULL && len == strlen(tail) + 1 && strncmp(kept, tail, strlen(tail)) == 0,
+	    "the torn bytes are kept in <log>.torn");
+	ok(said("cut a torn tail of 35 bytes"), "and the operator is told");
+	free(kept);
+
+	append_raw(logpath, "\0\0\0\0garbage\n\0\0", 15);
+	is_int(append(el, "e", "Refer", &seq), APPEND_STORED, "after garbage lines at the end");
+	is_int(seq, 6, "seq goes on with 6");
+	is_int(check_log(), 6, "and the garbage is gone from the log");
+	eventlog_free(el);
+}
+
+/* What a writer that died between write(2) and updating the index leaves behind. */
+static void
+test_dead_writer(void)
+{
+	struct eventlog		*el;
+	struct event		 ev;
+	struct record_place	 at;
+	unsigned char		 hash[SHA256_LEN];
+	char			*buf, *last, *line;
+	size_t			 len, linelen;
+	uint64_t		 seq;
+
+	buf = slurp(logpath, &len);
+	for (last = buf + len - 1; last > buf && last[-1] != '\n'; last--)
+		;
+	sha256(last, (size_t)(buf + len - last), hash);
+	memset(&at, 0, sizeof(at));
+	at.seq = 7;
+	hex_encode(hash, SHA256_LEN, at.prev);
+	clock_gettime(CLOCK_REALTIME, &at.received);
+	make_event(&ev, "Finished Journey", "{\"eventId\":\"ghost\",\"systemDecision\":\"Refer\"}");
+	line = record_line(&ev, &at, &linelen);
+	append_raw(logpath, line, linelen);
+	free(line);
+	free(buf);
+
+	el = eventlog_new(&cfg);
+	is_int(eventlog_append(el, &ev, &seq), APPEND_DUPLICATE,
+	    "a record a dead writer left is taken in: its redelivery is a duplicate");
+	is_int(seq, 7, "of its seq");
+	is_int(append(el, "f", "Refer", &seq), APPEND_STORED, "the next event");
+	is_int(seq, 8, "follows it");
+	is_int(check_log(), 8, "chain intact");
+	ok(!said("rebuil"), "without rebuilding the index");
+	event_free(&ev);
+	eventlog_free(el);
+}
+
+static void
+test_rotation(void)
+{
+	struct eventlog	*el = eventlog_new(&cfg), *other = eventlog_new(&cfg);
+	char		 rotated[320];
+	const char	*paths[] = { rotated, logpath, NULL };
+	uint64_t	 seq;
+
+	append(other, "g", "Refer", &seq);
+	snprintf(rotated, sizeof(rotated), "%s.1", logpath);
+	if (rename(logpath, rotated) == -1) {
+		ok(0, "rename: %s", strerror(errno));
+		return;
+	}
+	is_int(append(el, "h", "Refer", &seq), APPEND_STORED, "after a rotation: stored");
+	is_int(seq, 10, "seq goes on across the rotation");
+	is_int(append(other, "i", "Refer", &seq), APPEND_STORED,
+	    "a writer that had the old file open");
+	is_int(seq, 11, "writes after it");
+	is_int(append(el, "g", "Refer", &seq), APPEND_DUPLICATE,
+	    "an event in the old file is still a duplicate");
+	ok(!said(NULL), "nothing said on stderr about a rotation");
+	is_int(check_chain(paths, 1, NULL), 11,
+	    "the chain runs through both files: the new one starts from the old one's end");
+	eventlog_free(el);
+	eventlog_free(other);
+}
+
+static void
+remove_state(const char *suffix)
+{
+	char	 path[320];
+
+	snprintf(path, sizeof(path), "%s%s", logpath, suffix);
+	unlink(path);
+}
+
+static void
+test_lost_state(void)
+{
+	struct eventlog	*el;
+	uint64_t	 seq;
+
+	remove_state(".idx");
+	el = eventlog_new(&cfg);
+	is_int(append(el, "h", "Refer", &seq), APPEND_DUPLICATE,
+	    "index removed: rebuilt from the log, a stored event is a duplicate");
+	is_int(seq, 10, "with its seq");
+	is_int(append(el, "j", "Refer", &seq), APPEND_STORED, "a new one is stored");
+	is_int(seq, 12, "with the next seq");
+	eventlog_free(el);
+
+	remove_state(".shm");
+	el = eventlog_new(&cfg);
+	is_int(append(el, "j", "Refer", &seq), APPEND_DUPLICATE,
+	    "state file gone (as after a reboot): index rebuilt, still a duplicate");
+	is_int(append(el, "k", "Refer", &seq), APPEND_STORED, "and new events go on");
+	is_int(seq, 13, "at seq 13");
+	eventlog_free(el);
+}
+
+/* Change one byte inside a record (its outcome), so the next line's prev no longer fits. */
+static void
+test_damage(void)
+{
+	struct eventlog	*el;
+	char		*buf, *at;
+	size_t		 len;
+	uint64_t	 seq;
+	int		 fd;
+
+	buf = slurp(logpath, &len);
+	at = strstr(buf, "\"outcome\":\"review\"");
+	fd = open(logpath, O_WRONLY);
+	if (at == NULL || fd == -1 || pwrite(fd, "x", 1, at - buf + 11) != 1) {
+		ok(0, "damaged the log");
+		free(buf);
+		return;
+	}
+	close(fd);
+	remove_state(".idx");
+	el = eventlog_new(&cfg);
+	is_int(append(el, "l", "Refer", &seq), APPEND_FAILED,
+	    "an edited record in the middle: nothing is appended");
+	free(buf);
+	buf = slurp(logpath, &len);
+	ok(buf != NULL && strstr(buf, "\"eventId\":\"l\"") == NULL && len > 0 &&
+	    buf[len - 1] == '\n', "and the log is left as it was");
+	ok(said("damaged at byte"), "the operator is told where the damage is");
+	free(buf);
+	eventlog_free(el);
+}
+
+static void
+test_unwritable(void)
+{
+	struct config	 bad = cfg;
+	struct eventlog	*el;
+	char		 path[320];
+	uint64_t	 seq;
+
+	snprintf(path, sizeof(path), "%s/missing-dir/events.jsonl", dir);
+	bad.log = path;
+	el = eventlog_new(&bad);
+	is_int(append(el, "m", "Refer", &seq), APPEND_FAILED, "log directory missing: failed");
+	ok(said("missing-dir/events.jsonl.shm: No such file or directory"),
+	    "with one clear line naming the path");
+	eventlog_free(el);
+
+	snprintf(path, sizeof(path), "%s/events.jsonl/under-a-file", dir);
+	el = eventlog_new(&bad);
+	is_int(append(el, "m", "Refer", &seq), APPEND_FAILED, "log path under a file: failed");
+	eventlog_free(el);
+}
+
+#define CHILDREN	6
+#define PER_CHILD	150
+
+static void
+test_many_processes(void)
+{
+	struct eventlog	*el;
+	pid_t		 pids[CHILDREN];
+	char		 id[64];
+	uint64_t	 seq;
+	int		 i, n, status, failed = 0;
+
+	unlink(logpath);
+	remove_state(".idx");
+	remove_state(".shm");
+	for (i = 0; i < CHILDREN; i++) {
+		if ((pids[i] = fork()) == 0) {
+			el = eventlog_new(&cfg);
+			for (n = 0; n < PER_CHILD; n++) {
+				snprintf(id, sizeof(id), "p%d-%d", i, n);
+				if (append(el, id, "Refer", &seq) != APPEND_STORED)
+					_exit(1);
+				/* Every third one twice: the second must be a duplicate. */
+				if (n % 3 == 0 && append(el, id, "Refer", &seq) != APPEND_DUPLICATE)
+					_exit(2);
+			}
+			eventlog_free(el);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < CHILDREN; i++)
+		if (waitpid(pids[i], &status, 0) == -1 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			failed++;
+	is_int(failed, 0, "%d processes appending at once all succeed", CHILDREN);
+	is_int(check_log(), CHILDREN * PER_CHILD, "every record once, seq without gap, chain intact");
+}
+
+static void
+cleanup(void)
+{
+	char	 cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (tap_failed == 0 && system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	else if (tap_failed != 0)
+		printf("# files kept in %s\n", dir);
+}
+
+int
+main(void)
+{
+	if (setup() == -1) {
+		ok(0, "set up a test directory and config");
+		return done_testing();
+	}
+	test_basics();
+	test_torn_tail();
+	test_dead_writer();
+	test_rotation();
+	test_lost_state();
+	test_damage();
+	test_unwritable();
+	test_many_processes();
+	cleanup();
+	config_free(&cfg);
+	return done_testing();
+}
