@@ -75,9 +75,10 @@ record_line(const struct event *ev, const struct record_place *at, size_t *len)
 		return NULL;
 	if (build(rec, ev, at) == 0 &&
 	    (text = json_object_to_json_string_length(rec, TO_STRING_FLAGS, &textlen)) != NULL &&
-	    (line = malloc(textlen + 1)) != NULL) {
+	    (line = malloc(textlen + 2)) != NULL) {
 		memcpy(line, text, textlen);
 		line[textlen] = '\n';
+		line[textlen + 1] = '\0';
 		*len = textlen + 1;
 	}
 	json_object_put(rec);

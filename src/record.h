@@ -21,7 +21,7 @@ struct record_place {
 	bool		 conflict;
 };
 
-/* The whole line, '\n'-terminated, malloc'd; NULL on allocation failure. */
+/* The whole line, '\n'-terminated (and NUL after), malloc'd; NULL when out of memory. */
 char	*record_line(const struct event *, const struct record_place *, size_t *len);
 
 /* What a reader needs from a line. Strings point into json and live as long as it. */
