@@ -1,0 +1,745 @@
+# tests/lib.sh: helpers for the integration tests, sourced by tests/integration/*.sh.
+#
+# The test harness (Makefile.am) exports top_srcdir, top_builddir (absolute) and SAMPLES.
+# Sourcing this file creates a scratch directory $TEST_TMP under $top_builddir/tests and
+# installs an exit trap that stops every server started here and removes $TEST_TMP,
+# unless a check failed: then it is kept and its path printed.
+#
+#   TAP           ok DESC CMD [ARG...], is GOT WANT DESC, isnt, like, diag, bail, done_testing
+#   ports         free_port
+#   config        write_config DIR [key=value...]  (sets CONF, LOG, TOKEN, ...)
+#   responder     start_responder NAME CONF [PROCS], stop_responder NAME
+#   nginx         start_nginx SOCKET, stop_nginx   (sets NGINX_PORT, URL)
+#   requests      post FILE [CURL-ARG...], post_string JSON [CURL-ARG...], request METHOD ...
+#                 (set STATUS, BODY; header NAME reads a reply header);
+#                 reply_is STATUS JSON DESC, error_is STATUS DESC check the last reply
+#   CGI           cgi_run CONF BODYFILE [VAR=value...], cgi_run_piped, and
+#                 fcgi_run SOCKET BODYFILE [VAR=value...] (cgi-fcgi)  (set STATUS, BODY, CGI_RC)
+#   log           log_count LOG, log_record LOG SEQ [JQ-FILTER], log_last LOG, check_chain LOG...
+
+set -u
+
+: "${top_srcdir:?top_srcdir is not set: run the tests with make check}"
+: "${top_builddir:?top_builddir is not set: run the tests with make check}"
+SAMPLES=${SAMPLES:-$top_srcdir/tests/samples}
+IDWISE_FCGI=${IDWISE_FCGI:-$top_builddir/idwise-fcgi}
+ZERO_HASH=0000000000000000000000000000000000000000000000000000000000000000
+POLL_STEPS=${POLL_STEPS:-200}		# polls of 50 ms: 10 s for anything to come up or go
+
+# --- TAP -----------------------------------------------------------------------------
+
+_tap_count=0
+_tap_failed=0
+_tap_done=0
+
+_tap_result()	# _tap_result PASS DESC
+{
+	_tap_count=$((_tap_count + 1))
+	if [ "$1" -eq 1 ]; then
+		printf 'ok %d - %s\n' "$_tap_count" "$2"
+	else
+		_tap_failed=$((_tap_failed + 1))
+		printf 'not ok %d - %s\n' "$_tap_count" "$2"
+	fi
+}
+
+diag()
+{
+	local line
+	printf '%s\n' "$*" | while IFS= read -r line; do
+		printf '#   %s\n' "$line"
+	done
+}
+
+# not CMD [ARG...]: succeeds when CMD fails (for "ok DESC not CMD").
+not()
+{
+	! "$@"
+}
+
+# quiet CMD [ARG...]: CMD with its stdout discarded (for "ok DESC quiet CMD").
+quiet()
+{
+	"$@" >/dev/null
+}
+
+# ok DESC CMD [ARG...]: passes when CMD exits 0.
+ok()
+{
+	local desc=$1
+	shift
+	if "$@"; then
+		_tap_result 1 "$desc"
+		return 0
+	fi
+	_tap_result 0 "$desc"
+	return 1
+}
+
+# is GOT WANT DESC: passes when the strings are equal.
+is()
+{
+	if [ "$1" = "$2" ]; then
+		_tap_result 1 "$3"
+		return 0
+	fi
+	_tap_result 0 "$3"
+	diag "got:  '$1'" "want: '$2'"
+	return 1
+}
+
+# isnt GOT UNWANTED DESC
+isnt()
+{
+	if [ "$1" != "$2" ]; then
+		_tap_result 1 "$3"
+		return 0
+	fi
+	_tap_result 0 "$3"
+	diag "got '$1', which it must not be"
+	return 1
+}
+
+# like GOT ERE DESC: passes when GOT matches the extended regular expression.
+like()
+{
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		_tap_result 1 "$3"
+		return 0
+	fi
+	_tap_result 0 "$3"
+	diag "got:  '$1'" "want: match of /$2/"
+	return 1
+}
+
+# bail MSG: abort the script; the TAP driver reports an error.
+bail()
+{
+	printf 'Bail out! %s\n' "$*"
+	_tap_failed=$((_tap_failed + 1))
+	exit 1
+}
+
+# done_testing: print the plan; a script that checked nothing fails.
+done_testing()
+{
+	_tap_done=1
+	if [ "$_tap_count" -eq 0 ]; then
+		_tap_result 0 "the script ran at least one check"
+	fi
+	printf '1..%d\n' "$_tap_count"
+	[ "$_tap_failed" -eq 0 ] || exit 1
+	exit 0
+}
+
+# --- scratch directory and clean-up --------------------------------------------------
+
+_cleanups=()
+
+# at_exit CMD...: run CMD (a single command line string) when the script exits.
+at_exit()
+{
+	_cleanups+=("$*")
+}
+
+_on_exit()
+{
+	local rc=$? i
+	trap - EXIT INT TERM HUP
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_cleanups[$i]}" >/dev/null 2>&1 || true
+	done
+	if [ "$_tap_done" -eq 0 ] && [ "$rc" -eq 0 ]; then
+		rc=1
+	fi
+	if [ "$rc" -ne 0 ] || [ "$_tap_failed" -ne 0 ]; then
+		printf '# kept the test directory: %s\n' "$TEST_TMP"
+	else
+		rm -rf "$TEST_TMP" "$SOCK_DIR"
+	fi
+	exit "$rc"
+}
+
+mkdir -p "$top_builddir/tests" || bail "cannot create $top_builddir/tests"
+TEST_TMP=$(mktemp -d "$top_builddir/tests/tmp.XXXXXX") || bail "mktemp failed"
+# Unix socket paths are limited to 107 bytes; deep build trees (distcheck) can exceed it.
+SOCK_DIR=$TEST_TMP
+if [ ${#TEST_TMP} -gt 80 ]; then
+	SOCK_DIR=$(mktemp -d /tmp/idwise-sock.XXXXXX) || bail "mktemp failed"
+fi
+trap _on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+# wait_for CMD [ARG...]: poll CMD every 50 ms until it succeeds (0); 1 after POLL_STEPS
+# tries, or at once when CMD returns 2 (it will never succeed).
+wait_for()
+{
+	local i rc
+	for ((i = 0; i < POLL_STEPS; i++)); do
+		"$@"
+		rc=$?
+		[ "$rc" -eq 0 ] && return 0
+		[ "$rc" -eq 2 ] && return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+pid_alive()
+{
+	kill -0 "$1" 2>/dev/null
+}
+
+pid_gone()
+{
+	! kill -0 "$1" 2>/dev/null
+}
+
+# --- ports ---------------------------------------------------------------------------
+
+port_free()
+{
+	if command -v ss >/dev/null 2>&1; then
+		[ -z "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
+	else
+		! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+	fi
+}
+
+# free_port: print a port in 20000-40000 that nothing uses now.
+free_port()
+{
+	local i p
+	for ((i = 0; i < 100; i++)); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 20001))
+		if port_free "$p"; then
+			printf '%s\n' "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# --- config and secrets ----------------------------------------------------------------
+
+random_hex()	# random_hex BYTES
+{
+	od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
+}
+
+# write_secret FILE LINE...: one secret per line, mode 0600.
+write_secret()
+{
+	local file=$1
+	shift
+	(umask 077 && printf '%s\n' "$@" >"$file")
+}
+
+# The credentials every config uses; a second bearer token shows rotation.
+TOKEN=tok-$(random_hex 16)
+TOKEN2=tok2-$(random_hex 16)
+BASIC_USER=idwise
+BASIC_PASSWORD=pw-$(random_hex 12)
+HEADER_NAME=X-IDWise-Token
+HEADER_VALUE=hv-$(random_hex 16)
+SECRETS=("$TOKEN" "$TOKEN2" "$BASIC_PASSWORD" "$HEADER_VALUE")
+
+_config_order=(log env auth basic_user basic_password_file bearer_token_file header_name
+    header_value_file allow_from max_body unknown_events sync)
+
+# write_config DIR [key=value...]: write DIR/idwise-fcgi.conf and the secret files it
+# names. Defaults: log DIR/events.jsonl, env test, auth bearer, allow_from 127.0.0.1 and
+# ::1, max_body 65536, unknown_events accept, sync data. "key=" leaves a key out; keys not
+# in SPEC §5 are written too (for testing config errors). Sets CONF and LOG.
+write_config()
+{
+	local dir=$1 a k
+	local -A kv=()
+	local -a extra=()
+	shift
+	mkdir -p "$dir" || return 1
+	for a in "$@"; do
+		k=${a%%=*}
+		[ -n "${kv[$k]+set}" ] || [[ " ${_config_order[*]} " == *" $k "* ]] ||
+		    extra+=("$k")
+		kv[$k]=${a#*=}
+	done
+	: "${kv[log]=$dir/events.jsonl}" "${kv[env]=test}" "${kv[auth]=bearer}"
+	: "${kv[allow_from]=127.0.0.1, ::1}" "${kv[max_body]=65536}"
+	: "${kv[unknown_events]=accept}" "${kv[sync]=data}"
+	case ${kv[auth]} in
+	basic)
+		: "${kv[basic_user]=$BASIC_USER}"
+		: "${kv[basic_password_file]=$dir/basic_password}"
+		write_secret "$dir/basic_password" "$BASIC_PASSWORD"
+		;;
+	bearer)
+		: "${kv[bearer_token_file]=$dir/bearer_tokens}"
+		write_secret "$dir/bearer_tokens" "$TOKEN" "$TOKEN2"
+		;;
+	header)
+		: "${kv[header_name]=$HEADER_NAME}"
+		: "${kv[header_value_file]=$dir/header_values}"
+		write_secret "$dir/header_values" "$HEADER_VALUE"
+		;;
+	esac
+	CONF=$dir/idwise-fcgi.conf
+	LOG=${kv[log]}
+	{
+		printf '# written by tests/lib.sh\n'
+		for k in "${_config_order[@]}" "${extra[@]}"; do
+			[ -n "${kv[$k]:-}" ] && printf '%s = %s\n' "$k" "${kv[$k]}"
+		done
+	} >"$CONF"
+}
+
+# --- the responder under spawn-fcgi ---------------------------------------------------
+
+declare -A _resp_pid=() _resp_pids_file=()
+
+# responder_socket NAME: the unix socket of responder NAME.
+responder_socket()
+{
+	printf '%s/%s.sock\n' "$SOCK_DIR" "$1"
+}
+
+# start_responder NAME CONF [PROCS]: spawn-fcgi binds $SOCK_DIR/NAME.sock and runs
+# idwise-fcgi -c CONF on it, in the foreground of a background job (-n) for one process,
+# or PROCS forked children (-F). The responders' stderr goes to $TEST_TMP/NAME.stderr.
+start_responder()
+{
+	local name=$1 conf=$2 procs=${3:-1} sock err
+	sock=$(responder_socket "$name")
+	err=$TEST_TMP/$name.stderr
+	[ -x "$IDWISE_FCGI" ] || bail "$IDWISE_FCGI is not built"
+	[ -z "${_resp_pid[$name]:-}${_resp_pids_file[$name]:-}" ] ||
+	    bail "responder $name is already running"
+	rm -f "$sock"
+	# sh -c redirects stderr (spawn-fcgi's forked children get /dev/null) and execs,
+	# so the recorded pid is idwise-fcgi's own.
+	set -- /bin/sh -c 'exec 2>>"$0"; exec "$@"' "$err" "$IDWISE_FCGI" -c "$conf"
+	if [ "$procs" -eq 1 ]; then
+		spawn-fcgi -n -s "$sock" -M 0600 -- "$@" >>"$err" 2>&1 &
+		_resp_pid[$name]=$!
+		at_exit "stop_responder $name"
+		wait_for test -S "$sock" && pid_alive "${_resp_pid[$name]}" ||
+		    { diag "responder $name did not start:" "$(tail -n 5 "$err")"; return 1; }
+	else
+		_resp_pids_file[$name]=$TEST_TMP/$name.pids
+		rm -f "${_resp_pids_file[$name]}"
+		at_exit "stop_responder $name"
+		spawn-fcgi -F "$procs" -P "${_resp_pids_file[$name]}" -s "$sock" -M 0600 -- \
+		    "$@" >>"$err" 2>&1 ||
+		    { diag "spawn-fcgi -F $procs failed:" "$(tail -n 5 "$err")"; return 1; }
+		[ "$(responder_pids "$name" | wc -l)" -eq "$procs" ] ||
+		    { diag "responder $name: not $procs processes"; return 1; }
+	fi
+	return 0
+}
+
+# responder_pids NAME: the pids of responder NAME, one a line.
+responder_pids()
+{
+	if [ -n "${_resp_pid[$1]:-}" ]; then
+		printf '%s\n' "${_resp_pid[$1]}"
+	elif [ -n "${_resp_pids_file[$1]:-}" ] && [ -f "${_resp_pids_file[$1]}" ]; then
+		tr -s ' \n' '\n\n' <"${_resp_pids_file[$1]}" | grep -E '^[0-9]+$'
+	fi
+}
+
+_all_gone()
+{
+	local p
+	for p in "$@"; do
+		pid_alive "$p" && return 1
+	done
+	return 0
+}
+
+# stop_responder NAME: SIGTERM, wait (SIGKILL after the timeout). Sets STOP_RC to the exit
+# status of a single-process responder (137 for one that had to be killed), "gone" for -F.
+STOP_RC=
+stop_responder()
+{
+	local name=$1
+	local -a pids
+	STOP_RC=gone
+	mapfile -t pids < <(responder_pids "$name")
+	[ "${#pids[@]}" -gt 0 ] || return 0
+	kill -TERM "${pids[@]}" 2>/dev/null
+	if ! wait_for _all_gone "${pids[@]}"; then
+		diag "responder $name ignored SIGTERM; killing it"
+		kill -KILL "${pids[@]}" 2>/dev/null
+	fi
+	if [ -n "${_resp_pid[$name]:-}" ]; then
+		wait "${_resp_pid[$name]}" 2>/dev/null
+		STOP_RC=$?
+	fi
+	unset "_resp_pid[$name]" "_resp_pids_file[$name]"
+	rm -f "$(responder_socket "$name")"
+}
+
+# --- nginx --------------------------------------------------------------------------
+
+NGINX_DIR=$TEST_TMP/nginx
+NGINX_PID=
+NGINX_PORT=
+URL=
+NGINX_SNIPPET_SOCKET=unix:/run/idwise-fcgi/idwise-fcgi.sock
+
+# nginx_config SOCKET PORT: generate $NGINX_DIR from tests/nginx.conf.in and the operator's
+# snippet nginx/idwise-fcgi.conf with its socket path replaced by SOCKET.
+nginx_config()
+{
+	local sock=$1 port=$2 user=
+	mkdir -p "$NGINX_DIR" || return 1
+	grep -qF "fastcgi_pass $NGINX_SNIPPET_SOCKET;" "$top_srcdir/nginx/idwise-fcgi.conf" ||
+	    { diag "nginx/idwise-fcgi.conf has no 'fastcgi_pass $NGINX_SNIPPET_SOCKET;'"; return 1; }
+	sed "s|fastcgi_pass $NGINX_SNIPPET_SOCKET;|fastcgi_pass unix:$sock;|" \
+	    "$top_srcdir/nginx/idwise-fcgi.conf" >"$NGINX_DIR/idwise-fcgi.conf" || return 1
+	cp /etc/nginx/fastcgi_params "$NGINX_DIR/fastcgi_params" || return 1
+	[ "$(id -u)" -eq 0 ] && user='user root;'
+	sed -e "s|@DIR@|$NGINX_DIR|g" -e "s|@PORT@|$port|g" -e "s|@USER@|$user|g" \
+	    "$top_srcdir/tests/nginx.conf.in" >"$NGINX_DIR/nginx.conf"
+}
+
+# start_nginx SOCKET: nginx on 127.0.0.1 at a free port, passing the snippet's location
+# to SOCKET. Sets NGINX_PORT and URL (the webhook's address).
+start_nginx()
+{
+	local sock=$1 try port
+	[ -z "$NGINX_PID" ] || bail "nginx is already running"
+	for ((try = 0; try < 5; try++)); do
+		port=$(free_port) || bail "no free port"
+		nginx_config "$sock" "$port" || bail "cannot write the nginx config"
+		rm -f "$NGINX_DIR/nginx.pid"
+		nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" &
+		NGINX_PID=$!
+		at_exit stop_nginx
+		if wait_for _nginx_up; then
+			NGINX_PORT=$port
+			URL=http://127.0.0.1:$port/idwise/webhook
+			return 0
+		fi
+		wait "$NGINX_PID" 2>/dev/null
+		NGINX_PID=
+		grep -q 'Address already in use' "$NGINX_DIR/error.log" || break
+	done
+	diag "nginx did not start:" "$(tail -n 5 "$NGINX_DIR/error.log" 2>/dev/null)"
+	return 1
+}
+
+# nginx writes its pid file once it listens; it exits when it cannot.
+_nginx_up()
+{
+	pid_alive "$NGINX_PID" || return 2
+	[ -s "$NGINX_DIR/nginx.pid" ]
+}
+
+stop_nginx()
+{
+	[ -n "$NGINX_PID" ] || return 0
+	kill -QUIT "$NGINX_PID" 2>/dev/null
+	wait_for pid_gone "$NGINX_PID" || kill -KILL "$NGINX_PID" 2>/dev/null
+	wait "$NGINX_PID" 2>/dev/null
+	NGINX_PID=
+}
+
+# --- requests through nginx ----------------------------------------------------------
+
+CURL_AUTH=()		# credentials every request carries, e.g. (-H "Authorization: Bearer x")
+STATUS=
+BODY=
+_req_n=0
+
+# request METHOD [CURL-ARG...]: send to $URL. Sets STATUS (HTTP code, 000 when curl
+# failed) and BODY; the reply headers are in $TEST_TMP/reply.headers.
+request()
+{
+	local method=$1
+	shift
+	_req_n=$((_req_n + 1))
+	STATUS=$(curl -sS -X "$method" -o "$TEST_TMP/reply.body" -D "$TEST_TMP/reply.headers" \
+	    -w '%{http_code}' -H 'Expect:' "${CURL_AUTH[@]}" "$@" "$URL" 2>"$TEST_TMP/curl.err")
+	BODY=$(cat "$TEST_TMP/reply.body" 2>/dev/null)
+	cat "$TEST_TMP/reply.headers" "$TEST_TMP/reply.body" >>"$TEST_TMP/replies.all" 2>/dev/null
+	[ -n "$STATUS" ] || STATUS=000
+}
+
+# post FILE [CURL-ARG...]: POST the file's bytes with Content-Type: application/json,
+# unless the arguments hold a -H 'Content-Type: ...' of their own (-H 'Content-Type:'
+# sends none).
+post()
+{
+	local file=$1 a ctype=(-H 'Content-Type: application/json')
+	shift
+	for a in "$@"; do
+		case ${a,,} in
+		content-type:*) ctype=() ;;
+		esac
+	done
+	request POST --data-binary "@$file" "${ctype[@]}" "$@"
+}
+
+# post_string TEXT [CURL-ARG...]: POST TEXT exactly (printf %s) like post.
+post_string()
+{
+	local file=$TEST_TMP/request.$((_req_n + 1))
+	printf '%s' "$1" >"$file"
+	shift
+	post "$file" "$@"
+}
+
+# header NAME: the value of reply header NAME (case-insensitive), without CR.
+header()
+{
+	awk -v want="$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')" '
+		{ sub(/\r$/, "") }
+		/^HTTP\// { found = "" ; next }
+		{
+			i = index($0, ":")
+			if (i > 0 && tolower(substr($0, 1, i - 1)) == want) {
+				v = substr($0, i + 1); sub(/^[ \t]+/, "", v); found = v
+			}
+		}
+		END { printf "%s", found }' "$TEST_TMP/reply.headers"
+}
+
+# content_type: the last reply's media type, lower case, without parameters.
+content_type()
+{
+	header content-type | cut -d';' -f1 | tr -d ' \t' | tr '[:upper:]' '[:lower:]'
+}
+
+# reply_is STATUS JSON DESC: the last reply has that status, Content-Type
+# application/json and that JSON body (member order and spacing aside).
+reply_is()
+{
+	is "$STATUS $(content_type) $(json_norm "$BODY")" \
+	    "$1 application/json $(json_norm "$2")" "$3"
+}
+
+# error_is STATUS DESC: the last reply has that status, Content-Type application/json
+# and an error body {"error": "<reason>"}.
+error_is()
+{
+	local shape=not-an-error-object
+	is_error_reply && shape='{"error":"..."}'
+	is "$STATUS $(content_type) $shape" "$1 application/json {\"error\":\"...\"}" "$2" ||
+	    diag "body: $BODY"
+}
+
+# json_norm TEXT: TEXT as sorted compact JSON, or "not JSON: TEXT".
+json_norm()
+{
+	jq -cS . <<<"$1" 2>/dev/null || printf 'not JSON: %s' "$1"
+}
+
+# is_error_reply: BODY is exactly {"error": "<non-empty string>"}.
+is_error_reply()
+{
+	jq -e 'type == "object" and keys == ["error"] and (.error | type == "string")
+	    and (.error | length > 0)' <<<"$BODY" >/dev/null 2>&1
+}
+
+# --- plain CGI ----------------------------------------------------------------------
+
+CGI_RC=
+
+# cgi_run CONF BODYFILE [VAR=value...]: run idwise-fcgi -c CONF as a CGI program with
+# the file on stdin and the CGI variables given (no other CGI variable of the caller's).
+# Sets STATUS (from the Status: header), BODY, CGI_RC; the headers are in
+# $TEST_TMP/reply.headers. cgi_run_piped: the same with stdin a pipe.
+cgi_run()
+{
+	local conf=$1 body=$2
+	shift 2
+	_cgi_exec "$IDWISE_FCGI" -c "$conf" -- "$@" <"$body" >"$TEST_TMP/cgi.out"
+	CGI_RC=$?
+	split_cgi_reply "$TEST_TMP/cgi.out"
+}
+
+cgi_run_piped()
+{
+	local conf=$1 body=$2
+	shift 2
+	cat "$body" | _cgi_exec "$IDWISE_FCGI" -c "$conf" -- "$@" >"$TEST_TMP/cgi.out"
+	CGI_RC=$?
+	split_cgi_reply "$TEST_TMP/cgi.out"
+}
+
+# fcgi_run SOCKET BODYFILE [VAR=value...]: one FastCGI request to SOCKET with cgi-fcgi:
+# the variables as parameters, the file as stdin (cgi-fcgi sends what it can read of
+# CONTENT_LENGTH bytes, then ends stdin). Sets STATUS, BODY, CGI_RC like cgi_run.
+fcgi_run()
+{
+	local sock=$1 body=$2
+	shift 2
+	_cgi_exec cgi-fcgi -bind -connect "$sock" -- "$@" <"$body" >"$TEST_TMP/cgi.out"
+	CGI_RC=$?
+	split_cgi_reply "$TEST_TMP/cgi.out"
+}
+
+# _cgi_exec PROGRAM [ARG...] -- [VAR=value...]: PROGRAM in a clean CGI environment.
+_cgi_exec()
+{
+	local -a cmd=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		cmd+=("$1")
+		shift
+	done
+	shift
+	(
+		unset REQUEST_METHOD CONTENT_LENGTH CONTENT_TYPE REMOTE_ADDR HTTP_AUTHORIZATION \
+		    GATEWAY_INTERFACE SERVER_PROTOCOL QUERY_STRING IDWISE_FCGI_CONFIG
+		export GATEWAY_INTERFACE=CGI/1.1 SERVER_PROTOCOL=HTTP/1.1
+		[ $# -eq 0 ] || export "$@"
+		exec timeout 30 "${cmd[@]}"
+	) 2>>"$TEST_TMP/cgi.stderr"
+}
+
+# split_cgi_reply FILE: a CGI/FastCGI reply (headers, blank line, body) into
+# $TEST_TMP/reply.headers, STATUS and BODY. No Status: header means 200 (CGI/1.1).
+split_cgi_reply()
+{
+	cp "$1" "$TEST_TMP/reply.raw"
+	awk '{ sub(/\r$/, "") } /^$/ { exit } { print }' "$1" >"$TEST_TMP/reply.headers"
+	BODY=$(awk 'body { print; next } { sub(/\r$/, "") } /^$/ { body = 1 }' "$1")
+	cat "$1" >>"$TEST_TMP/replies.all"
+	STATUS=$(sed -n 's/^[Ss]tatus:[[:space:]]*\([0-9][0-9][0-9]\).*/\1/p' \
+	    "$TEST_TMP/reply.headers" | head -n 1)
+	if [ -z "$STATUS" ]; then
+		if [ -s "$TEST_TMP/reply.headers" ]; then STATUS=200; else STATUS=none; fi
+	fi
+}
+
+# --- the event log ------------------------------------------------------------------
+
+log_count()
+{
+	if [ -f "$1" ]; then
+		wc -l <"$1" | tr -d ' '
+	else
+		echo 0
+	fi
+}
+
+# log_record LOG SEQ [JQ-FILTER]: the record with that seq (compact), or FILTER of it (-r).
+log_record()
+{
+	jq -r --argjson s "$2" "select(.seq == \$s) | ${3:-tojson}" "$1" 2>/dev/null
+}
+
+# log_last LOG [JQ-FILTER]
+log_last()
+{
+	tail -n 1 "$1" | jq -r "${2:-tojson}" 2>/dev/null
+}
+
+# log_state LOG: a fingerprint of the log (lines and hash) to see that nothing changed.
+log_state()
+{
+	if [ -f "$1" ]; then
+		printf '%s %s\n' "$(log_count "$1")" "$(sha256sum <"$1" | cut -d' ' -f1)"
+	else
+		echo absent
+	fi
+}
+
+# line_hash LOG N: hex SHA-256 of line N including its newline.
+line_hash()
+{
+	sed -n "$2{p;q}" "$1" | sha256sum | cut -d' ' -f1
+}
+
+# check_chain LOG...: the files (oldest first) hold complete lines, each a JSON record with
+# seq 1, 2, 3... and prev = SHA-256 of the previous line with its \n (64 zeros first).
+# Returns 0 when intact; otherwise says why (diag) and returns 1.
+check_chain()
+{
+	local dir f n
+	dir=$(mktemp -d "$TEST_TMP/chain.XXXXXX") || return 1
+	for f in "$@"; do
+		[ -s "$f" ] || { diag "$f: missing or empty"; return 1; }
+		[ "$(tail -c 1 "$f" | od -An -tx1 | tr -d ' ')" = 0a ] ||
+		    { diag "$f: last line is not complete"; return 1; }
+		cat "$f" >>"$dir/all"
+	done
+	n=$(log_count "$dir/all")
+	# one file per line, so that one sha256sum run hashes every line with its \n
+	(cd "$dir" && split -l 1 -a 9 -d all l. && sha256sum l.*) | cut -d' ' -f1 >"$dir/hashes"
+	[ "$(log_count "$dir/hashes")" -eq "$n" ] || { diag "could not hash the lines"; return 1; }
+	if ! jq -R -r 'fromjson | if type == "object" then "\(.seq) \(.prev)"
+	    else error("not an object") end' "$dir/all" >"$dir/fields" 2>"$dir/jq.err"; then
+		diag "a line is not a JSON object: $(head -n 1 "$dir/jq.err")"
+		return 1
+	fi
+	awk -v zero="$ZERO_HASH" '
+		NR == FNR { h[FNR] = $1; next }
+		{
+			want = FNR == 1 ? zero : h[FNR - 1]
+			if ($1 != FNR "") { printf "line %d: seq %s, want %d\n", FNR, $1, FNR; bad = 1; exit }
+			if ($2 != want) { printf "line %d: prev %s, want %s\n", FNR, $2, want; bad = 1; exit }
+		}
+		END { exit bad }' "$dir/hashes" "$dir/fields" >"$dir/why" ||
+	    { diag "$(cat "$dir/why")"; return 1; }
+	rm -rf "$dir"
+	return 0
+}
+
+# no_sanitizer_reports FILE...: none of the stderr files holds an ASan/UBSan/LSan report.
+no_sanitizer_reports()
+{
+	local hits
+	hits=$(cat "$@" 2>/dev/null | grep -E 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' |
+	    head -n 5)
+	[ -z "$hits" ] || { diag "$hits"; return 1; }
+}
+
+# no_line_in FILE ERE: no line of FILE matches ERE (the first few that do are shown).
+no_line_in()
+{
+	local hits
+	hits=$(grep -E -- "$2" "$1" 2>/dev/null | head -n 5)
+	[ -z "$hits" ] || { diag "$hits"; return 1; }
+}
+
+# no_secret_in FILE...: none of the files contains any configured secret.
+no_secret_in()
+{
+	local s rc=0
+	for s in "${SECRETS[@]}"; do
+		if cat "$@" 2>/dev/null | grep -qF -- "$s"; then
+			diag "a secret appears in: $*"
+			rc=1
+		fi
+	done
+	return "$rc"
+}
+
+# --- request bodies -----------------------------------------------------------------
+
+# sized_event ID SIZE: a Finished Step delivery of exactly SIZE bytes (SIZE >= 80).
+sized_event()
+{
+	local head="{\"event\":\"Finished Step\",\"body\":{\"eventId\":\"$1\",\"pad\":\""
+	local n=$(($2 - ${#head} - 3))
+	printf '%s%s"}}' "$head" "$(head -c "$n" /dev/zero | tr '\0' x)"
+}
+
+# deep_event ID DEPTH: a Finished Step delivery nested DEPTH levels deep, counting the
+# envelope object as 1 and body as 2 (DEPTH >= 3).
+deep_event()
+{
+	local n=$(($2 - 2)) open close
+	open=$(head -c "$n" /dev/zero | tr '\0' '[')
+	close=$(head -c "$n" /dev/zero | tr '\0' ']')
+	printf '{"event":"Finished Step","body":{"eventId":"%s","n":%s%s}}' "$1" "$open" "$close"
+}
+
+# sha256_of FILE: hex SHA-256 of the file's bytes.
+sha256_of()
+{
+	sha256sum <"$1" | cut -d' ' -f1
+}
