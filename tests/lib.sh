@@ -43,11 +43,14 @@ _tap_result()	# _tap_result PASS DESC
 	fi
 }
 
+# diag LINE...: TAP diagnostics, one "#" line per argument (and per line in it).
 diag()
 {
-	local line
-	printf '%s\n' "$*" | while IFS= read -r line; do
-		printf '#   %s\n' "$line"
+	local arg line
+	for arg in "$@"; do
+		while IFS= read -r line; do
+			printf '#   %s\n' "$line"
+		done <<<"$arg"
 	done
 }
 

@@ -112,9 +112,8 @@ report()
 		for f in "${failures[@]}"; do
 			IFS='|' read -r what log trs <<<"$f"
 			printf -- '--- %s\n' "$what"
-			if [ -n "$trs" ] && [ -f "$trs" ]; then
-				grep -E '^:test-result: (FAIL|XPASS|ERROR|SKIP)' "$trs" |
-				    sed 's/^:test-result: //' | head -n 40
+			if [ -n "$trs" ] && [ -f "$log" ]; then
+				grep -E '^(FAIL|XPASS|ERROR|SKIP): ' "$log" | head -n 40
 			fi
 			if [ -f "$log" ] && [ "$log" != /dev/null ]; then
 				printf -- '--- tail of %s\n' "$log"

@@ -16,6 +16,8 @@ printf '{"event":"Finished Step","body":{"eventId":"cgi-new-%s","journeyId":"j",
     2 >"$NEW.2"
 printf '{"event":"Finished Step","body":{"eventId":"cgi-new-%s","journeyId":"j","stepId":"1"}}' \
     3 >"$NEW.3"
+printf '{"event":"Finished Step","body":{"eventId":"cgi-new-%s","journeyId":"j","stepId":"1"}}' \
+    4 >"$NEW.4"
 NEW_LEN=$(wc -c <"$NEW.1")
 
 # cgi_env LENGTH [VAR=value...]: the CGI variables of an authorized POST from 127.0.0.1.
@@ -108,6 +110,15 @@ reply_is 200 '{"status":"accepted","seq":4}' "FastCGI: the responder still serve
 
 stop_responder fcgi
 is "$STOP_RC" 0 "FastCGI: SIGTERM: exits 0"
+
+# IPv6 sources against allow_from = 127.0.0.1, ::1.
+cgi_env "$NEW_LEN" REMOTE_ADDR=2001:db8::5
+cgi_run "$CONF" "$NEW.4" "${CGI_ENV[@]}"
+error_is 403 "CGI: REMOTE_ADDR 2001:db8::5: 403"
+cgi_env "$NEW_LEN" REMOTE_ADDR=::1
+cgi_run "$CONF" "$NEW.4" "${CGI_ENV[@]}"
+reply_is 200 '{"status":"accepted","seq":5}' "CGI: REMOTE_ADDR ::1 is allowed: seq 5"
+is "$(log_record "$LOG" 5 .remote_addr)" "::1" "CGI: the record's remote_addr is ::1"
 ok "the log (CGI and FastCGI writers) verifies" check_chain "$LOG"
 
 # ---------------------------------------------------------------------------------------

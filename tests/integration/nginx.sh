@@ -190,7 +190,7 @@ is "$(log_record "$LOG" "$seq" '[.id, .conflict, .outcome, .body.systemDecision]
     '["81e74ef5-e8e2-4d94-8ed9-04759531985d",true,"review","Refer"]' \
     "the conflict record: same id, conflict true, its own outcome and body"
 ok "the conflict is reported on stderr with its eventId" \
-    grep -q '81e74ef5-e8e2-4d94-8ed9-04759531985d' "$ERR"
+    wait_for grep -q '81e74ef5-e8e2-4d94-8ed9-04759531985d' "$ERR"
 post "$TEST_TMP/fj.conflict"
 reply_is 200 "{\"status\":\"duplicate\",\"seq\":$CONFLICT_SEQ}" \
     "the conflicting body redelivered: a duplicate of the conflict record"
@@ -298,9 +298,9 @@ ok "no reply carried a secret" no_secret_in "$TEST_TMP/replies.all"
 
 ok "the main log's chain verifies with sha256sum" check_chain "$LOG"
 sed '3s/"CUST-000840-23"/"CUST-000840-24"/' "$LOG" >"$TEST_TMP/tampered"
-ok "  (the checker notices an edited record)" not check_chain "$TEST_TMP/tampered"
+ok "  (the checker notices an edited record)" quiet not check_chain "$TEST_TMP/tampered"
 sed '5d' "$LOG" >"$TEST_TMP/tampered"
-ok "  (the checker notices a deleted record)" not check_chain "$TEST_TMP/tampered"
+ok "  (the checker notices a deleted record)" quiet not check_chain "$TEST_TMP/tampered"
 
 # ---------------------------------------------------------------------------------------
 # Restart the responder: dedup and seq continue from the log.
@@ -411,7 +411,7 @@ error_is 503 "log directory not writable: 503"
 like "$(header Retry-After)" '^[0-9]+$' "503 carries Retry-After with a number of seconds"
 post "$FJ"
 error_is 503 "  the responder keeps serving: 503 again"
-ok "  it said so on stderr" grep -q 'blocker' "$ERR"
+ok "  it said so on stderr" wait_for grep -q 'blocker' "$ERR"
 ok "no reply carried a secret" no_secret_in "$TEST_TMP/replies.all"
 rm -f "$TEST_TMP/unwritable/blocker"
 mkdir "$TEST_TMP/unwritable/blocker"
@@ -444,6 +444,8 @@ ok "concurrent: the chain verifies" check_chain "$LOG"
 is "$(jq -r .id "$LOG" | sort | uniq | wc -l | tr -d ' ')" "$N" "concurrent: $N distinct ids"
 is "$(jq -r .id "$LOG" | sort | tr '\n' ' ')" "$(seq 1 "$N" | sed 's/^/conc-/' | sort | tr '\n' ' ')" \
     "concurrent: each delivery logged once"
+is "$(for p in $(responder_pids idwise); do pid_alive "$p" && echo alive; done | wc -l | tr -d ' ')" 4 \
+    "concurrent: all 4 processes are still running"
 stop_responder idwise
 
 # ---------------------------------------------------------------------------------------
