@@ -34,6 +34,7 @@ _tap_done=0
 
 _tap_result()	# _tap_result PASS DESC
 {
+	set -- "$1" "${2//#/\\#}"	# a bare "#" would start a TAP directive
 	_tap_count=$((_tap_count + 1))
 	if [ "$1" -eq 1 ]; then
 		printf 'ok %d - %s\n' "$_tap_count" "$2"
@@ -189,14 +190,19 @@ wait_for()
 	return 1
 }
 
+# pid_alive PID: the process exists and is not a zombie (spawn-fcgi's children are not
+# ours to reap).
 pid_alive()
 {
-	kill -0 "$1" 2>/dev/null
+	local state
+	kill -0 "$1" 2>/dev/null || return 1
+	state=$(sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2>/dev/null)
+	[ "$state" != Z ]
 }
 
 pid_gone()
 {
-	! kill -0 "$1" 2>/dev/null
+	! pid_alive "$1"
 }
 
 # --- ports ---------------------------------------------------------------------------
@@ -292,7 +298,7 @@ write_config()
 	{
 		printf '# written by tests/lib.sh\n'
 		for k in "${_config_order[@]}" "${extra[@]}"; do
-			[ -n "${kv[$k]:-}" ] && printf '%s = %s\n' "$k" "${kv[$k]}"
+			[ -z "${kv[$k]:-}" ] || printf '%s = %s\n' "$k" "${kv[$k]}"
 		done
 	} >"$CONF"
 }
