@@ -17,6 +17,35 @@
 
 #define BACKLOG	128
 
+/* The unix socket we made, to remove at exit unless another process replaced it. */
+static char	 bound_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static dev_t	 bound_dev;
+static ino_t	 bound_ino;
+
+static void
+remember_socket(const char *path)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1)
+		return;
+	snprintf(bound_path, sizeof(bound_path), "%s", path);
+	bound_dev = st.st_dev;
+	bound_ino = st.st_ino;
+}
+
+void
+listen_cleanup(void)
+{
+	struct stat	 st;
+
+	if (bound_path[0] == '\0' || stat(bound_path, &st) == -1 ||
+	    st.st_dev != bound_dev || st.st_ino != bound_ino)
+		return;
+	if (unlink(bound_path) == -1)
+		msg("%s: unlink: %s", bound_path, strerror(errno));
+}
+
 /* Remove a socket left by an earlier run; refuse to remove anything else. */
 static int
 remove_stale_socket(const char *path)
@@ -60,6 +89,7 @@ listen_unix(const char *path, mode_t mode)
 		close(fd);
 		return -1;
 	}
+	remember_socket(path);
 	return fd;
 }
 

@@ -9,5 +9,7 @@
  * is refused) or "host:port" / "[v6addr]:port". Returns the listening fd or -1 (said why).
  */
 int	listen_on(const char *spec, mode_t mode);
+/* After serving: remove the unix socket listen_on() made, if it is still ours. */
+void	listen_cleanup(void);
 
 #endif

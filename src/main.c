@@ -139,6 +139,7 @@ serve(const struct config *cfg, const struct options *opt)
 		rc = serve_cgi(cfg, log);
 	else
 		rc = serve_fastcgi(cfg, log, fd, opt->threads);
+	listen_cleanup();
 	eventlog_free(log);
 	return rc == 0 ? EX_OK : EX_OSERR;
 }

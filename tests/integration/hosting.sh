@@ -110,10 +110,23 @@ fcgi_run "$SOCK" "$F" "${FCGI_ENV[@]}"
 reply_is 200 '{"status":"accepted","seq":1}' "a delivery over the unix socket is stored"
 stop_daemon
 is "$DAEMON_RC" 0 "SIGTERM: exits 0"
+ok "and removes its socket" test ! -e "$SOCK"
+
+# A process killed outright leaves its socket (mode 0600 here) behind.
+start_daemon --listen "unix:$SOCK" --socket-mode 0600
+wait_for socket_up "$SOCK"
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+
+socket_with_mode()	# socket_with_mode PATH MODE
+{
+	socket_up "$1" || return $?
+	[ "$(stat -c %a "$1")" = "$2" ]
+}
 
 start_daemon --listen "unix:$SOCK"
-ok "a stale socket left at the path is replaced" wait_for socket_up "$SOCK"
-is "$(stat -c %a "$SOCK")" 660 "the default socket mode is 0660"
+ok "a stale socket left at the path is replaced, with the default mode 0660" \
+    wait_for socket_with_mode "$SOCK" 660
 fcgi_run "$SOCK" "$F" "${FCGI_ENV[@]}"
 reply_is 200 '{"status":"duplicate","seq":1}' "and it serves (the redelivery is a duplicate)"
 stop_daemon
