@@ -46,6 +46,8 @@
 #define DEFAULT_ENV		"live"
 #define DEFAULT_MAX_BODY	65536
 #define DEFAULT_PATH		SYSCONFDIR "/idwise-fcgi.conf"
+#define DEFAULT_DEDUP_WINDOW_MS	((int64_t)24 * 3600 * 1000)
+#define DEDUP_WINDOW_MAX_MS	((int64_t)366 * 24 * 3600 * 1000)
 
 /* What a key's parser gets: the config to fill, where relative paths start, a reason. */
 struct parse_ctx {
@@ -334,6 +336,33 @@ parse_max_body(struct parse_ctx *ctx, const struct keydef *kd, const char *value
 	return 0;
 }
 
+/* A duration: a number and a unit (s, m, h or d), from 1 second to 366 days. */
+static int
+parse_duration(struct parse_ctx *ctx, const struct keydef *kd, const char *value)
+{
+	static const struct { char unit; int64_t ms; } units[] = {
+		{ 's', 1000 }, { 'm', 60 * 1000 }, { 'h', 3600 * 1000 },
+		{ 'd', 24 * 3600 * 1000 },
+	};
+	unsigned long long	 n;
+	size_t			 digits = strspn(value, "0123456789"), i;
+
+	(void)kd;
+	errno = 0;
+	n = digits > 0 && digits <= 9 && strlen(value) == digits + 1 ?
+	    strtoull(value, NULL, 10) : 0;
+	for (i = 0; n > 0 && i < nitems(units); i++) {
+		if (value[digits] != units[i].unit)
+			continue;
+		ctx->cfg->dedup_window_ms = (int64_t)n * units[i].ms;
+		if (ctx->cfg->dedup_window_ms <= DEDUP_WINDOW_MAX_MS)
+			return 0;
+	}
+	snprintf(ctx->why, ctx->whylen, "not a duration from 1s to 366d (a number and "
+	    "s, m, h or d): \"%.64s\"", value);
+	return -1;
+}
+
 #define STRING_FIELD(f)	offsetof(struct config, f)
 
 static const struct keydef keys[] = {
@@ -349,6 +378,7 @@ static const struct keydef keys[] = {
 	{ "max_body",		parse_max_body,	   0,					-1 },
 	{ "unknown_events",	parse_unknown,	   0,					-1 },
 	{ "sync",		parse_sync,	   0,					-1 },
+	{ "dedup_window",	parse_duration,	   0,					-1 },
 };
 
 #define NKEYS	nitems(keys)
@@ -527,6 +557,7 @@ config_init(struct config *cfg, const char *file)
 	cfg->max_body = DEFAULT_MAX_BODY;
 	cfg->unknown_events = UNKNOWN_ACCEPT;
 	cfg->sync = SYNC_DATA;
+	cfg->dedup_window_ms = DEFAULT_DEDUP_WINDOW_MS;
 	if (cfg->path == NULL || cfg->log == NULL || cfg->env == NULL)
 		return -1;
 	return 0;

@@ -27,6 +27,7 @@ struct config {
 	size_t			 max_body;
 	enum unknown_policy	 unknown_events;
 	enum sync_mode		 sync;
+	int64_t			 dedup_window_ms;	/* ids are known at least this long */
 	struct credset		*creds;		/* digests of accepted credentials */
 };
 

@@ -12,7 +12,7 @@
 
 #include "dedup.h"
 
-#define INDEX_FORMAT	1
+#define INDEX_FORMAT	2
 #define MAP_SIZE	((size_t)4 << 30)	/* address space only; the file grows as used */
 
 /* ids: sha256(id) -> (body digest, seq big-endian), several values per id. */
@@ -21,9 +21,10 @@ struct id_value {
 	unsigned char	 seq[8];
 };
 
-/* seqs: seq big-endian -> sha256(id) and the time it was received (for expiry). */
+/* seqs: seq big-endian -> what finds its ids entry again, and when it came (for expiry). */
 struct seq_value {
 	unsigned char	 idkey[SHA256_LEN];
+	unsigned char	 digest[SHA256_LEN];
 	int64_t		 received_ms;
 };
 
@@ -258,6 +259,7 @@ dedup_add(struct dedup *dd, const char *id, size_t idlen,
 
 	memset(&sv, 0, sizeof(sv));
 	id_key(id, idlen, sv.idkey);
+	memcpy(sv.digest, digest, SHA256_LEN);
 	sv.received_ms = received_ms;
 	memcpy(iv.digest, digest, SHA256_LEN);
 	put_be64(iv.seq, seq);
@@ -273,6 +275,49 @@ dedup_add(struct dedup *dd, const char *id, size_t idlen,
 	data.mv_size = sizeof(sv);
 	data.mv_data = &sv;
 	return set_error(dd, mdb_put(dd->txn, dd->seqs, &key, &data, MDB_APPEND));
+}
+
+/* Delete the oldest seq entry and its ids entry. */
+static int
+forget(struct dedup *dd, MDB_cursor *seqs, const MDB_val *seqkey, const struct seq_value *sv)
+{
+	struct id_value	 iv;
+	MDB_val		 key = { SHA256_LEN, (void *)sv->idkey }, data = { sizeof(iv), &iv };
+	int		 rc;
+
+	memcpy(iv.digest, sv->digest, SHA256_LEN);
+	memcpy(iv.seq, seqkey->mv_data, sizeof(iv.seq));
+	rc = mdb_del(dd->txn, dd->ids, &key, &data);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	return mdb_cursor_del(seqs, 0);
+}
+
+int
+dedup_expire(struct dedup *dd, int64_t before_ms, int max, int *forgotten)
+{
+	MDB_cursor		*cur;
+	MDB_val			 key, data;
+	struct seq_value	 sv;
+	int			 rc;
+
+	*forgotten = 0;
+	if ((rc = mdb_cursor_open(dd->txn, dd->seqs, &cur)) != 0)
+		return set_error(dd, rc);
+	while (*forgotten < max && (rc = mdb_cursor_get(cur, &key, &data, MDB_FIRST)) == 0) {
+		if (data.mv_size != sizeof(sv) || key.mv_size != 8) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(&sv, data.mv_data, sizeof(sv));
+		if (sv.received_ms >= before_ms)
+			break;
+		if ((rc = forget(dd, cur, &key, &sv)) != 0)
+			break;
+		(*forgotten)++;
+	}
+	mdb_cursor_close(cur);
+	return set_error(dd, rc == MDB_NOTFOUND ? 0 : rc);
 }
 
 int

@@ -47,6 +47,11 @@ enum dedup_match dedup_find(struct dedup *, const char *id, size_t idlen,
 	    const unsigned char digest[SHA256_LEN], uint64_t *seq);
 int	dedup_add(struct dedup *, const char *id, size_t idlen,
 	    const unsigned char digest[SHA256_LEN], uint64_t seq, int64_t received_ms);
+/*
+ * Forget at most max ids stored before before_ms, oldest first (the seq order is the time
+ * order); *forgotten says how many went.
+ */
+int	dedup_expire(struct dedup *, int64_t before_ms, int max, int *forgotten);
 /* Forget everything (before a rebuild). */
 int	dedup_clear(struct dedup *);
 /* The last error, for messages. */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,9 +24,12 @@
 #include "idwise.h"
 #include "logfile.h"
 #include "record.h"
+#include "rotation.h"
 #include "shm.h"
 
-#define LOCK_TIMEOUT_MS	10000
+#define LOCK_TIMEOUT_MS		10000
+#define EXPIRE_PER_APPEND	4	/* ids forgotten per append, oldest first */
+#define INDEX_ALL		INT64_MIN
 
 struct eventlog {
 	const struct config	*cfg;
@@ -49,6 +53,8 @@ struct scan {
 	bool		 dedup_failed;
 	bool		 open_start;	/* the first record may have any seq */
 	bool		 bad_is_record;	/* the line at bad_at is a record out of chain */
+	int64_t		 index_since;	/* older records are not indexed (dedup_window) */
+	const char	*path;		/* the file being read, for messages */
 };
 
 static char *
@@ -183,6 +189,27 @@ stop_at(struct scan *sc, off_t at, const char *why, bool record)
 	return 1;
 }
 
+/*
+ * The first record of a file read with open_start need not follow the head: the file
+ * before it is not at hand (head.seq 0), or the chain has a gap between rotated files,
+ * which idwise-log verify reports; the index just goes on from there.
+ */
+static void
+start_anywhere(struct scan *sc, const struct record_view *view)
+{
+	struct log_head	*head = &sc->el->head;
+
+	if (record_follows(view, head->seq, head->hash) == NULL)
+		return;
+	if (head->seq != 0)
+		msg("%s: its first record (seq %llu) does not follow seq %llu of the file "
+		    "before it; check the files with idwise-log verify", sc->path,
+		    (unsigned long long)view->seq, (unsigned long long)head->seq);
+	head->seq = view->seq - 1;
+	if (hex_decode(view->prev, SHA256_HEX_LEN, head->hash) == -1)
+		memset(head->hash, 0xff, sizeof(head->hash));
+}
+
 /* A line of the log, in order: take it into the index if it continues the chain. */
 static int
 take_line(const char *line, size_t len, off_t at, void *arg)
@@ -194,18 +221,15 @@ take_line(const char *line, size_t len, off_t at, void *arg)
 
 	if (record_parse(line, len, &view, &why) == -1)
 		return stop_at(sc, at, why, false);
-	if (sc->open_start && el->head.seq == 0 && view.seq > 1) {
-		el->head.seq = view.seq - 1;
-		if (hex_decode(view.prev, SHA256_HEX_LEN, el->head.hash) == -1)
-			memset(el->head.hash, 0xff, sizeof(el->head.hash));
-	}
+	if (sc->open_start)
+		start_anywhere(sc, &view);
 	sc->open_start = false;
 	if ((why = record_follows(&view, el->head.seq, el->head.hash)) != NULL) {
 		record_view_free(&view);
 		return stop_at(sc, at, why, true);
 	}
-	if (dedup_add(el->dedup, view.id, view.id_len, view.body_digest, view.seq,
-	    view.received_ms) == -1) {
+	if (view.received_ms >= sc->index_since && dedup_add(el->dedup, view.id,
+	    view.id_len, view.body_digest, view.seq, view.received_ms) == -1) {
 		record_view_free(&view);
 		sc->dedup_failed = true;
 		return -1;
@@ -263,16 +287,21 @@ handle_tail(struct eventlog *el, struct scan *sc, off_t at, off_t size)
 
 /*
  * Take in the records from `from` to the end of the open file, and cut a torn tail. With
- * open_start, the first record may start the chain anywhere (a file after a rotation whose
- * predecessor is not at hand).
+ * open_start, the first record may start the chain anywhere (see start_anywhere()).
  */
 static int
-roll_forward(struct eventlog *el, off_t from, bool open_start)
+roll_forward(struct eventlog *el, off_t from, bool open_start, int64_t index_since)
 {
-	struct scan	 sc = { el, -1, NULL, false, false, open_start, false };
+	struct scan	 sc;
 	off_t		 size, end;
 	int		 rc;
 
+	memset(&sc, 0, sizeof(sc));
+	sc.el = el;
+	sc.bad_at = -1;
+	sc.open_start = open_start;
+	sc.index_since = index_since;
+	sc.path = el->log.path;
 	if ((size = logfile_size(&el->log)) == -1)
 		return -1;
 	rc = logfile_lines(el->log.fd, from, size, take_line, &sc, &end);
@@ -285,16 +314,86 @@ roll_forward(struct eventlog *el, off_t from, bool open_start)
 	return handle_tail(el, &sc, sc.bad_at != -1 ? sc.bad_at : end, size);
 }
 
-/* Start the index over from the whole current file. */
+static int64_t
+now_ms(void)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return timespec_to_ms(&now);
+}
+
+/*
+ * A rotated file, read-only: index its records of the window. One older than the window
+ * only gives the head, for the file after it to follow. A bad line there is reported and
+ * ends the file (rotated files are not repaired).
+ */
+static int
+take_rotated(struct eventlog *el, const struct log_ends *file, int64_t since)
+{
+	struct scan	 sc;
+	struct stat	 st;
+	off_t		 end;
+	int		 fd, rc;
+
+	if (file->last_ms < since) {
+		el->head.seq = file->last_seq;
+		memcpy(el->head.hash, file->last_hash, SHA256_LEN);
+		return 0;
+	}
+	if ((fd = open(file->path, O_RDONLY | O_CLOEXEC)) == -1 || fstat(fd, &st) == -1) {
+		msg("%s: %s", file->path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.el = el;
+	sc.bad_at = -1;
+	sc.open_start = true;
+	sc.index_since = since;
+	sc.path = file->path;
+	rc = logfile_lines(fd, 0, st.st_size, take_line, &sc, &end);
+	close(fd);
+	if (sc.dedup_failed)
+		return index_failed(el, "adding a record");
+	if (rc == -1 || sc.bad_at != -1)
+		msg("%s: %s at byte %lld; the records after it are not indexed", file->path,
+		    rc == -1 ? "read error" : sc.bad_why, (long long)(rc == -1 ? end : sc.bad_at));
+	return 0;
+}
+
+/*
+ * Start the index over: the rotated files that hold the chain back to the dedup window
+ * (found by following the chain from the current file), then the whole current file.
+ */
 static int
 rebuild(struct eventlog *el)
 {
+	struct log_ends	 current, *files;
+	int64_t		 since = now_ms() - el->cfg->dedup_window_ms;
+	size_t		 n, i;
+	bool		 have_current;
+	int		 rc = 0;
+
 	if (dedup_clear(el->dedup) == -1)
 		return index_failed(el, "clearing");
 	memset(&el->head, 0, sizeof(el->head));
+	have_current = rotation_ends(el->log.path, &current) == 0;
+	if (rotation_chain(el->log.path, have_current ? &current : NULL, since, &files,
+	    &n) == -1) {
+		msg("%s: looking for rotated files: %s", el->log.path, strerror(errno));
+		return -1;
+	}
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = take_rotated(el, &files[i], since);
+	rotation_free(files, n);
+	if (rc == -1)
+		return -1;
 	el->head.dev = el->log.dev;
 	el->head.ino = el->log.ino;
-	return roll_forward(el, 0, true);
+	el->head.end = 0;
+	return roll_forward(el, 0, true, since);
 }
 
 static bool
@@ -316,7 +415,7 @@ follow_rotation(struct eventlog *el)
 		if ((size = logfile_size(&el->log)) == -1)
 			return -1;
 		if ((uint64_t)size > el->head.end && roll_forward(el, (off_t)el->head.end,
-		    false) == -1)
+		    false, INDEX_ALL) == -1)
 			return -1;
 	}
 	return logfile_reopen(&el->log);
@@ -343,7 +442,7 @@ reconcile(struct eventlog *el, int found)
 	if ((uint64_t)size == el->head.end)
 		return 0;
 	if ((uint64_t)size > el->head.end)
-		return roll_forward(el, (off_t)el->head.end, false);
+		return roll_forward(el, (off_t)el->head.end, false, INDEX_ALL);
 	msg("%s: shorter than the index knows (%lld < %llu bytes); rebuilding the index",
 	    el->log.path, (long long)size, (unsigned long long)el->head.end);
 	return rebuild(el);
@@ -393,6 +492,7 @@ store(struct eventlog *el, const struct event *ev, bool conflict, uint64_t *seq)
 	struct log_head		 next;
 	char			*line;
 	size_t			 len;
+	int			 forgotten;
 
 	memset(&at, 0, sizeof(at));
 	at.seq = el->head.seq + 1;
@@ -409,7 +509,9 @@ store(struct eventlog *el, const struct event *ev, bool conflict, uint64_t *seq)
 	next.end += len;
 	if (dedup_add(el->dedup, json_object_get_string(ev->id),
 	    (size_t)json_object_get_string_len(ev->id), ev->body_digest, at.seq,
-	    timespec_to_ms(&at.received)) == -1 || dedup_put_head(el->dedup, &next) == -1) {
+	    timespec_to_ms(&at.received)) == -1 || dedup_put_head(el->dedup, &next) == -1 ||
+	    dedup_expire(el->dedup, timespec_to_ms(&at.received) - el->cfg->dedup_window_ms,
+	    EXPIRE_PER_APPEND, &forgotten) == -1) {
 		free(line);
 		index_failed(el, "adding a record");
 		return APPEND_FAILED;

@@ -62,6 +62,18 @@ static const struct {
 	    F ":2: max_body: not a positive number of bytes: \"12x\"" },
 	{ "auth = none\nmax_body = 64k\n",
 	    F ":2: max_body: not a positive number of bytes: \"64k\"" },
+	{ "auth = none\ndedup_window = 24\n",
+	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d): \"24\"" },
+	{ "auth = none\ndedup_window = 0h\n",
+	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d): \"0h\"" },
+	{ "auth = none\ndedup_window = 2w\n",
+	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d): \"2w\"" },
+	{ "auth = none\ndedup_window = 1.5h\n",
+	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d): \"1.5h\"" },
+	{ "auth = none\ndedup_window = 367d\n",
+	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d): \"367d\"" },
+	{ "auth = none\ndedup_window = h\n",
+	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d): \"h\"" },
 	{ "auth = none\nmax_body = 0x100\n",
 	    F ":2: max_body: not a positive number of bytes: \"0x100\"" },
 	{ "auth = none\nmax_body = 1 000\n",
@@ -183,6 +195,7 @@ test_defaults(void)
 	is_int(cfg.max_body, 65536, "default max_body");
 	is_int(cfg.unknown_events, UNKNOWN_ACCEPT, "default unknown_events accept");
 	is_int(cfg.sync, SYNC_DATA, "default sync data");
+	is_int(cfg.dedup_window_ms, 24LL * 3600 * 1000, "default dedup_window 24 hours");
 	ok(cfg.allow == NULL, "default allow_from: any address");
 	ok(allowlist_permits(cfg.allow, "203.0.113.5"), "default permits any address");
 	ok(cfg.basic_user == NULL && cfg.basic_password_file == NULL &&
@@ -251,6 +264,24 @@ test_every_key(void)
 	is_int(cfg.sync, SYNC_DATA, "sync data");
 	config_free(&cfg);
 
+	{
+		static const struct { const char *text; long long ms; } windows[] = {
+			{ "1s", 1000 }, { "30m", 1800000 }, { "24h", 86400000 },
+			{ "7d", 604800000 }, { "366d", 31622400000LL },
+		};
+		char	 conf[64];
+		size_t	 i;
+
+		for (i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
+			snprintf(conf, sizeof(conf), "auth = none\ndedup_window = %s\n",
+			    windows[i].text);
+			is_int(parse(&cfg, conf, err, sizeof(err)), 0, "dedup_window %s accepted",
+			    windows[i].text);
+			is_int(cfg.dedup_window_ms, windows[i].ms, "dedup_window %s in ms",
+			    windows[i].text);
+			config_free(&cfg);
+		}
+	}
 	is_int(parse(&cfg, "auth = none\nmax_body = 1\n", err, sizeof(err)), 0,
 	    "max_body 1 accepted");
 	is_int(cfg.max_body, 1, "max_body 1");

@@ -396,6 +396,103 @@ test_unwritable(void)
 #define PER_CHILD	150
 
 static void
+fresh_log(void)
+{
+	char	 path[320];
+	int	 i;
+
+	unlink(logpath);
+	remove_state(".idx");
+	remove_state(".shm");
+	for (i = 1; i <= 3; i++) {
+		snprintf(path, sizeof(path), "%s.%d", logpath, i);
+		unlink(path);
+	}
+}
+
+/* logrotate's numbered renames: .1 becomes .2, the log becomes .1 */
+static int
+rotate(void)
+{
+	char	 one[320], two[320];
+
+	snprintf(one, sizeof(one), "%s.1", logpath);
+	snprintf(two, sizeof(two), "%s.2", logpath);
+	if (access(one, F_OK) == 0 && rename(one, two) == -1)
+		return -1;
+	return rename(logpath, one);
+}
+
+static void
+test_rebuild_across_rotation(void)
+{
+	struct eventlog	*el;
+	char		 one[320], two[320];
+	const char	*paths[] = { two, one, logpath, NULL };
+	uint64_t	 seq;
+
+	fresh_log();
+	snprintf(one, sizeof(one), "%s.1", logpath);
+	snprintf(two, sizeof(two), "%s.2", logpath);
+	el = eventlog_new(&cfg);
+	append(el, "r1", "Refer", &seq);
+	append(el, "r2", "Refer", &seq);
+	rotate();
+	append(el, "r3", "Refer", &seq);
+	rotate();
+	eventlog_free(el);
+	remove_state(".idx");
+	remove_state(".shm");
+	said(NULL);
+
+	el = eventlog_new(&cfg);
+	is_int(append(el, "r1", "Refer", &seq), APPEND_DUPLICATE,
+	    "index and state lost after two rotations: an event two files back is a duplicate");
+	is_int(seq, 1, "of its seq");
+	is_int(append(el, "r3", "Refer", &seq), APPEND_DUPLICATE,
+	    "and one in the last rotated file too");
+	is_int(append(el, "r4", "Refer", &seq), APPEND_STORED, "a new one is stored");
+	is_int(seq, 4, "with the seq after the rotated files' last, not 1");
+	is_int(check_chain(paths, 1, NULL), 4, "the chain runs on through the three files");
+	ok(!said(NULL), "quietly");
+	eventlog_free(el);
+}
+
+static void
+test_dedup_window(void)
+{
+	struct config	 short_window = cfg;
+	struct eventlog	*el;
+	struct timespec	 pause = { 1, 200 * 1000000L };
+	uint64_t	 seq;
+
+	fresh_log();
+	short_window.dedup_window_ms = 1000;
+	el = eventlog_new(&short_window);
+	append(el, "w1", "Refer", &seq);
+	is_int(append(el, "w1", "Refer", &seq), APPEND_DUPLICATE,
+	    "within dedup_window: a duplicate");
+	nanosleep(&pause, NULL);
+	append(el, "w2", "Refer", &seq);
+	is_int(append(el, "w1", "Refer", &seq), APPEND_STORED,
+	    "after dedup_window the id is forgotten: stored again");
+	is_int(seq, 3, "as a new record");
+	is_int(append(el, "w2", "Refer", &seq), APPEND_DUPLICATE,
+	    "while a younger id is still known");
+	eventlog_free(el);
+
+	nanosleep(&pause, NULL);
+	remove_state(".idx");
+	el = eventlog_new(&short_window);
+	is_int(append(el, "w2", "Refer", &seq), APPEND_STORED,
+	    "a rebuilt index holds no ids older than dedup_window");
+	is_int(seq, 4, "and the chain goes on");
+	is_int(append(el, "w2", "Refer", &seq), APPEND_DUPLICATE, "new ids are kept again");
+	eventlog_free(el);
+	is_int(check_log(), 4, "chain intact");
+}
+
+static void
 test_many_processes(void)
 {
 	struct eventlog	*el;
@@ -404,9 +501,7 @@ test_many_processes(void)
 	uint64_t	 seq;
 	int		 i, n, status, failed = 0;
 
-	unlink(logpath);
-	remove_state(".idx");
-	remove_state(".shm");
+	fresh_log();
 	for (i = 0; i < CHILDREN; i++) {
 		if ((pids[i] = fork()) == 0) {
 			el = eventlog_new(&cfg);
@@ -456,6 +551,8 @@ main(void)
 	test_lost_state();
 	test_damage();
 	test_unwritable();
+	test_rebuild_across_rotation();
+	test_dedup_window();
 	test_many_processes();
 	cleanup();
 	config_free(&cfg);
