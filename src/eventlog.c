@@ -578,21 +578,32 @@ sync_log(struct eventlog *el, int fd)
 	return 0;
 }
 
+/* The state file, then its lock. A holder that died is no matter: catch_up() checks. */
+static int
+lock_log(struct eventlog *el)
+{
+	bool	 holder_died;
+	int	 rc;
+
+	if (attach(el) == -1)
+		return -1;
+	if ((rc = shm_lock(el->shm, LOCK_TIMEOUT_MS, &holder_died)) != 0) {
+		msg("%s: lock: %s", el->shm_path, strerror(rc));
+		return -1;
+	}
+	if (holder_died)
+		msg("%s: a process died holding the lock; checking the log", el->shm_path);
+	return 0;
+}
+
 enum append_result
 eventlog_append(struct eventlog *el, const struct event *ev, uint64_t *seq)
 {
 	enum append_result	 result;
-	bool			 holder_died;
-	int			 rc, fd = -1;
+	int			 fd = -1;
 
-	if (attach(el) == -1)
+	if (lock_log(el) == -1)
 		return APPEND_FAILED;
-	if ((rc = shm_lock(el->shm, LOCK_TIMEOUT_MS, &holder_died)) != 0) {
-		msg("%s: lock: %s", el->shm_path, strerror(rc));
-		return APPEND_FAILED;
-	}
-	if (holder_died)
-		msg("%s: a process died holding the lock; checking the log", el->shm_path);
 	result = append_locked(el, ev, seq);
 	if (result == APPEND_FAILED && el->dedup == NULL) {
 		msg("%s: retrying with a rebuilt index", el->log.path);
@@ -608,4 +619,53 @@ eventlog_append(struct eventlog *el, const struct event *ev, uint64_t *seq)
 		close(fd);
 	}
 	return result;
+}
+
+/* Run as root (idwise-log reindex), files we made must still be the service's. */
+static void
+give_to_log_owner(const struct eventlog *el, const char *path)
+{
+	struct stat	 st;
+
+	if (geteuid() != 0 || fstat(el->log.fd, &st) == -1)
+		return;
+	if (chown(path, st.st_uid, st.st_gid) == -1)
+		msg("%s: chown: %s", path, strerror(errno));
+}
+
+static int
+reindex_locked(struct eventlog *el)
+{
+	drop_index(el, true);
+	if (open_index(el) == -1)
+		return -1;
+	if (dedup_begin(el->dedup) == -1)
+		return index_failed(el, "begin");
+	if ((logfile_moved(&el->log) && logfile_reopen(&el->log) == -1) ||
+	    rebuild(el) == -1) {
+		if (el->dedup != NULL)
+			dedup_abort(el->dedup);
+		return -1;
+	}
+	if (dedup_put_head(el->dedup, &el->head) == -1)
+		return index_failed(el, "writing the head");
+	if (dedup_commit(el->dedup) == -1)
+		return index_failed(el, "commit");
+	shm_clear_fresh(el->shm);
+	give_to_log_owner(el, el->idx_path);
+	give_to_log_owner(el, el->shm_path);
+	return 0;
+}
+
+int
+eventlog_reindex(struct eventlog *el, uint64_t *last_seq)
+{
+	int	 rc;
+
+	if (lock_log(el) == -1)
+		return -1;
+	rc = reindex_locked(el);
+	*last_seq = el->head.seq;
+	shm_unlock(el->shm);
+	return rc;
 }

@@ -26,4 +26,10 @@ struct eventlog	*eventlog_new(const struct config *);
 enum append_result eventlog_append(struct eventlog *, const struct event *, uint64_t *seq);
 void	eventlog_free(struct eventlog *);
 
+/*
+ * Rebuild the index from the log now (idwise-log reindex): from a new index file, reading
+ * the rotated files back to dedup_window. *last_seq is where the chain ends. 0 or -1.
+ */
+int	eventlog_reindex(struct eventlog *, uint64_t *last_seq);
+
 #endif

@@ -458,6 +458,67 @@ test_rebuild_across_rotation(void)
 	eventlog_free(el);
 }
 
+static int
+copy_file(const char *from, const char *to)
+{
+	char	*buf;
+	size_t	 len;
+	int	 rc;
+
+	if ((buf = slurp(from, &len)) == NULL)
+		return -1;
+	unlink(to);
+	rc = append_raw(to, buf, len);
+	free(buf);
+	return rc;
+}
+
+static void
+test_index_damage(void)
+{
+	struct eventlog	*el;
+	char		 idx[320], old[320], junk[4096];
+	uint64_t	 seq;
+
+	fresh_log();
+	snprintf(idx, sizeof(idx), "%s.idx", logpath);
+	snprintf(old, sizeof(old), "%s.idx.old", logpath);
+	el = eventlog_new(&cfg);
+	append(el, "x1", "Refer", &seq);
+	append(el, "x2", "Refer", &seq);
+	eventlog_free(el);
+	copy_file(idx, old);
+	el = eventlog_new(&cfg);
+	append(el, "x3", "Refer", &seq);
+	eventlog_free(el);
+	copy_file(old, idx);
+	unlink(old);
+	said(NULL);
+
+	el = eventlog_new(&cfg);
+	is_int(append(el, "x3", "Refer", &seq), APPEND_DUPLICATE,
+	    "a stale index (behind the log) catches up: the newer event is a duplicate");
+	is_int(seq, 3, "of seq 3");
+	eventlog_free(el);
+
+	memset(junk, 'X', sizeof(junk));
+	unlink(idx);
+	append_raw(idx, junk, sizeof(junk));
+	el = eventlog_new(&cfg);
+	is_int(append(el, "x1", "Refer", &seq), APPEND_DUPLICATE,
+	    "a damaged index file is replaced and rebuilt: still a duplicate");
+	is_int(seq, 1, "of seq 1");
+	ok(said("rebuild it from the log"), "and the operator is told");
+	seq = 0;
+	is_int(eventlog_reindex(el, &seq), 0, "eventlog_reindex succeeds");
+	is_int(seq, 3, "and says where the chain ends");
+	is_int(append(el, "x2", "Refer", &seq), APPEND_DUPLICATE, "the rebuilt index knows x2");
+	is_int(append(el, "x4", "Refer", &seq), APPEND_STORED, "and a new event follows");
+	is_int(seq, 4, "as seq 4");
+	eventlog_free(el);
+	is_int(check_log(), 4, "chain intact");
+}
+
 static void
 test_dedup_window(void)
 {
@@ -552,6 +613,7 @@ main(void)
 	test_damage();
 	test_unwritable();
 	test_rebuild_across_rotation();
+	test_index_damage();
 	test_dedup_window();
 	test_many_processes();
 	cleanup();
