@@ -10,6 +10,7 @@
 
 #include <openssl/sha.h>
 
+#include "ratelimit.h"
 #include "util.h"
 
 static const char *progname = "idwise-fcgi";
@@ -119,19 +120,53 @@ get_progname(void)
 }
 
 /* One line on stderr, written with one call so lines from many processes do not mix. */
-void
-msg(const char *fmt, ...)
+static void
+vmsg(struct ratelimit *rl, const char *fmt, va_list ap)
 {
-	char	 line[1024];
-	va_list	 ap;
-	int	 n, saved_errno = errno;
+	char		 line[1024];
+	unsigned long	 suppressed;
+	int		 n, saved_errno = errno;
 
-	n = snprintf(line, sizeof(line), "%s: ", progname);
-	va_start(ap, fmt);
+	if (!ratelimit_take(rl, &suppressed)) {
+		errno = saved_errno;
+		return;
+	}
+	if (suppressed > 0)
+		n = snprintf(line, sizeof(line), "%s: (%lu similar lines dropped) ", progname,
+		    suppressed);
+	else
+		n = snprintf(line, sizeof(line), "%s: ", progname);
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
 	strcat(line, "\n");
 	fputs(line, stderr);
 	fflush(stderr);
 	errno = saved_errno;
+}
+
+/*
+ * Errors: at most a burst of 50, then 5 a second, per process, so that a failing disk
+ * under a flood of requests cannot fill the web server's error log.
+ */
+static struct ratelimit error_limit = RATELIMIT_INIT(50, 5);
+/* Rejected requests: more of them are expected; 20, then 2 a second. */
+static struct ratelimit reject_limit = RATELIMIT_INIT(20, 2);
+
+void
+msg(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vmsg(&error_limit, fmt, ap);
+	va_end(ap);
+}
+
+void
+msg_reject(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vmsg(&reject_limit, fmt, ap);
+	va_end(ap);
 }

@@ -19,6 +19,8 @@ int64_t	timespec_to_ms(const struct timespec *);
 
 void	set_progname(const char *);
 const char *get_progname(void);
+/* One line on stderr, "progname: ...", rate-limited (see util.c); msg_reject for rejections. */
 void	msg(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	msg_reject(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
