@@ -88,6 +88,11 @@ static const struct word sync_words[] = {
 	{ "none",	SYNC_NONE },
 	{ NULL,		0 }
 };
+static const struct word log_level_words[] = {
+	{ "info",	LOG_LEVEL_INFO },
+	{ "debug",	LOG_LEVEL_DEBUG },
+	{ NULL,		0 }
+};
 
 /* Headers the web server passes otherwise (or not at all): not a custom header. */
 static const char *const reserved_headers[] = {
@@ -253,6 +258,18 @@ has_control_char(const char *s)
 
 /* HTTP Basic (RFC 7617): the user id cannot hold ':' nor control characters. */
 static int
+parse_log_level(struct parse_ctx *ctx, const struct keydef *kd, const char *value)
+{
+	int	 v;
+
+	(void)kd;
+	if (lookup_word(ctx, log_level_words, value, &v) == -1)
+		return -1;
+	ctx->cfg->log_level = (enum log_level)v;
+	return 0;
+}
+
+static int
 parse_user(struct parse_ctx *ctx, const struct keydef *kd, const char *value)
 {
 	if (strchr(value, ':') != NULL || has_control_char(value)) {
@@ -379,6 +396,8 @@ static const struct keydef keys[] = {
 	{ "unknown_events",	parse_unknown,	   0,					-1 },
 	{ "sync",		parse_sync,	   0,					-1 },
 	{ "dedup_window",	parse_duration,	   0,					-1 },
+	{ "reject_log",		parse_path,	   STRING_FIELD(reject_log),		-1 },
+	{ "log_level",		parse_log_level,   0,					-1 },
 };
 
 #define NKEYS	nitems(keys)
@@ -755,6 +774,7 @@ config_free(struct config *cfg)
 	free(cfg->header_name);
 	free(cfg->header_value_file);
 	free(cfg->header_param);
+	free(cfg->reject_log);
 	allowlist_free(cfg->allow);
 	credset_free(cfg->creds);
 	memset(cfg, 0, sizeof(*cfg));

@@ -11,6 +11,7 @@ struct credset;
 enum auth_kind { AUTH_NONE, AUTH_BASIC, AUTH_BEARER, AUTH_HEADER };
 enum unknown_policy { UNKNOWN_ACCEPT, UNKNOWN_REJECT };
 enum sync_mode { SYNC_DATA, SYNC_NONE };
+enum log_level { LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
 struct config {
 	char			*path;		/* the file it came from */
@@ -28,6 +29,8 @@ struct config {
 	enum unknown_policy	 unknown_events;
 	enum sync_mode		 sync;
 	int64_t			 dedup_window_ms;	/* ids are known at least this long */
+	char			*reject_log;	/* NULL: none */
+	enum log_level		 log_level;	/* debug: a line for every accept too */
 	struct credset		*creds;		/* digests of accepted credentials */
 };
 

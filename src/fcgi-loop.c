@@ -6,6 +6,9 @@
  */
 #include "autoconf.h"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,15 +25,14 @@
 #include "util.h"
 
 #define WAKE_INTERVAL_NS	(50 * 1000000L)
-
 struct worker {
 	pthread_t		 thread;
 	bool			 started;
 	bool			 in_accept;	/* under state_mutex */
 	bool			 done;		/* under state_mutex */
 	int			 listen_fd;
-	const struct config	*cfg;
-	struct eventlog		*log;
+	int			 io_timeout;	/* seconds */
+	struct service		*svc;
 };
 
 static pthread_mutex_t		 state_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -114,6 +116,20 @@ leave_accept(struct worker *w)
 	pthread_mutex_unlock(&state_mutex);
 }
 
+/*
+ * nginx and Apache hand over a whole buffered request at once; a client talking FastCGI
+ * to us directly could stall mid-body and hold this worker forever.
+ */
+static void
+bound_io(int fd, int seconds)
+{
+	struct timeval	 tv = { seconds, 0 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+		msg("setsockopt: %s", strerror(errno));
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -137,7 +153,8 @@ worker_main(void *arg)
 			sleep(1);
 			continue;
 		}
-		handle_request(w->cfg, w->log, &io);
+		bound_io(req.ipcFd, w->io_timeout);
+		handle_request(w->svc, &io);
 		FCGX_Finish_r(&req);
 	}
 	FCGX_Free(&req, 1);
@@ -221,7 +238,7 @@ stop_workers(struct worker *workers, int n)
 }
 
 int
-serve_fastcgi(const struct config *cfg, struct eventlog *log, int listen_fd, int nthreads)
+serve_fastcgi(struct service *svc, int listen_fd, int nthreads, int io_timeout)
 {
 	struct worker	*workers;
 	int		 i, started;
@@ -241,8 +258,8 @@ serve_fastcgi(const struct config *cfg, struct eventlog *log, int listen_fd, int
 	}
 	for (i = 0; i < nthreads; i++) {
 		workers[i].listen_fd = listen_fd;
-		workers[i].cfg = cfg;
-		workers[i].log = log;
+		workers[i].io_timeout = io_timeout;
+		workers[i].svc = svc;
 	}
 	if ((started = start_workers(workers, nthreads)) > 0)
 		wait_for_stop();
@@ -297,10 +314,10 @@ cgi_write(void *ctx, const void *buf, size_t len)
 }
 
 int
-serve_cgi(const struct config *cfg, struct eventlog *log)
+serve_cgi(struct service *svc)
 {
 	struct exchange	 io = { NULL, cgi_param, cgi_read, cgi_write };
 
-	handle_request(cfg, log, &io);
+	handle_request(svc, &io);
 	return 0;
 }

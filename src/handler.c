@@ -1,9 +1,15 @@
 /* handler.c: one request: CGI variables and body in, decision, event log, reply out. */
 #include "autoconf.h"
 
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "audit.h"
 #include "config.h"
 #include "decide.h"
 #include "eventlog.h"
@@ -14,14 +20,24 @@
 
 #define DRAIN_MAX	((size_t)64 << 20)	/* read and drop at most this of a refused body */
 
+/* One request as it goes through: what came in, what was decided. */
+struct exchange_state {
+	struct request	 req;
+	const char	*request_id;
+	char		 own_id[48];
+	char		 body_sha256[SHA256_HEX_LEN + 1];
+	enum reply_code	 code;
+	const char	*detail;
+	uint64_t	 seq;
+};
+
 static void
-send_reply(const struct config *cfg, const struct exchange *io, enum reply_code code,
-    uint64_t seq, const char *detail)
+send_reply(const struct config *cfg, const struct exchange *io, const struct exchange_state *st)
 {
 	char	 buf[REPLY_MAX];
 	size_t	 len;
 
-	len = reply_format(cfg, code, seq, detail, buf);
+	len = reply_format(cfg, st->code, st->seq, st->detail, buf);
 	/* A client that went away gets nothing; that is no error of ours. */
 	(void)io->write(io->ctx, buf, len);
 }
@@ -66,10 +82,28 @@ read_body(const struct config *cfg, const struct exchange *io, size_t want, size
 	return body;
 }
 
-static void
-collect_request(const struct config *cfg, const struct exchange *io, struct request *req)
+/* The web server's request id (nginx $request_id, Apache mod_unique_id), else our own. */
+static const char *
+request_id(const struct exchange *io, char *own, size_t ownlen)
 {
-	memset(req, 0, sizeof(*req));
+	static atomic_ulong	 counter;
+	const char		*id;
+
+	if ((id = io->param(io->ctx, "REQUEST_ID")) != NULL && *id != '\0')
+		return id;
+	if ((id = io->param(io->ctx, "UNIQUE_ID")) != NULL && *id != '\0')
+		return id;
+	snprintf(own, ownlen, "%ld-%lu", (long)getpid(), atomic_fetch_add(&counter, 1) + 1);
+	return own;
+}
+
+static void
+collect_request(const struct config *cfg, const struct exchange *io,
+    struct exchange_state *st)
+{
+	struct request	*req = &st->req;
+
+	memset(st, 0, sizeof(*st));
 	req->method = io->param(io->ctx, "REQUEST_METHOD");
 	req->content_length = io->param(io->ctx, "CONTENT_LENGTH");
 	req->content_type = io->param(io->ctx, "CONTENT_TYPE");
@@ -77,6 +111,19 @@ collect_request(const struct config *cfg, const struct exchange *io, struct requ
 	req->authorization = io->param(io->ctx, "HTTP_AUTHORIZATION");
 	if (cfg->header_param != NULL)
 		req->custom_header = io->param(io->ctx, cfg->header_param);
+	st->request_id = request_id(io, st->own_id, sizeof(st->own_id));
+}
+
+/* Once checked, the credential the client sent is of no more use: wipe our copy. */
+static void
+forget_credentials(struct request *req)
+{
+	if (req->authorization != NULL)
+		OPENSSL_cleanse((char *)req->authorization, strlen(req->authorization));
+	if (req->custom_header != NULL)
+		OPENSSL_cleanse((char *)req->custom_header, strlen(req->custom_header));
+	req->authorization = NULL;
+	req->custom_header = NULL;
 }
 
 static enum reply_code
@@ -97,33 +144,74 @@ store_event(struct eventlog *log, const struct event *ev, uint64_t *seq)
 	}
 }
 
-void
-handle_request(const struct config *cfg, struct eventlog *log, const struct exchange *io)
+static void
+report(struct service *svc, const struct exchange_state *st, const struct event *ev)
 {
-	struct request	 req;
-	struct event	 ev;
-	enum reply_code	 code;
-	const char	*detail = NULL;
-	unsigned char	*body;
-	uint64_t	 seq = 0;
-	size_t		 want = BODY_LEN_UNKNOWN;
+	struct decision_report	 r;
 
-	collect_request(cfg, io, &req);
-	if ((code = decide_head(cfg, &req, &want)) != REPLY_CONTINUE) {
+	memset(&r, 0, sizeof(r));
+	r.request_id = st->request_id;
+	r.remote_addr = st->req.remote_addr;
+	r.method = st->req.method;
+	r.status = reply_table[st->code].status;
+	r.reason = reply_table[st->code].name;
+	r.detail = st->detail;
+	r.body_sha256 = st->body_sha256[0] != '\0' ? st->body_sha256 : NULL;
+	if (r.status != 200) {
+		audit_reject(svc->audit, &r);
+		return;
+	}
+	r.seq = st->seq;
+	r.id = json_object_to_json_string_ext(ev->id, JSON_C_TO_STRING_PLAIN);
+	r.type = ev->type;
+	audit_accept(svc->audit, &r);
+}
+
+/* Decide on the body, store what is accepted, and account for it. */
+static void
+decide_and_store(struct service *svc, struct exchange_state *st, size_t want)
+{
+	struct event	 ev;
+	unsigned char	 digest[SHA256_LEN];
+
+	st->code = decide_body(svc->cfg, &st->req, want, &ev, &st->detail);
+	if (st->code != REPLY_ACCEPTED) {
+		sha256(st->req.body, st->req.body_len, digest);
+		hex_encode(digest, SHA256_LEN, st->body_sha256);
+		report(svc, st, NULL);
+		return;
+	}
+	memcpy(st->body_sha256, ev.body_sha256, sizeof(st->body_sha256));
+	st->code = store_event(svc->log, &ev, &st->seq);
+	report(svc, st, &ev);
+	event_free(&ev);
+}
+
+void
+handle_request(struct service *svc, const struct exchange *io)
+{
+	struct exchange_state	 st;
+	unsigned char		*body;
+	size_t			 want = BODY_LEN_UNKNOWN;
+
+	collect_request(svc->cfg, io, &st);
+	st.code = decide_head(svc->cfg, &st.req, &want);
+	forget_credentials(&st.req);
+	if (st.code != REPLY_CONTINUE) {
 		drain_body(io, want);
-		send_reply(cfg, io, code, 0, NULL);
+		report(svc, &st, NULL);
+		send_reply(svc->cfg, io, &st);
 		return;
 	}
-	if ((body = read_body(cfg, io, want, &req.body_len)) == NULL) {
-		send_reply(cfg, io, REPLY_UNAVAILABLE, 0, "out of memory");
+	if ((body = read_body(svc->cfg, io, want, &st.req.body_len)) == NULL) {
+		st.code = REPLY_UNAVAILABLE;
+		st.detail = "out of memory";
+		report(svc, &st, NULL);
+		send_reply(svc->cfg, io, &st);
 		return;
 	}
-	req.body = body;
-	code = decide_body(cfg, &req, want, &ev, &detail);
-	if (code == REPLY_ACCEPTED) {
-		code = store_event(log, &ev, &seq);
-		event_free(&ev);
-	}
+	st.req.body = body;
+	decide_and_store(svc, &st, want);
 	free(body);
-	send_reply(cfg, io, code, seq, detail);
+	send_reply(svc->cfg, io, &st);
 }

@@ -8,8 +8,16 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct audit;
 struct config;
 struct eventlog;
+
+/* What a process serves with: built once at start, shared by its threads. */
+struct service {
+	const struct config	*cfg;
+	struct eventlog		*log;
+	struct audit		*audit;
+};
 
 struct exchange {
 	void		*ctx;
@@ -19,6 +27,6 @@ struct exchange {
 	int		 (*write)(void *ctx, const void *buf, size_t len);
 };
 
-void	handle_request(const struct config *, struct eventlog *, const struct exchange *);
+void	handle_request(struct service *, const struct exchange *);
 
 #endif

@@ -12,19 +12,23 @@
 
 #include <fcgiapp.h>
 
+#include "audit.h"
 #include "config.h"
 #include "eventlog.h"
 #include "fcgi-loop.h"
+#include "handler.h"
 #include "listen.h"
 #include "util.h"
 
 #define THREADS_MAX	256
+#define IO_TIMEOUT_MAX	3600
 
 struct options {
 	const char	*config_path;
 	const char	*listen;
 	mode_t		 socket_mode;
 	int		 threads;
+	int		 io_timeout;
 	bool		 check_config;
 };
 
@@ -33,7 +37,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: idwise-fcgi [-c FILE] [--listen unix:PATH | --listen HOST:PORT]\n"
-	    "                   [--socket-mode MODE] [--threads N]\n"
+	    "                   [--socket-mode MODE] [--threads N] [--io-timeout SECONDS]\n"
 	    "       idwise-fcgi [-c FILE] --check-config\n"
 	    "       idwise-fcgi --version | --help\n"
 	    "\n"
@@ -57,13 +61,17 @@ parse_number(const char *text, int base, long min, long max, long *out)
 	return 0;
 }
 
-enum { OPT_LISTEN = 256, OPT_SOCKET_MODE, OPT_THREADS, OPT_CHECK, OPT_VERSION, OPT_HELP };
+enum {
+	OPT_LISTEN = 256, OPT_SOCKET_MODE, OPT_THREADS, OPT_IO_TIMEOUT, OPT_CHECK, OPT_VERSION,
+	OPT_HELP
+};
 
 static const struct option long_options[] = {
 	{ "config",		required_argument,	NULL, 'c' },
 	{ "listen",		required_argument,	NULL, OPT_LISTEN },
 	{ "socket-mode",	required_argument,	NULL, OPT_SOCKET_MODE },
 	{ "threads",		required_argument,	NULL, OPT_THREADS },
+	{ "io-timeout",		required_argument,	NULL, OPT_IO_TIMEOUT },
 	{ "check-config",	no_argument,		NULL, OPT_CHECK },
 	{ "version",		no_argument,		NULL, OPT_VERSION },
 	{ "help",		no_argument,		NULL, OPT_HELP },
@@ -100,6 +108,14 @@ parse_options(int argc, char **argv, struct options *opt)
 			}
 			opt->threads = (int)v;
 			break;
+		case OPT_IO_TIMEOUT:
+			if (parse_number(optarg, 10, 1, IO_TIMEOUT_MAX, &v) == -1) {
+				msg("--io-timeout: not a number of seconds from 1 to %d: %s",
+				    IO_TIMEOUT_MAX, optarg);
+				return EX_USAGE;
+			}
+			opt->io_timeout = (int)v;
+			break;
 		case OPT_CHECK:
 			opt->check_config = true;
 			break;
@@ -121,33 +137,41 @@ parse_options(int argc, char **argv, struct options *opt)
 	return -1;
 }
 
+static void
+service_free(struct service *svc)
+{
+	eventlog_free(svc->log);
+	audit_free(svc->audit);
+}
+
 static int
 serve(const struct config *cfg, const struct options *opt)
 {
-	struct eventlog	*log;
+	struct service	 svc = { cfg, NULL, NULL };
 	int		 fd = 0, rc;
 
-	if ((log = eventlog_new(cfg)) == NULL) {
+	if ((svc.log = eventlog_new(cfg)) == NULL || (svc.audit = audit_new(cfg)) == NULL) {
 		msg("out of memory");
+		service_free(&svc);
 		return EX_OSERR;
 	}
 	if (opt->listen != NULL && (fd = listen_on(opt->listen, opt->socket_mode)) == -1) {
-		eventlog_free(log);
+		service_free(&svc);
 		return EX_OSERR;
 	}
 	if (opt->listen == NULL && FCGX_IsCGI())
-		rc = serve_cgi(cfg, log);
+		rc = serve_cgi(&svc);
 	else
-		rc = serve_fastcgi(cfg, log, fd, opt->threads);
+		rc = serve_fastcgi(&svc, fd, opt->threads, opt->io_timeout);
 	listen_cleanup();
-	eventlog_free(log);
+	service_free(&svc);
 	return rc == 0 ? EX_OK : EX_OSERR;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct options	 opt = { NULL, NULL, 0660, 1, false };
+	struct options	 opt = { NULL, NULL, 0660, 1, 15, false };
 	struct config	 cfg;
 	char		 err[CONFIG_ERR_LEN];
 	int		 rc;

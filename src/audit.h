@@ -1,0 +1,33 @@
+/*
+ * audit.h: an account of every decision. Each rejected request gets one line on stderr
+ * (rate-limited) and, with reject_log set, one JSON line in that file: time, request id,
+ * remote address, status, reason, body_sha256, never the body or a credential. With
+ * log_level = debug, accepted requests get a stderr line too.
+ */
+#ifndef IDW_AUDIT_H
+#define IDW_AUDIT_H
+
+#include <stdint.h>
+
+struct config;
+struct audit;
+
+struct decision_report {
+	const char	*request_id;
+	const char	*remote_addr;
+	const char	*method;
+	int		 status;
+	const char	*reason;
+	const char	*detail;	/* may be NULL */
+	const char	*body_sha256;	/* NULL when the body was not read */
+	uint64_t	 seq;		/* accepted: the record's */
+	const char	*id;		/* accepted: the dedup key, JSON-quoted */
+	const char	*type;
+};
+
+struct audit	*audit_new(const struct config *);
+void		 audit_free(struct audit *);
+void		 audit_reject(struct audit *, const struct decision_report *);
+void		 audit_accept(struct audit *, const struct decision_report *);
+
+#endif
