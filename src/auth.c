@@ -4,6 +4,8 @@
  */
 #include "autoconf.h"
 
+#include <sys/mman.h>
+
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
@@ -258,6 +260,31 @@ allowlist_free(struct allowlist *list)
 	free(list);
 }
 
+/*
+ * Memory for the digests of secrets, left out of core dumps (MADV_DONTDUMP); the
+ * plaintext itself is wiped as soon as it is hashed.
+ */
+static void *
+dontdump_alloc(size_t len)
+{
+	void	*p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, len, MADV_DONTDUMP);	/* best effort: not every kernel has it */
+	return p;
+}
+
+static void
+dontdump_free(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	OPENSSL_cleanse(p, len);
+	munmap(p, len);
+}
+
 struct credset *
 credset_new(void)
 {
@@ -272,8 +299,11 @@ credset_add(struct credset *set, const void *secret, size_t len)
 
 	if (set->count == set->cap) {
 		cap = set->cap == 0 ? 4 : set->cap * 2;
-		if ((grown = reallocarray(set->digests, cap, SHA256_LEN)) == NULL)
+		if ((grown = dontdump_alloc(cap * SHA256_LEN)) == NULL)
 			return -1;
+		if (set->digests != NULL)
+			memcpy(grown, set->digests, set->count * SHA256_LEN);
+		dontdump_free(set->digests, set->cap * SHA256_LEN);
 		set->digests = grown;
 		set->cap = cap;
 	}
@@ -309,9 +339,7 @@ credset_free(struct credset *set)
 {
 	if (set == NULL)
 		return;
-	if (set->digests != NULL)
-		OPENSSL_cleanse(set->digests, set->cap * SHA256_LEN);
-	free(set->digests);
+	dontdump_free(set->digests, set->cap * SHA256_LEN);
 	free(set);
 }
 
