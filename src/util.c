@@ -120,7 +120,7 @@ get_progname(void)
 }
 
 /* One line on stderr, written with one call so lines from many processes do not mix. */
-static void
+static void __attribute__((format(printf, 2, 0)))
 vmsg(struct ratelimit *rl, const char *fmt, va_list ap)
 {
 	char		 line[1024];
