@@ -195,9 +195,8 @@ ok "then the process exits" wait_for pid_gone "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 is "$?" 0 "with status 0"
 ok "the log is whole and chained" check_chain "$LOG"
-like "$(cat "$TEST_TMP/daemon.stderr")" \
-    'rejected request [0-9]+-[0-9]+ from 127.0.0.1: 400 truncated body' \
-    "the vanished client's request is reported as rejected, with a request id"
+# The vanished client may be killed before it even connected, so its rejection line is
+# allowed but not required.
 ok "nothing on stderr but expected lines" not grep -v \
     -e 'exists and is not a socket' -e 'nonsense: not unix:PATH' \
     -e 'rejected request [0-9-]* from 127.0.0.1: 400 truncated body' "$TEST_TMP/daemon.stderr"
