@@ -1,0 +1,115 @@
+/* idwise-log.c: the event log's reader: `idwise-log COMMAND [ARGS]`, one table row each. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "idwise-log.h"
+#include "util.h"
+
+struct command {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*args;		/* the usage line after the name */
+	const char	*about;		/* one line for --help */
+};
+
+static const struct command commands[] = {
+	{ "verify",	cmd_verify,	"[--head SEQ:HASH] FILE...",
+	    "check every line, seq and the prev chain across rotated files" },
+	{ "head",	cmd_head,	"[--json] FILE...",
+	    "print the last record's SEQ:HASH, to keep elsewhere for verify --head" },
+	{ "stats",	cmd_stats,	"[--json] FILE...",
+	    "count records by type and outcome, per day, ids and conflicts" },
+};
+
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *
+find_command(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void
+usage(FILE *out)
+{
+	size_t	 i;
+
+	fprintf(out, "usage: idwise-log COMMAND [ARGS]\n");
+	fprintf(out, "       idwise-log COMMAND --help | --help | --version\n\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %s %s\n      %s\n", commands[i].name, commands[i].args,
+		    commands[i].about);
+	fprintf(out, "\nFILE... are the log and its rotated files, oldest first.\n"
+	    "Exit status: 0 ok, 1 damaged log, 2 a file could not be read, 64 bad usage.\n");
+}
+
+static void
+command_usage(FILE *out, const struct command *cmd)
+{
+	fprintf(out, "usage: idwise-log %s %s\n", cmd->name, cmd->args);
+}
+
+int
+cmd_usage(const char *name)
+{
+	const struct command	*cmd;
+
+	if ((cmd = find_command(name)) != NULL)
+		command_usage(stderr, cmd);
+	else
+		usage(stderr);
+	return EX_USAGE;
+}
+
+/* What was printed must have reached stdout: a full disk is not a success. */
+static int
+flush_stdout(int rc)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		msg("stdout: %s", strerror(errno));
+		return rc == EX_OK ? EX_IOERR : rc;
+	}
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct command	*cmd;
+	char			 self[64];
+
+	set_progname("idwise-log");
+	if (argc < 2) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return flush_stdout(EX_OK);
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("idwise-log %s\n", PACKAGE_VERSION);
+		return flush_stdout(EX_OK);
+	}
+	if ((cmd = find_command(argv[1])) == NULL) {
+		msg("%s: unknown command", argv[1]);
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (argc > 2 && strcmp(argv[2], "--help") == 0) {
+		command_usage(stdout, cmd);
+		return flush_stdout(EX_OK);
+	}
+	snprintf(self, sizeof(self), "idwise-log %s", cmd->name);
+	argv[1] = self;
+	return flush_stdout(cmd->fn(argc - 1, argv + 1));
+}

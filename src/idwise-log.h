@@ -1,0 +1,25 @@
+/*
+ * idwise-log.h: the commands of idwise-log, the event log's reader. Each command is a
+ * function here and one row in the table in idwise-log.c; adding a command is adding both.
+ */
+#ifndef IDW_IDWISE_LOG_H
+#define IDW_IDWISE_LOG_H
+
+#include <sysexits.h>
+
+/* Exit statuses every command shares (besides EX_OK and EX_USAGE). */
+#define EXIT_DAMAGED	1	/* the log is not intact, or holds no record asked for */
+#define EXIT_UNREADABLE	2	/* a file could not be opened or read */
+
+/*
+ * Each command gets argv[0] = "idwise-log NAME" (getopt's messages name it) and the
+ * arguments after the name; it returns the exit status.
+ */
+int	cmd_verify(int, char **);
+int	cmd_head(int, char **);
+int	cmd_stats(int, char **);
+
+/* Print "usage: idwise-log NAME ARGS" for the command on stderr; returns EX_USAGE. */
+int	cmd_usage(const char *name);
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * log-head.c: `idwise-log head`: the last record's SEQ:HASH, read from the end of the last
+ * non-empty file, so that an operator can keep it elsewhere and later prove with
+ * `verify --head` that the log still reaches it.
+ */
+#include "autoconf.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "idwise-log.h"
+#include "log-check.h"
+#include "log-scan.h"
+#include "util.h"
+
+#define TAIL_WINDOW	((size_t)64 * 1024)
+#define WHY_LEN		256
+
+struct head {
+	const char	*file;
+	uint64_t	 seq;
+	char		 hash[SHA256_HEX_LEN + 1];
+};
+
+/* The last len bytes of the file before offset end. */
+static int
+read_at(int fd, const char *file, char *buf, size_t len, off_t end)
+{
+	off_t	 at = end - (off_t)len;
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = pread(fd, buf, len, at)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			msg("%s: read: %s", file, n == 0 ? "file shrank" : strerror(errno));
+			return -1;
+		}
+		buf += n;
+		at += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The last line of a file of size bytes (> 0), without its '\n', in *buf (malloc'd) at
+ * *line. EX_OK, EXIT_DAMAGED (said why) or EXIT_UNREADABLE.
+ */
+static int
+last_line(int fd, const char *file, off_t size, char **buf, const char **line, size_t *len)
+{
+	size_t	 window = TAIL_WINDOW;
+	char	*nl;
+
+	for (*buf = NULL;; window *= 2) {
+		if ((off_t)window > size)
+			window = (size_t)size;
+		free(*buf);
+		if ((*buf = malloc(window)) == NULL) {
+			msg("%s: out of memory", file);
+			return EXIT_UNREADABLE;
+		}
+		if (read_at(fd, file, *buf, window, size) == -1)
+			return EXIT_UNREADABLE;
+		if ((*buf)[window - 1] != '\n') {
+			msg("%s: incomplete last line (torn)", file);
+			return EXIT_DAMAGED;
+		}
+		if ((nl = memrchr(*buf, '\n', window - 1)) != NULL || (off_t)window == size) {
+			*line = nl != NULL ? nl + 1 : *buf;
+			*len = (size_t)(*buf + window - 1 - *line);
+			return EX_OK;
+		}
+		if (window > SCAN_LINE_MAX) {
+			msg("%s: last line longer than %zu bytes", file, SCAN_LINE_MAX);
+			return EXIT_DAMAGED;
+		}
+	}
+}
+
+/* The head from a file's last line. */
+static int
+head_of_line(struct head *h, const char *file, const char *line, size_t len)
+{
+	struct log_reader	*reader;
+	struct log_record	 rec;
+	unsigned char		 digest[SHA256_LEN];
+	char			 why[WHY_LEN];
+	int			 rc;
+
+	if ((reader = log_reader_new()) == NULL) {
+		msg("out of memory");
+		return EXIT_UNREADABLE;
+	}
+	rc = log_record_read(reader, line, len, &rec, why, sizeof(why));
+	log_reader_free(reader);
+	if (rc == -1) {
+		msg("%s: last line: %s", file, why);
+		return EXIT_DAMAGED;
+	}
+	h->file = file;
+	h->seq = rec.view.seq;
+	sha256(line, len + 1, digest);
+	hex_encode(digest, SHA256_LEN, h->hash);
+	log_record_free(&rec);
+	return EX_OK;
+}
+
+/* EX_OK with *found telling whether the file held a record, or the error status. */
+static int
+head_of_file(struct head *h, const char *file, bool *found)
+{
+	struct stat	 st;
+	const char	*line;
+	char		*buf = NULL;
+	size_t		 len;
+	int		 fd, rc;
+
+	*found = false;
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+		msg("%s: %s", file, strerror(errno));
+		return EXIT_UNREADABLE;
+	}
+	if (fstat(fd, &st) == -1) {
+		msg("%s: fstat: %s", file, strerror(errno));
+		rc = EXIT_UNREADABLE;
+	} else if (!S_ISREG(st.st_mode)) {
+		msg("%s: not a regular file", file);
+		rc = EXIT_UNREADABLE;
+	} else if (st.st_size == 0)
+		rc = EX_OK;
+	else if ((rc = last_line(fd, file, st.st_size, &buf, &line, &len)) == EX_OK &&
+	    (rc = head_of_line(h, file, line, len)) == EX_OK)
+		*found = true;
+	free(buf);
+	if (close(fd) == -1)
+		msg("%s: close: %s", file, strerror(errno));
+	return rc;
+}
+
+static int
+print_json(const struct head *h)
+{
+	json_object	*obj;
+	int		 rc = 0;
+
+	if ((obj = json_object_new_object()) == NULL)
+		return -1;
+	rc |= json_object_object_add(obj, "seq", json_object_new_int64((int64_t)h->seq));
+	rc |= json_object_object_add(obj, "hash", json_object_new_string(h->hash));
+	rc |= json_object_object_add(obj, "file", json_object_new_string(h->file));
+	if (rc == 0)
+		printf("%s\n", json_object_to_json_string_ext(obj,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(obj);
+	return rc == 0 ? 0 : -1;
+}
+
+static const struct option head_options[] = {
+	{ "json",	no_argument,	NULL, 'j' },
+	{ NULL,		0,		NULL, 0 }
+};
+
+int
+cmd_head(int argc, char **argv)
+{
+	struct head	 h;
+	bool		 json = false, found = false;
+	int		 ch, i, rc = EX_OK;
+
+	while ((ch = getopt_long(argc, argv, "", head_options, NULL)) != -1) {
+		if (ch != 'j')
+			return cmd_usage("head");
+		json = true;
+	}
+	if (optind == argc)
+		return cmd_usage("head");
+	/* The newest file is empty right after a rotation: the head is in an older one. */
+	for (i = argc - 1; i >= optind && rc == EX_OK && !found; i--)
+		rc = head_of_file(&h, argv[i], &found);
+	if (rc != EX_OK)
+		return rc;
+	if (!found) {
+		msg("%s: no record in the file%s given", argv[argc - 1],
+		    argc - optind == 1 ? "" : "s");
+		return EXIT_DAMAGED;
+	}
+	if (!json)
+		printf("%" PRIu64 ":%s\n", h.seq, h.hash);
+	else if (print_json(&h) == -1) {
+		msg("out of memory");
+		return EXIT_UNREADABLE;
+	}
+	return EX_OK;
+}
