@@ -1,0 +1,68 @@
+#!/bin/bash
+# bench/log-stats.sh: how long idwise-log stats, verify and head take on a log of a
+# million records.
+#
+#   bash bench/log-stats.sh [BUILDDIR [RECORDS]]
+#
+# BUILDDIR (default build/, which tests/run.sh leaves configured) must be a configured
+# build tree; idwise-log and tests/mklog are built there with make when missing. Nothing
+# is installed. The log (RECORDS records, default 1000000, about 600 MB) is made once
+# by tests/mklog, which builds each record with the writer's own record_line, in
+# BUILDDIR/bench-log/ and kept for the next run (remove it to make it again). Each
+# command runs RUNS times (default 3) and every run's wall-clock and CPU times are printed.
+
+set -u -o pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${1:-build}
+RECORDS=${2:-1000000}
+RUNS=${RUNS:-3}
+DIR=$BUILD/bench-log
+LOG=$DIR/events.jsonl
+
+die()
+{
+	printf 'bench/log-stats.sh: %s\n' "$*" >&2
+	exit 1
+}
+
+[ -f "$BUILD/Makefile" ] || die "$BUILD is not a configured build tree (run tests/run.sh, or configure it)"
+make -C "$BUILD" -s idwise-log tests/mklog >/dev/null || die "make idwise-log tests/mklog failed"
+
+# The log: two files, as after a rotation, so that verify crosses a file boundary.
+if [ "$(cat "$DIR/records" 2>/dev/null)" != "$RECORDS" ]; then
+	mkdir -p "$DIR" || die "cannot create $DIR"
+	rm -f "$DIR/records"
+	printf 'making a log of %d records in %s ...\n' "$RECORDS" "$DIR"
+	start=$(date +%s%N)
+	"$BUILD/tests/mklog" "$RECORDS" >"$DIR/all" || die "tests/mklog failed"
+	split -n l/2 -d -a 1 "$DIR/all" "$DIR/part." || die "split failed"
+	mv "$DIR/part.0" "$LOG.1" && mv "$DIR/part.1" "$LOG" && rm -f "$DIR/all" ||
+	    die "cannot move the parts into place"
+	printf '%s\n' "$RECORDS" >"$DIR/records"
+	printf 'made in %d s\n' "$((($(date +%s%N) - start) / 1000000000))"
+fi
+FILES=("$LOG.1" "$LOG")
+printf '\nlog: %s records, %s bytes in %s\n' "$RECORDS" \
+    "$(cat "${FILES[@]}" | wc -c | tr -d ' ')" "${FILES[*]}"
+printf 'machine: %s, %s CPUs\n\n' "$(uname -m)" "$(nproc)"
+
+TIMEFORMAT='%R s wall, %U s user, %S s system'
+
+# bench NAME ARG...: run idwise-log ARG... RUNS times, print each run's times.
+bench()
+{
+	local name=$1 i t
+	shift
+	for ((i = 1; i <= RUNS; i++)); do
+		t=$( { time "$BUILD/idwise-log" "$@" >"$DIR/out" 2>"$DIR/err"; } 2>&1 ) ||
+		    die "idwise-log $name failed: $(cat "$DIR/out" "$DIR/err")"
+		printf '%-10s run %d: %s\n' "$name" "$i" "$t"
+	done
+	printf '%-10s says: %s\n\n' "$name" "$(head -c 200 "$DIR/out" | head -n 1)"
+}
+
+bench stats stats "${FILES[@]}"
+bench stats-json stats --json "${FILES[@]}"
+bench verify verify "${FILES[@]}"
+bench head head "${FILES[@]}"
