@@ -62,7 +62,10 @@ int
 cmd_usage(const char *name)
 {
 	const struct command	*cmd;
+	const char		*space;
 
+	if ((space = strrchr(name, ' ')) != NULL)	/* "idwise-log NAME" (argv[0]) */
+		name = space + 1;
 	if ((cmd = find_command(name)) != NULL)
 		command_usage(stderr, cmd);
 	else

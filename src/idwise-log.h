@@ -19,7 +19,10 @@ int	cmd_verify(int, char **);
 int	cmd_head(int, char **);
 int	cmd_stats(int, char **);
 
-/* Print "usage: idwise-log NAME ARGS" for the command on stderr; returns EX_USAGE. */
+/*
+ * Print "usage: idwise-log NAME ARGS" for the command on stderr (name is NAME or argv[0])
+ * and return EX_USAGE: `return cmd_usage(argv[0]);` on bad arguments.
+ */
 int	cmd_usage(const char *name);
 
 #endif

@@ -182,11 +182,11 @@ cmd_head(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "", head_options, NULL)) != -1) {
 		if (ch != 'j')
-			return cmd_usage("head");
+			return cmd_usage(argv[0]);
 		json = true;
 	}
 	if (optind == argc)
-		return cmd_usage("head");
+		return cmd_usage(argv[0]);
 	/* The newest file is empty right after a rotation: the head is in an older one. */
 	for (i = argc - 1; i >= optind && rc == EX_OK && !found; i--)
 		rc = head_of_file(&h, argv[i], &found);

@@ -509,11 +509,11 @@ cmd_stats(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "", stats_options, NULL)) != -1) {
 		if (ch != 'j')
-			return cmd_usage("stats");
+			return cmd_usage(argv[0]);
 		json = true;
 	}
 	if (optind == argc)
-		return cmd_usage("stats");
+		return cmd_usage(argv[0]);
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		msg("out of memory");
 		return EXIT_UNREADABLE;

@@ -78,8 +78,9 @@ check_first(const struct log_record *rec)
 	return NULL;
 }
 
+/* Why seq does not follow the last one. */
 static void
-check_seq(struct verify *v, const struct log_record *rec, const struct scan_line *line)
+seq_reason(struct verify *v, const struct log_record *rec, const struct scan_line *line)
 {
 	uint64_t	 seq = rec->view.seq, last = v->last_seq;
 	bool		 new_file = line->lineno == 1;
@@ -95,8 +96,9 @@ check_seq(struct verify *v, const struct log_record *rec, const struct scan_line
 		    seq, last, new_file ? " (give the files oldest first)" : "");
 }
 
+/* Why prev is not the last line's hash: names that line. */
 static void
-check_prev(struct verify *v, const struct scan_line *line)
+prev_reason(struct verify *v, const struct scan_line *line)
 {
 	if (v->last_file == line->file)
 		snprintf(v->why, sizeof(v->why), "prev is not the hash of line %" PRIu64,
@@ -119,11 +121,11 @@ chain_holds(struct verify *v, const struct log_record *rec, const struct scan_li
 		return false;
 	}
 	if (rec->view.seq != v->last_seq + 1) {
-		check_seq(v, rec, line);
+		seq_reason(v, rec, line);
 		return false;
 	}
 	if (strcmp(rec->view.prev, v->last_hash) != 0) {
-		check_prev(v, line);
+		prev_reason(v, line);
 		return false;
 	}
 	return true;
@@ -277,11 +279,11 @@ cmd_verify(int argc, char **argv)
 		if (ch == 'H')
 			msg("--head: not SEQ:HASH as idwise-log head prints it: %s", optarg);
 		verify_free(v);
-		return cmd_usage("verify");
+		return cmd_usage(argv[0]);
 	}
 	if (optind == argc) {
 		verify_free(v);
-		return cmd_usage("verify");
+		return cmd_usage(argv[0]);
 	}
 	end = log_scan(argv + optind, argc - optind, verify_line, v, &at);
 	if ((rc = report_scan(v, end, &at)) == EX_OK) {

@@ -374,7 +374,8 @@ like "$RC|$ERR" "^64\|idwise-log: --head: not SEQ:HASH" "verify --head without a
 idlog verify --head "0:${H[1]}" "$L0"
 is "$RC" 64 "verify --head 0:...: exit 64"
 idlog verify --frob "$L0"
-is "$RC|$OUT" "64|" "verify with an unknown option: exit 64"
+is "$RC|$OUT|$(tail -n 1 <<<"$ERR")" "64||usage: idwise-log verify [--head SEQ:HASH] FILE..." \
+    "verify with an unknown option: its usage on stderr, exit 64"
 idlog head
 is "$RC|$ERR" "64|usage: idwise-log head [--json] FILE..." "head without files: exit 64"
 idlog stats --json
