@@ -46,6 +46,7 @@
 #define DEFAULT_ENV		"live"
 #define DEFAULT_MAX_BODY	65536
 #define DEFAULT_PATH		SYSCONFDIR "/idwise-fcgi.conf"
+#define DEFAULT_STATUS_ALLOW	"127.0.0.1, ::1"
 #define DEFAULT_DEDUP_WINDOW_MS	((int64_t)24 * 3600 * 1000)
 #define DEDUP_WINDOW_MAX_MS	((int64_t)366 * 24 * 3600 * 1000)
 
@@ -257,6 +258,38 @@ has_control_char(const char *s)
 }
 
 /* HTTP Basic (RFC 7617): the user id cannot hold ':' nor control characters. */
+/* A URL path such as /idwise/status: a '/' then printable characters, no query. */
+static int
+parse_url_path(struct parse_ctx *ctx, const struct keydef *kd, const char *value)
+{
+	const char	*p;
+
+	for (p = value; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '?' ||
+		    *p == '#')
+			break;
+	if (value[0] != '/' || *p != '\0') {
+		snprintf(ctx->why, ctx->whylen, "not a URL path such as /idwise/status: "
+		    "\"%.64s\"", value);
+		return -1;
+	}
+	return set_string(ctx, kd, strdup(value));
+}
+
+static int
+parse_status_allow(struct parse_ctx *ctx, const struct keydef *kd, const char *value)
+{
+	(void)kd;
+	allowlist_free(ctx->cfg->status_allow);
+	ctx->cfg->status_allow = NULL;
+	free(ctx->cfg->status_allow_text);
+	if ((ctx->cfg->status_allow_text = strdup(value)) == NULL) {
+		snprintf(ctx->why, ctx->whylen, "%s", strerror(errno));
+		return -1;
+	}
+	return allowlist_parse(value, &ctx->cfg->status_allow, ctx->why, ctx->whylen);
+}
+
 static int
 parse_log_level(struct parse_ctx *ctx, const struct keydef *kd, const char *value)
 {
@@ -327,6 +360,12 @@ parse_allow(struct parse_ctx *ctx, const struct keydef *kd, const char *value)
 {
 	(void)kd;
 	allowlist_free(ctx->cfg->allow);
+	ctx->cfg->allow = NULL;
+	free(ctx->cfg->allow_text);
+	if ((ctx->cfg->allow_text = strdup(value)) == NULL) {
+		snprintf(ctx->why, ctx->whylen, "%s", strerror(errno));
+		return -1;
+	}
 	return allowlist_parse(value, &ctx->cfg->allow, ctx->why, ctx->whylen);
 }
 
@@ -398,6 +437,8 @@ static const struct keydef keys[] = {
 	{ "dedup_window",	parse_duration,	   0,					-1 },
 	{ "reject_log",		parse_path,	   STRING_FIELD(reject_log),		-1 },
 	{ "log_level",		parse_log_level,   0,					-1 },
+	{ "status_path",	parse_url_path,	   STRING_FIELD(status_path),		-1 },
+	{ "status_allow_from",	parse_status_allow, 0,					-1 },
 };
 
 #define NKEYS	nitems(keys)
@@ -569,6 +610,8 @@ check_auth_keys(const struct config *cfg, const char *file, const unsigned int *
 static int
 config_init(struct config *cfg, const char *file)
 {
+	char	 why[128];
+
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->path = strdup(file);
 	cfg->log = strdup(DEFAULT_LOG);
@@ -577,7 +620,8 @@ config_init(struct config *cfg, const char *file)
 	cfg->unknown_events = UNKNOWN_ACCEPT;
 	cfg->sync = SYNC_DATA;
 	cfg->dedup_window_ms = DEFAULT_DEDUP_WINDOW_MS;
-	if (cfg->path == NULL || cfg->log == NULL || cfg->env == NULL)
+	if (cfg->path == NULL || cfg->log == NULL || cfg->env == NULL ||
+	    allowlist_parse(DEFAULT_STATUS_ALLOW, &cfg->status_allow, why, sizeof(why)) == -1)
 		return -1;
 	return 0;
 }
@@ -775,7 +819,11 @@ config_free(struct config *cfg)
 	free(cfg->header_value_file);
 	free(cfg->header_param);
 	free(cfg->reject_log);
+	free(cfg->status_path);
+	free(cfg->allow_text);
+	free(cfg->status_allow_text);
 	allowlist_free(cfg->allow);
+	allowlist_free(cfg->status_allow);
 	credset_free(cfg->creds);
 	memset(cfg, 0, sizeof(*cfg));
 }

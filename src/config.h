@@ -25,12 +25,16 @@ struct config {
 	char			*header_value_file;
 	char			*header_param;	/* header_name as a CGI variable: HTTP_X_... */
 	struct allowlist	*allow;		/* NULL: any address */
+	char			*allow_text;	/* as written, for summaries */
 	size_t			 max_body;
 	enum unknown_policy	 unknown_events;
 	enum sync_mode		 sync;
 	int64_t			 dedup_window_ms;	/* ids are known at least this long */
 	char			*reject_log;	/* NULL: none */
 	enum log_level		 log_level;	/* debug: a line for every accept too */
+	char			*status_path;	/* NULL: no status page */
+	struct allowlist	*status_allow;	/* who may read it (default: loopback) */
+	char			*status_allow_text;	/* NULL: the default */
 	struct credset		*creds;		/* digests of accepted credentials */
 };
 

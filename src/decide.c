@@ -15,21 +15,21 @@
 #define JSON_MAX_DEPTH	32
 
 const struct reply_info reply_table[REPLY_COUNT] = {
-	[REPLY_CONTINUE] =	{ 100, "continue" },
-	[REPLY_ACCEPTED] =	{ 200, "accepted" },
-	[REPLY_DUPLICATE] =	{ 200, "duplicate" },
-	[REPLY_CONFLICT] =	{ 200, "conflict" },
-	[REPLY_METHOD] =	{ 405, "method not allowed" },
-	[REPLY_FORBIDDEN] =	{ 403, "source address not allowed" },
-	[REPLY_UNAUTHORIZED] =	{ 401, "unauthorized" },
-	[REPLY_TOO_LARGE] =	{ 413, "body too large" },
-	[REPLY_BAD_LENGTH] =	{ 400, "bad Content-Length" },
-	[REPLY_TRUNCATED] =	{ 400, "truncated body" },
-	[REPLY_MEDIA_TYPE] =	{ 415, "unsupported content type" },
-	[REPLY_BAD_JSON] =	{ 400, "invalid JSON" },
-	[REPLY_NOT_ENVELOPE] =	{ 422, "not an IDWise event" },
-	[REPLY_UNKNOWN_EVENT] =	{ 422, "unknown event" },
-	[REPLY_UNAVAILABLE] =	{ 503, "log unavailable" },
+	[REPLY_CONTINUE] =	{ 100, "continue", "continue" },
+	[REPLY_ACCEPTED] =	{ 200, "accepted", "accepted" },
+	[REPLY_DUPLICATE] =	{ 200, "duplicate", "duplicate" },
+	[REPLY_CONFLICT] =	{ 200, "conflict", "conflict" },
+	[REPLY_METHOD] =	{ 405, "method not allowed", "method" },
+	[REPLY_FORBIDDEN] =	{ 403, "source address not allowed", "forbidden" },
+	[REPLY_UNAUTHORIZED] =	{ 401, "unauthorized", "unauthorized" },
+	[REPLY_TOO_LARGE] =	{ 413, "body too large", "too_large" },
+	[REPLY_BAD_LENGTH] =	{ 400, "bad Content-Length", "bad_length" },
+	[REPLY_TRUNCATED] =	{ 400, "truncated body", "truncated" },
+	[REPLY_MEDIA_TYPE] =	{ 415, "unsupported content type", "media_type" },
+	[REPLY_BAD_JSON] =	{ 400, "invalid JSON", "bad_json" },
+	[REPLY_NOT_ENVELOPE] =	{ 422, "not an IDWise event", "not_envelope" },
+	[REPLY_UNKNOWN_EVENT] =	{ 422, "unknown event", "unknown_event" },
+	[REPLY_UNAVAILABLE] =	{ 503, "log unavailable", "unavailable" },
 };
 
 /* CONTENT_LENGTH: 0 and *len, or -1 if it is not a decimal number. Huge saturates. */

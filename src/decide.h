@@ -35,7 +35,8 @@ enum reply_code {
 
 struct reply_info {
 	int		 status;
-	const char	*name;		/* short reason, also the metrics label */
+	const char	*name;		/* short reason, in replies and on stderr */
+	const char	*label;		/* the same as a metrics label value */
 };
 
 extern const struct reply_info reply_table[REPLY_COUNT];

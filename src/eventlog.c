@@ -23,6 +23,7 @@
 #include "eventlog.h"
 #include "idwise.h"
 #include "logfile.h"
+#include "metrics.h"
 #include "record.h"
 #include "rotation.h"
 #include "shm.h"
@@ -529,6 +530,7 @@ store(struct eventlog *el, const struct event *ev, bool conflict, uint64_t *seq)
 	}
 	el->head = next;
 	*seq = at.seq;
+	metrics_stored(shm_metrics(el->shm), at.seq, timespec_to_ms(&at.received), len);
 	return conflict ? APPEND_CONFLICT : APPEND_STORED;
 }
 
@@ -566,12 +568,28 @@ append_locked(struct eventlog *el, const struct event *ev, uint64_t *seq)
 }
 
 /* Make the log durable up to what this process wrote or found; outside the lock. */
+static double
+seconds_since(const struct timespec *start)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) +
+	    (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
 static int
 sync_log(struct eventlog *el, int fd)
 {
+	struct timespec	 start;
+	int		 rc;
+
 	if (el->cfg->sync == SYNC_NONE)
 		return 0;
-	if (fdatasync(fd) == -1) {
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	rc = fdatasync(fd);
+	metrics_observe(&shm_metrics(el->shm)->sync, seconds_since(&start));
+	if (rc == -1) {
 		msg("%s: fdatasync: %s", el->log.path, strerror(errno));
 		return -1;
 	}
@@ -600,8 +618,10 @@ enum append_result
 eventlog_append(struct eventlog *el, const struct event *ev, uint64_t *seq)
 {
 	enum append_result	 result;
+	struct timespec		 start;
 	int			 fd = -1;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (lock_log(el) == -1)
 		return APPEND_FAILED;
 	result = append_locked(el, ev, seq);
@@ -618,7 +638,17 @@ eventlog_append(struct eventlog *el, const struct event *ev, uint64_t *seq)
 			result = APPEND_FAILED;
 		close(fd);
 	}
+	if (result == APPEND_STORED || result == APPEND_CONFLICT)
+		metrics_observe(&shm_metrics(el->shm)->append, seconds_since(&start));
 	return result;
+}
+
+struct metrics *
+eventlog_metrics(struct eventlog *el)
+{
+	if (attach(el) == -1)
+		return NULL;
+	return shm_metrics(el->shm);
 }
 
 /* Run as root (idwise-log reindex), files we made must still be the service's. */

@@ -10,6 +10,7 @@
 
 struct config;
 struct event;
+struct metrics;
 
 enum append_result {
 	APPEND_STORED,		/* new: appended */
@@ -25,6 +26,8 @@ struct eventlog	*eventlog_new(const struct config *);
 /* Store ev durably (as configured). *seq is the new record's, or the stored one's. */
 enum append_result eventlog_append(struct eventlog *, const struct event *, uint64_t *seq);
 void	eventlog_free(struct eventlog *);
+/* The deployment's shared counters (in the same state file); NULL if it cannot be had. */
+struct metrics	*eventlog_metrics(struct eventlog *);
 
 /*
  * Rebuild the index from the log now (idwise-log reindex): from a new index file, reading

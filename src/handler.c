@@ -15,7 +15,9 @@
 #include "eventlog.h"
 #include "handler.h"
 #include "idwise.h"
+#include "metrics.h"
 #include "reply.h"
+#include "status.h"
 #include "util.h"
 
 #define DRAIN_MAX	((size_t)64 << 20)	/* read and drop at most this of a refused body */
@@ -148,6 +150,7 @@ static void
 report(struct service *svc, const struct exchange_state *st, const struct event *ev)
 {
 	struct decision_report	 r;
+	struct metrics		*m = eventlog_metrics(svc->log);
 
 	memset(&r, 0, sizeof(r));
 	r.request_id = st->request_id;
@@ -157,6 +160,9 @@ report(struct service *svc, const struct exchange_state *st, const struct event 
 	r.reason = reply_table[st->code].name;
 	r.detail = st->detail;
 	r.body_sha256 = st->body_sha256[0] != '\0' ? st->body_sha256 : NULL;
+	metrics_reply(m, st->code);
+	if (st->code == REPLY_ACCEPTED || st->code == REPLY_CONFLICT)
+		metrics_event(m, ev->type, ev->outcome);
 	if (r.status != 200) {
 		audit_reject(svc->audit, &r);
 		return;
@@ -194,6 +200,10 @@ handle_request(struct service *svc, const struct exchange *io)
 	unsigned char		*body;
 	size_t			 want = BODY_LEN_UNKNOWN;
 
+	if (status_wanted(svc->cfg, io->param(io->ctx, "REQUEST_URI"))) {
+		status_serve(svc, io);
+		return;
+	}
 	collect_request(svc->cfg, io, &st);
 	st.code = decide_head(svc->cfg, &st.req, &want);
 	forget_credentials(&st.req);

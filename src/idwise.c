@@ -36,6 +36,18 @@ static const struct name_map decision_outcomes[] = {
 	{ "Resubmission Requested",	"resubmission" },
 };
 
+/* Every type and outcome a record can have, in a fixed order (metrics count by it). */
+static const char *const type_names[IDWISE_TYPES] = {
+	"finished_step", "finished_user_steps", "finished_journey", "manually_reviewed",
+	"updated_journey", "aml_monitor_update", "finished_spot_check",
+	"verification_update_required", "kyc_renewal_deadline_exceeded", "step_submitted",
+	"unknown",
+};
+
+static const char *const outcome_names[IDWISE_OUTCOMES] = {
+	"approved", "rejected", "review", "pending", "resubmission", "none", "unknown",
+};
+
 /* The decision members, strongest first. */
 static const char *const decision_members[] = {
 	"finalDecision", "manualDecision", "systemDecision"
@@ -52,6 +64,41 @@ map_lookup(const struct name_map *map, size_t n, const char *s, size_t len)
 		if (strlen(map[i].from) == len && memcmp(map[i].from, s, len) == 0)
 			return map[i].to;
 	return NULL;
+}
+
+static int
+name_index(const char *const *names, int n, const char *name)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return n - 1;	/* "unknown" is last in both lists */
+}
+
+int
+idwise_type_index(const char *type)
+{
+	return name_index(type_names, IDWISE_TYPES, type);
+}
+
+int
+idwise_outcome_index(const char *outcome)
+{
+	return name_index(outcome_names, IDWISE_OUTCOMES, outcome);
+}
+
+const char *
+idwise_type_name(int i)
+{
+	return i >= 0 && i < IDWISE_TYPES ? type_names[i] : "unknown";
+}
+
+const char *
+idwise_outcome_name(int i)
+{
+	return i >= 0 && i < IDWISE_OUTCOMES ? outcome_names[i] : "unknown";
 }
 
 const char *

@@ -25,6 +25,15 @@ struct event {
 	unsigned char	 body_digest[SHA256_LEN];	/* of the canonical body: conflicts */
 };
 
+#define IDWISE_TYPES	11	/* every `type`, "unknown" last */
+#define IDWISE_OUTCOMES	7	/* every `outcome`, "unknown" last */
+
+/* Positions in those lists, and back; anything else is "unknown". */
+int		 idwise_type_index(const char *);
+int		 idwise_outcome_index(const char *);
+const char	*idwise_type_name(int);
+const char	*idwise_outcome_name(int);
+
 /* The `type` for an event name; NULL when IDWise never sent that name. */
 const char	*idwise_type(const char *, size_t);
 /* The `outcome` for a decision token. */

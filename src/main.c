@@ -13,6 +13,7 @@
 #include <fcgiapp.h>
 
 #include "audit.h"
+#include "checkconfig.h"
 #include "config.h"
 #include "eventlog.h"
 #include "fcgi-loop.h"
@@ -161,8 +162,11 @@ serve(const struct config *cfg, const struct options *opt)
 	}
 	if (opt->listen == NULL && FCGX_IsCGI())
 		rc = serve_cgi(&svc);
-	else
+	else {
+		/* Be counted among the deployment's processes from the start. */
+		(void)eventlog_metrics(svc.log);
 		rc = serve_fastcgi(&svc, fd, opt->threads, opt->io_timeout);
+	}
 	listen_cleanup();
 	service_free(&svc);
 	return rc == 0 ? EX_OK : EX_OSERR;
@@ -189,9 +193,9 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	if (opt.check_config) {
-		printf("%s: configuration ok\n", opt.config_path);
+		rc = check_config(&cfg, stdout) == 0 ? EX_OK : EX_CONFIG;
 		config_free(&cfg);
-		return EX_OK;
+		return rc;
 	}
 	rc = serve(&cfg, &opt);
 	config_free(&cfg);

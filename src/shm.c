@@ -15,10 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "shm.h"
 
 #define SHM_MAGIC	0x69647773u	/* "idws" */
-#define SHM_VERSION	1
+#define SHM_VERSION	2
 #define BOOT_ID_LEN	36
 #define BOOT_ID_FILE	"/proc/sys/kernel/random/boot_id"
 
@@ -29,6 +30,7 @@ struct shm_layout {
 	char		 boot_id[BOOT_ID_LEN + 1];
 	uint32_t	 fresh;		/* nothing before this boot can be trusted */
 	pthread_mutex_t	 lock;
+	struct metrics	 metrics;
 };
 
 struct shm {
@@ -173,6 +175,7 @@ shm_attach(const char *path, char *err, size_t errlen)
 		shm_detach(shm);
 		return NULL;
 	}
+	metrics_join(&shm->map->metrics);
 	return shm;
 }
 
@@ -181,8 +184,10 @@ shm_detach(struct shm *shm)
 {
 	if (shm == NULL)
 		return;
-	if (shm->map != NULL)
+	if (shm->map != NULL) {
+		metrics_leave(&shm->map->metrics);
 		munmap(shm->map, sizeof(*shm->map));
+	}
 	if (shm->fd != -1)
 		close(shm->fd);
 	free(shm);
@@ -226,4 +231,10 @@ void
 shm_clear_fresh(struct shm *shm)
 {
 	shm->map->fresh = 0;
+}
+
+struct metrics *
+shm_metrics(struct shm *shm)
+{
+	return &shm->map->metrics;
 }

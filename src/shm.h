@@ -30,4 +30,7 @@ void	shm_unlock(struct shm *);
 bool	shm_is_fresh(const struct shm *);
 void	shm_clear_fresh(struct shm *);
 
+/* The deployment's counters (metrics.h), in the same file. */
+struct metrics	*shm_metrics(struct shm *);
+
 #endif
