@@ -49,6 +49,7 @@ struct eventlog {
 struct scan {
 	struct eventlog	*el;
 	off_t		 bad_at;	/* -1, or where the first line that does not fit is */
+	off_t		 bad_end;	/* and where it ends */
 	const char	*bad_why;
 	bool		 any_record;	/* for the damage check: a record seen */
 	bool		 dedup_failed;
@@ -56,6 +57,7 @@ struct scan {
 	bool		 bad_is_record;	/* the line at bad_at is a record out of chain */
 	int64_t		 index_since;	/* older records are not indexed (dedup_window) */
 	const char	*path;		/* the file being read, for messages */
+	bool		 warn_jump;	/* false: a jump at open_start was already told */
 };
 
 static char *
@@ -182,9 +184,10 @@ index_failed(struct eventlog *el, const char *what)
 }
 
 static int
-stop_at(struct scan *sc, off_t at, const char *why, bool record)
+stop_at(struct scan *sc, off_t at, size_t len, const char *why, bool record)
 {
 	sc->bad_at = at;
+	sc->bad_end = at + (off_t)len + 1;
 	sc->bad_why = why;
 	sc->bad_is_record = record;
 	return 1;
@@ -202,7 +205,7 @@ start_anywhere(struct scan *sc, const struct record_view *view)
 
 	if (record_follows(view, head->seq, head->hash) == NULL)
 		return;
-	if (head->seq != 0)
+	if (head->seq != 0 && sc->warn_jump)
 		msg("%s: its first record (seq %llu) does not follow seq %llu of the file "
 		    "before it; check the files with idwise-log verify", sc->path,
 		    (unsigned long long)view->seq, (unsigned long long)head->seq);
@@ -221,13 +224,18 @@ take_line(const char *line, size_t len, off_t at, void *arg)
 	const char		*why;
 
 	if (record_parse(line, len, &view, &why) == -1)
-		return stop_at(sc, at, why, false);
+		return stop_at(sc, at, len, why, false);
+	if (sc->open_start && el->head.seq != 0 && view.seq <= el->head.seq) {
+		/* A repeated or misplaced line: the index only goes forward. */
+		record_view_free(&view);
+		return stop_at(sc, at, len, "seq goes back", false);
+	}
 	if (sc->open_start)
 		start_anywhere(sc, &view);
 	sc->open_start = false;
 	if ((why = record_follows(&view, el->head.seq, el->head.hash)) != NULL) {
 		record_view_free(&view);
-		return stop_at(sc, at, why, true);
+		return stop_at(sc, at, len, why, true);
 	}
 	if (view.received_ms >= sc->index_since && dedup_add(el->dedup, view.id,
 	    view.id_len, view.body_digest, view.seq, view.received_ms) == -1) {
@@ -301,6 +309,7 @@ roll_forward(struct eventlog *el, off_t from, bool open_start, int64_t index_sin
 	sc.el = el;
 	sc.bad_at = -1;
 	sc.open_start = open_start;
+	sc.warn_jump = true;
 	sc.index_since = index_since;
 	sc.path = el->log.path;
 	if ((size = logfile_size(&el->log)) == -1)
@@ -326,15 +335,16 @@ now_ms(void)
 
 /*
  * A rotated file, read-only: index its records of the window. One older than the window
- * only gives the head, for the file after it to follow. A bad line there is reported and
- * ends the file (rotated files are not repaired).
+ * only gives the head, for the file after it to follow. Rotated files are not repaired: a
+ * line that is no record is skipped and a break in the chain is reported, and the index
+ * goes on past both, so that no stored id is forgotten.
  */
 static int
 take_rotated(struct eventlog *el, const struct log_ends *file, int64_t since)
 {
 	struct scan	 sc;
 	struct stat	 st;
-	off_t		 end;
+	off_t		 from = 0, end;
 	int		 fd, rc;
 
 	if (file->last_ms < since) {
@@ -350,17 +360,27 @@ take_rotated(struct eventlog *el, const struct log_ends *file, int64_t since)
 	}
 	memset(&sc, 0, sizeof(sc));
 	sc.el = el;
-	sc.bad_at = -1;
 	sc.open_start = true;
+	sc.warn_jump = true;
 	sc.index_since = since;
 	sc.path = file->path;
-	rc = logfile_lines(fd, 0, st.st_size, take_line, &sc, &end);
+	do {
+		sc.bad_at = -1;
+		rc = logfile_lines(fd, from, st.st_size, take_line, &sc, &end);
+		if (rc == -1 || sc.dedup_failed || sc.bad_at == -1)
+			break;
+		msg("%s: %s at byte %lld; check it with idwise-log verify", file->path,
+		    sc.bad_why, (long long)sc.bad_at);
+		/* A record out of chain is taken from there on; anything else is skipped. */
+		from = sc.bad_is_record ? sc.bad_at : sc.bad_end;
+		sc.open_start = true;
+		sc.warn_jump = false;
+	} while (from < st.st_size);
 	close(fd);
 	if (sc.dedup_failed)
 		return index_failed(el, "adding a record");
-	if (rc == -1 || sc.bad_at != -1)
-		msg("%s: %s at byte %lld; the records after it are not indexed", file->path,
-		    rc == -1 ? "read error" : sc.bad_why, (long long)(rc == -1 ? end : sc.bad_at));
+	if (rc == -1)
+		msg("%s: read error at byte %lld", file->path, (long long)end);
 	return 0;
 }
 

@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	    "print the last record's SEQ:HASH, to keep elsewhere for verify --head" },
 	{ "stats",	cmd_stats,	"[--json] FILE...",
 	    "count records by type and outcome, per day, ids and conflicts" },
+	{ "reindex",	cmd_reindex,	"[-c CONFIG]",
+	    "rebuild idwise-fcgi's dedup index from the log (and its rotated files)" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

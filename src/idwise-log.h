@@ -18,6 +18,7 @@
 int	cmd_verify(int, char **);
 int	cmd_head(int, char **);
 int	cmd_stats(int, char **);
+int	cmd_reindex(int, char **);
 
 /*
  * Print "usage: idwise-log NAME ARGS" for the command on stderr (name is NAME or argv[0])

@@ -211,17 +211,26 @@ list_rotated(const char *logpath, const struct stat *current, struct log_ends **
 	return 0;
 }
 
-/* The file that comes right before a record with seq and prev; else -1. */
+/*
+ * The file that comes right before a record with seq and prev: the one whose last record
+ * is the one prev names, else (the chain is broken there, which idwise-log verify and the
+ * rebuild report) the one whose last seq comes right before; else -1.
+ */
 static ssize_t
 find_before(const struct log_ends *list, size_t n, uint64_t seq, const unsigned char *prev)
 {
+	ssize_t	 by_seq = -1;
 	size_t	 i;
 
-	for (i = 0; i < n; i++)
-		if (list[i].last_seq + 1 == seq &&
-		    memcmp(list[i].last_hash, prev, SHA256_LEN) == 0)
+	for (i = 0; i < n; i++) {
+		if (list[i].last_seq + 1 != seq)
+			continue;
+		if (memcmp(list[i].last_hash, prev, SHA256_LEN) == 0)
 			return (ssize_t)i;
-	return -1;
+		if (by_seq == -1)
+			by_seq = (ssize_t)i;
+	}
+	return by_seq;
 }
 
 static ssize_t

@@ -1,0 +1,52 @@
+/* log-reindex.c: idwise-log reindex: rebuild idwise-fcgi's dedup index from the log. */
+#include "autoconf.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "eventlog.h"
+#include "idwise-log.h"
+#include "util.h"
+
+int
+cmd_reindex(int argc, char **argv)
+{
+	struct config	 cfg;
+	struct eventlog	*el;
+	const char	*path = NULL;
+	char		 err[CONFIG_ERR_LEN];
+	uint64_t	 last_seq = 0;
+	int		 ch, rc;
+
+	while ((ch = getopt(argc, argv, "c:")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		default:
+			return cmd_usage(argv[0]);
+		}
+	}
+	if (optind != argc)
+		return cmd_usage(argv[0]);
+	if (path == NULL)
+		path = config_default_path();
+	if (config_load(&cfg, path, err, sizeof(err)) == -1) {
+		msg("%s", err);
+		return EX_CONFIG;
+	}
+	if ((el = eventlog_new(&cfg)) == NULL) {
+		msg("out of memory");
+		config_free(&cfg);
+		return EX_OSERR;
+	}
+	rc = eventlog_reindex(el, &last_seq);
+	if (rc == 0)
+		printf("%s: index rebuilt; the chain ends at seq %llu\n", cfg.log,
+		    (unsigned long long)last_seq);
+	eventlog_free(el);
+	config_free(&cfg);
+	return rc == 0 ? EX_OK : EXIT_DAMAGED;
+}
