@@ -50,7 +50,7 @@ struct scan {
 	struct eventlog	*el;
 	off_t		 bad_at;	/* -1, or where the first line that does not fit is */
 	off_t		 bad_end;	/* and where it ends */
-	const char	*bad_why;
+	char		 bad_why[160];	/* why (copied: the parser's reason is reused) */
 	bool		 any_record;	/* for the damage check: a record seen */
 	bool		 dedup_failed;
 	bool		 open_start;	/* the first record may have any seq */
@@ -188,7 +188,7 @@ stop_at(struct scan *sc, off_t at, size_t len, const char *why, bool record)
 {
 	sc->bad_at = at;
 	sc->bad_end = at + (off_t)len + 1;
-	sc->bad_why = why;
+	snprintf(sc->bad_why, sizeof(sc->bad_why), "%s", why);
 	sc->bad_is_record = record;
 	return 1;
 }

@@ -67,26 +67,43 @@ map_lookup(const struct name_map *map, size_t n, const char *s, size_t len)
 }
 
 static int
-name_index(const char *const *names, int n, const char *name)
+name_lookup(const char *const *names, int n, const char *name)
 {
 	int	 i;
 
 	for (i = 0; i < n; i++)
 		if (strcmp(names[i], name) == 0)
 			return i;
-	return n - 1;	/* "unknown" is last in both lists */
+	return -1;
 }
 
 int
+idwise_type_lookup(const char *type)
+{
+	return name_lookup(type_names, IDWISE_TYPES, type);
+}
+
+int
+idwise_outcome_lookup(const char *outcome)
+{
+	return name_lookup(outcome_names, IDWISE_OUTCOMES, outcome);
+}
+
+/* "unknown" is last in both lists. */
+int
 idwise_type_index(const char *type)
 {
-	return name_index(type_names, IDWISE_TYPES, type);
+	int	 i = idwise_type_lookup(type);
+
+	return i != -1 ? i : IDWISE_TYPES - 1;
 }
 
 int
 idwise_outcome_index(const char *outcome)
 {
-	return name_index(outcome_names, IDWISE_OUTCOMES, outcome);
+	int	 i = idwise_outcome_lookup(outcome);
+
+	return i != -1 ? i : IDWISE_OUTCOMES - 1;
 }
 
 const char *

@@ -28,7 +28,10 @@ struct event {
 #define IDWISE_TYPES	11	/* every `type`, "unknown" last */
 #define IDWISE_OUTCOMES	7	/* every `outcome`, "unknown" last */
 
-/* Positions in those lists, and back; anything else is "unknown". */
+/* Positions in those lists (-1: not a value a record can have), and back. */
+int		 idwise_type_lookup(const char *);
+int		 idwise_outcome_lookup(const char *);
+/* The same, counting anything else as "unknown". */
 int		 idwise_type_index(const char *);
 int		 idwise_outcome_index(const char *);
 const char	*idwise_type_name(int);

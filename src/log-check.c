@@ -9,21 +9,10 @@
 
 #include <json-c/json.h>
 
+#include "idwise.h"
 #include "log-check.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define RECORD_DEPTH	40	/* the body's 32 levels, the record and some room */
-
-const char *const log_types[LOG_NTYPES] = {
-	"finished_step", "finished_user_steps", "finished_journey", "manually_reviewed",
-	"updated_journey", "aml_monitor_update", "finished_spot_check",
-	"verification_update_required", "kyc_renewal_deadline_exceeded", "step_submitted",
-	"unknown"
-};
-
-const char *const log_outcomes[LOG_NOUTCOMES] = {
-	"approved", "rejected", "review", "pending", "resubmission", "none", "unknown"
-};
 
 struct log_reader {
 	struct json_tokener	*tok;
@@ -172,35 +161,24 @@ check_members(json_object *rec, json_object *values[M_COUNT])
 	return NULL;
 }
 
-static bool
-find_value(const char *const *values, size_t n, const char *s, size_t *index)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(values[i], s) == 0) {
-			*index = i;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* The view from members that passed their rules; NULL, or why not. */
 static const char *
 fill(struct log_record *rec, json_object *values[M_COUNT])
 {
 	struct record_view	*view = &rec->view;
+	int			 i;
 
 	if (parse_rfc3339_ms(json_object_get_string(values[M_RECEIVED_AT]),
 	    &view->received_ms) == -1)
 		return "received_at is not an RFC 3339 time with milliseconds";
 	view->type = json_object_get_string(values[M_TYPE]);
-	if (!find_value(log_types, LOG_NTYPES, view->type, &rec->type))
+	if ((i = idwise_type_lookup(view->type)) == -1)
 		return "type is not a known value";
+	rec->type = (size_t)i;
 	view->outcome = json_object_get_string(values[M_OUTCOME]);
-	if (!find_value(log_outcomes, LOG_NOUTCOMES, view->outcome, &rec->outcome))
+	if ((i = idwise_outcome_lookup(view->outcome)) == -1)
 		return "outcome is not a known value";
+	rec->outcome = (size_t)i;
 	view->seq = (uint64_t)json_object_get_int64(values[M_SEQ]);
 	memcpy(view->prev, json_object_get_string(values[M_PREV]), SHA256_HEX_LEN + 1);
 	view->id = json_object_get_string(values[M_ID]);

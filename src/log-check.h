@@ -1,11 +1,9 @@
 /*
  * log-check.h: a log line read back as a record and held to every rule the writer keeps
- * (SPEC §4): member types, known type and outcome, hex digests, a real time stamp.
- *
- * record_parse (record.h) does this for the writer and also digests the body for
- * conflicts, which a reader never needs and which costs a third of the time over a
- * million records; this reader fills the same record_view without it and reuses one
- * parser for every line.
+ * (SPEC §4): member types, known type and outcome, hex digests, a real time stamp. The
+ * one place those rules are: record_parse (record.h), which the writer uses, is this plus
+ * the body's digest for conflicts, which readers never need (it costs a third of the time
+ * over a million records). A reader reuses one parser for every line.
  */
 #ifndef IDW_LOG_CHECK_H
 #define IDW_LOG_CHECK_H
@@ -14,17 +12,10 @@
 
 #include "record.h"
 
-#define LOG_NTYPES	11
-#define LOG_NOUTCOMES	7
-
-/* The values of `type` and `outcome`, in SPEC's order. */
-extern const char *const log_types[LOG_NTYPES];
-extern const char *const log_outcomes[LOG_NOUTCOMES];
-
 struct log_record {
 	struct record_view	 view;		/* all but body_digest (left zero) */
-	size_t			 type;		/* index in log_types */
-	size_t			 outcome;	/* index in log_outcomes */
+	size_t			 type;		/* idwise_type_name(type) is view.type */
+	size_t			 outcome;	/* idwise_outcome_name(outcome) */
 };
 
 struct log_reader;

@@ -15,6 +15,7 @@
 
 #include "idset.h"
 #include "idwise-log.h"
+#include "idwise.h"
 #include "log-check.h"
 #include "log-scan.h"
 #include "util.h"
@@ -38,7 +39,7 @@ struct stats {
 	uint64_t	 records;
 	uint64_t	 first_seq, last_seq;
 	int64_t		 first_ms, last_ms;
-	uint64_t	 by[LOG_NTYPES][LOG_NOUTCOMES];
+	uint64_t	 by[IDWISE_TYPES][IDWISE_OUTCOMES];
 	uint64_t	 conflicts;
 	uint64_t	 repeated;	/* records whose id an earlier one has */
 	struct idset	*ids;
@@ -155,7 +156,7 @@ type_total(const struct stats *st, size_t type)
 	uint64_t	 n = 0;
 	size_t		 o;
 
-	for (o = 0; o < LOG_NOUTCOMES; o++)
+	for (o = 0; o < IDWISE_OUTCOMES; o++)
 		n += st->by[type][o];
 	return n;
 }
@@ -166,7 +167,7 @@ outcome_total(const struct stats *st, size_t outcome)
 	uint64_t	 n = 0;
 	size_t		 t;
 
-	for (t = 0; t < LOG_NTYPES; t++)
+	for (t = 0; t < IDWISE_TYPES; t++)
 		n += st->by[t][outcome];
 	return n;
 }
@@ -193,45 +194,47 @@ max_int(int a, int b)
 
 /* Each column as wide as its name or its widest number (the total is the widest). */
 static void
-column_widths(const struct stats *st, int widths[LOG_NOUTCOMES + 1])
+column_widths(const struct stats *st, int widths[IDWISE_OUTCOMES + 1])
 {
 	size_t	 o;
 
-	for (o = 0; o < LOG_NOUTCOMES; o++)
-		widths[o] = max_int((int)strlen(log_outcomes[o]), digits(outcome_total(st, o)));
-	widths[LOG_NOUTCOMES] = max_int((int)strlen("total"), digits(st->records));
+	for (o = 0; o < IDWISE_OUTCOMES; o++)
+		widths[o] = max_int((int)strlen(idwise_outcome_name((int)o)),
+		    digits(outcome_total(st, o)));
+	widths[IDWISE_OUTCOMES] = max_int((int)strlen("total"), digits(st->records));
 }
 
 static void
-print_row(const char *name, int namew, const uint64_t counts[LOG_NOUTCOMES],
-    uint64_t total, const int widths[LOG_NOUTCOMES + 1])
+print_row(const char *name, int namew, const uint64_t counts[IDWISE_OUTCOMES],
+    uint64_t total, const int widths[IDWISE_OUTCOMES + 1])
 {
 	size_t	 o;
 
 	printf("%-*s", namew, name);
-	for (o = 0; o < LOG_NOUTCOMES; o++)
+	for (o = 0; o < IDWISE_OUTCOMES; o++)
 		printf("  %*" PRIu64, widths[o], counts[o]);
-	printf("  %*" PRIu64 "\n", widths[LOG_NOUTCOMES], total);
+	printf("  %*" PRIu64 "\n", widths[IDWISE_OUTCOMES], total);
 }
 
 static void
 print_types(const struct stats *st)
 {
-	uint64_t	 totals[LOG_NOUTCOMES];
-	int		 widths[LOG_NOUTCOMES + 1], namew = (int)strlen("type");
+	uint64_t	 totals[IDWISE_OUTCOMES];
+	int		 widths[IDWISE_OUTCOMES + 1], namew = (int)strlen("type");
 	size_t		 t, o;
 
-	for (t = 0; t < LOG_NTYPES; t++)
-		namew = max_int(namew, (int)strlen(log_types[t]));
+	for (t = 0; t < IDWISE_TYPES; t++)
+		namew = max_int(namew, (int)strlen(idwise_type_name((int)t)));
 	column_widths(st, widths);
 	printf("%-*s", namew, "type");
-	for (o = 0; o < LOG_NOUTCOMES; o++)
-		printf("  %*s", widths[o], log_outcomes[o]);
-	printf("  %*s\n", widths[LOG_NOUTCOMES], "total");
-	for (t = 0; t < LOG_NTYPES; t++)
+	for (o = 0; o < IDWISE_OUTCOMES; o++)
+		printf("  %*s", widths[o], idwise_outcome_name((int)o));
+	printf("  %*s\n", widths[IDWISE_OUTCOMES], "total");
+	for (t = 0; t < IDWISE_TYPES; t++)
 		if (type_total(st, t) > 0)
-			print_row(log_types[t], namew, st->by[t], type_total(st, t), widths);
-	for (o = 0; o < LOG_NOUTCOMES; o++)
+			print_row(idwise_type_name((int)t), namew, st->by[t], type_total(st, t),
+			    widths);
+	for (o = 0; o < IDWISE_OUTCOMES; o++)
 		totals[o] = outcome_total(st, o);
 	print_row("total", namew, totals, st->records, widths);
 }
@@ -336,8 +339,8 @@ new_type_counts(const struct stats *st, size_t type)
 
 	if ((counts = json_object_new_object()) == NULL)
 		return NULL;
-	for (o = 0; o < LOG_NOUTCOMES; o++)
-		rc |= put(counts, log_outcomes[o], new_count(st->by[type][o]));
+	for (o = 0; o < IDWISE_OUTCOMES; o++)
+		rc |= put(counts, idwise_outcome_name((int)o), new_count(st->by[type][o]));
 	rc |= put(counts, "total", new_count(type_total(st, type)));
 	if (rc == 0)
 		return counts;
@@ -354,9 +357,9 @@ put_by_type(json_object *out, const struct stats *st)
 
 	if ((by = json_object_new_object()) == NULL)
 		return -1;
-	for (t = 0; t < LOG_NTYPES; t++)
+	for (t = 0; t < IDWISE_TYPES; t++)
 		if (type_total(st, t) > 0)
-			rc |= put(by, log_types[t], new_type_counts(st, t));
+			rc |= put(by, idwise_type_name((int)t), new_type_counts(st, t));
 	if (rc == 0)
 		return put(out, "by_type", by);
 	json_object_put(by);
@@ -372,8 +375,8 @@ put_by_outcome(json_object *out, const struct stats *st)
 
 	if ((by = json_object_new_object()) == NULL)
 		return -1;
-	for (o = 0; o < LOG_NOUTCOMES; o++)
-		rc |= put(by, log_outcomes[o], new_count(outcome_total(st, o)));
+	for (o = 0; o < IDWISE_OUTCOMES; o++)
+		rc |= put(by, idwise_outcome_name((int)o), new_count(outcome_total(st, o)));
 	if (rc == 0)
 		return put(out, "by_outcome", by);
 	json_object_put(by);

@@ -1,6 +1,7 @@
 /* record.c: the event log's line (SPEC §4), written with json-c and read back. */
 #include "autoconf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,10 +9,10 @@
 
 #include "canon.h"
 #include "idwise.h"
+#include "log-check.h"
 #include "record.h"
 
 #define TO_STRING_FLAGS	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-#define RECORD_MAX_DEPTH	40
 
 /* Adds value (a reference the caller gives up; NULL is JSON null) under a constant name. */
 static int
@@ -85,79 +86,37 @@ record_line(const struct event *ev, const struct record_place *at, size_t *len)
 	return line;
 }
 
-static json_object *
-member(json_object *rec, const char *name, json_type type)
-{
-	json_object	*value;
-
-	if (!json_object_object_get_ex(rec, name, &value) || !json_object_is_type(value, type))
-		return NULL;
-	return value;
-}
-
-static const char *
-view_fill(struct record_view *view, json_object *rec)
-{
-	json_object	*v, *seq, *prev, *received, *id, *type, *outcome, *conflict, *body;
-
-	if ((v = member(rec, "v", json_type_int)) == NULL ||
-	    json_object_get_int64(v) != RECORD_VERSION)
-		return "no record version 1";
-	if ((seq = member(rec, "seq", json_type_int)) == NULL || json_object_get_int64(seq) < 1)
-		return "no valid seq";
-	if ((prev = member(rec, "prev", json_type_string)) == NULL ||
-	    json_object_get_string_len(prev) != SHA256_HEX_LEN)
-		return "no valid prev";
-	if ((received = member(rec, "received_at", json_type_string)) == NULL ||
-	    parse_rfc3339_ms(json_object_get_string(received), &view->received_ms) == -1)
-		return "no valid received_at";
-	if ((id = member(rec, "id", json_type_string)) == NULL)
-		return "no id";
-	if ((type = member(rec, "type", json_type_string)) == NULL ||
-	    (outcome = member(rec, "outcome", json_type_string)) == NULL)
-		return "no type or outcome";
-	if ((body = member(rec, "body", json_type_object)) == NULL ||
-	    canon_digest(body, view->body_digest) == -1)
-		return "no body";
-	conflict = member(rec, "conflict", json_type_boolean);
-	view->seq = (uint64_t)json_object_get_int64(seq);
-	memcpy(view->prev, json_object_get_string(prev), SHA256_HEX_LEN + 1);
-	view->id = json_object_get_string(id);
-	view->id_len = (size_t)json_object_get_string_len(id);
-	view->type = json_object_get_string(type);
-	view->outcome = json_object_get_string(outcome);
-	view->conflict = conflict != NULL && json_object_get_boolean(conflict);
-	return NULL;
-}
-
+/*
+ * One set of rules for a record, log-check.c's, plus the body's digest the writer needs
+ * for conflicts. A parser per call: the writer reads lines only when it recovers.
+ */
 int
 record_parse(const char *line, size_t len, struct record_view *view, const char **why)
 {
-	struct json_tokener	*tok;
-	json_object		*rec;
+	static _Thread_local char	 reason[160];
+	struct log_reader		*reader;
+	struct log_record		 rec;
+	json_object			*body;
+	int				 rc;
 
 	memset(view, 0, sizeof(*view));
-	if (len > INT32_MAX || memchr(line, '\n', len) != NULL) {
-		*why = "not one line";
+	*why = reason;
+	if ((reader = log_reader_new()) == NULL) {
+		snprintf(reason, sizeof(reason), "out of memory");
 		return -1;
 	}
-	if ((tok = json_tokener_new_ex(RECORD_MAX_DEPTH)) == NULL) {
-		*why = "out of memory";
+	rc = log_record_read(reader, line, len, &rec, reason, sizeof(reason));
+	log_reader_free(reader);
+	if (rc == -1)
+		return -1;
+	if (!json_object_object_get_ex(rec.view.json, "body", &body) ||
+	    canon_digest(body, rec.view.body_digest) == -1) {
+		snprintf(reason, sizeof(reason), "out of memory");
+		log_record_free(&rec);
 		return -1;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	rec = json_tokener_parse_ex(tok, line, (int)len);
-	if (rec == NULL || json_tokener_get_parse_end(tok) != len ||
-	    !json_object_is_type(rec, json_type_object))
-		*why = "not a JSON object";
-	else
-		*why = view_fill(view, rec);
-	json_tokener_free(tok);
-	if (*why != NULL) {
-		json_object_put(rec);
-		return -1;
-	}
-	view->json = rec;
+	*view = rec.view;
+	*why = NULL;
 	return 0;
 }
 
