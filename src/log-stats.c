@@ -26,8 +26,8 @@
 
 static const char duplicates_note[] =
     "Redeliveries answered \"duplicate\" are never appended: they are not in the log and\n"
-    "not counted here. Only the responder's replies (and the web server's access log)\n"
-    "show them.\n";
+    "not counted here. The responder counts them: idwise_duplicates_total on its status\n"
+    "page (status_path).\n";
 
 struct day_count {
 	int64_t		 day;		/* days since 1970-01-01, UTC */
