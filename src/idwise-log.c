@@ -25,6 +25,13 @@ static const struct command commands[] = {
 	    "count records by type and outcome, per day, ids and conflicts" },
 	{ "reindex",	cmd_reindex,	"[-c CONFIG]",
 	    "rebuild idwise-fcgi's dedup index from the log (and its rotated files)" },
+	{ "follow",	cmd_follow,	"[--cursor FILE] [--from-seq N] [--type T]... "
+	    "[--outcome O]...\n\t[--env E]... [--since TIME] [--format json|text] [--once] LOG",
+	    "print records as they come, across rotations, resuming at a cursor" },
+	{ "exec",	cmd_exec,	"[--cursor FILE] [--from-seq N] [--type T]... "
+	    "[--outcome O]...\n\t[--env E]... [--since TIME] [--max-attempts N] [--backoff MS]\n"
+	    "\t[--dead-letter FILE] [--once] LOG -- COMMAND [ARG...]",
+	    "run COMMAND once per record; the cursor moves when it exits 0" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

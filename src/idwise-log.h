@@ -19,6 +19,8 @@ int	cmd_verify(int, char **);
 int	cmd_head(int, char **);
 int	cmd_stats(int, char **);
 int	cmd_reindex(int, char **);
+int	cmd_follow(int, char **);
+int	cmd_exec(int, char **);
 
 /*
  * Print "usage: idwise-log NAME ARGS" for the command on stderr (name is NAME or argv[0])

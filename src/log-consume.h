@@ -1,0 +1,75 @@
+/*
+ * log-consume.h: what idwise-log follow and exec share: their options, the loop that
+ * hands each wanted record to the command, the cursor, and the signals that stop it.
+ */
+#ifndef IDW_LOG_CONSUME_H
+#define IDW_LOG_CONSUME_H
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "log-cursor.h"
+#include "log-filter.h"
+#include "log-stream.h"
+
+enum {
+	OPT_CURSOR = 256,
+	OPT_FROM_SEQ,
+	OPT_TYPE,
+	OPT_OUTCOME,
+	OPT_ENV,
+	OPT_SINCE,
+	OPT_ONCE,
+	OPT_CONSUME_END		/* a command's own options are numbered from here */
+};
+
+#define CONSUME_LONG_OPTIONS						\
+	{ "cursor",	required_argument,	NULL, OPT_CURSOR },	\
+	{ "from-seq",	required_argument,	NULL, OPT_FROM_SEQ },	\
+	{ "type",	required_argument,	NULL, OPT_TYPE },	\
+	{ "outcome",	required_argument,	NULL, OPT_OUTCOME },	\
+	{ "env",	required_argument,	NULL, OPT_ENV },	\
+	{ "since",	required_argument,	NULL, OPT_SINCE },	\
+	{ "once",	no_argument,		NULL, OPT_ONCE }
+
+struct consume_opts {
+	const char	*log;
+	const char	*cursor;
+	uint64_t	 from_seq;	/* 0: not given */
+	struct filter	 filter;
+	bool		 once;
+};
+
+enum act {
+	ACT_DONE,	/* move past the record */
+	ACT_STOP	/* stop before it, ending with consumer->status */
+};
+
+/* A command: what it does with each record that passes the filters. */
+struct consumer {
+	/* Once the cursor (NULL without one) is open, before the first record; may be NULL. */
+	int		 (*start)(struct consumer *, const struct cursor *);
+	enum act	 (*act)(struct consumer *, const struct stream_rec *);
+	/* Before the cursor is saved: where the output stands; may be NULL. 0 or exit status. */
+	int		 (*before_save)(struct consumer *, struct out_pos *);
+	int		 status;
+};
+
+/* 1: one of the shared options, taken; 0: not one of them; -1: a bad value (said why). */
+int	consume_option(struct consume_opts *, int ch, const char *arg);
+/* Run until --once finds the end, a stop signal, or a failure; returns the exit status. */
+int	consume(const struct consume_opts *, struct consumer *);
+void	consume_opts_free(struct consume_opts *);
+
+/* Has SIGTERM, SIGINT or SIGHUP come? (They are blocked outside the waits.) */
+bool	consume_stopping(void);
+/* Sleep ms; -1 at once when a stop signal comes. */
+int	consume_pause(long ms);
+/* The signal mask idwise-log was started with, for the commands it runs. */
+const sigset_t *consume_start_mask(void);
+
+int	parse_u64(const char *, uint64_t min, uint64_t max, uint64_t *);
+
+#endif

@@ -1,0 +1,182 @@
+/* log-filter.c: record filters for idwise-log follow and exec. */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "log-filter.h"
+#include "record.h"
+#include "util.h"
+
+static const char *const known_types[] = {
+	"finished_step", "finished_user_steps", "finished_journey", "manually_reviewed",
+	"updated_journey", "aml_monitor_update", "finished_spot_check",
+	"verification_update_required", "kyc_renewal_deadline_exceeded", "step_submitted",
+	"unknown", NULL
+};
+
+static const char *const known_outcomes[] = {
+	"approved", "rejected", "review", "pending", "resubmission", "none", "unknown", NULL
+};
+
+/* What each key matches in the record, and the values SPEC §4 knows (NULL: any). */
+static const struct {
+	const char		*member;
+	const char		*option;
+	const char *const	*known;
+} keys[FILTER_NKEYS] = {
+	[FILTER_TYPE] =		{ "type",	"--type",	known_types },
+	[FILTER_OUTCOME] =	{ "outcome",	"--outcome",	known_outcomes },
+	[FILTER_ENV] =		{ "env",	"--env",	NULL },
+};
+
+static bool
+in_list(const char *const *list, const char *s)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+static bool
+in_set(const struct strset *set, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < set->n; i++)
+		if (strcmp(set->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+int
+filter_add(struct filter *f, enum filter_key key, const char *value)
+{
+	struct strset	*set = &f->want[key];
+	const char	**grown;
+
+	if (keys[key].known != NULL && !in_list(keys[key].known, value))
+		msg("%s %s: no record of this log format has that %s; it will match nothing "
+		    "unless a newer writer makes one", keys[key].option, value, keys[key].member);
+	if ((grown = reallocarray(set->v, set->n + 1, sizeof(*set->v))) == NULL)
+		return -1;
+	set->v = grown;
+	set->v[set->n++] = value;
+	return 0;
+}
+
+int
+filter_since(struct filter *f, const char *text)
+{
+	if (parse_rfc3339(text, &f->since_ms) == -1)
+		return -1;
+	f->have_since = true;
+	return 0;
+}
+
+const char *
+record_string(const struct record_view *view, const char *name)
+{
+	json_object	*value;
+
+	if (!json_object_object_get_ex(view->json, name, &value) ||
+	    !json_object_is_type(value, json_type_string))
+		return NULL;
+	return json_object_get_string(value);
+}
+
+bool
+filter_match(const struct filter *f, const struct record_view *view)
+{
+	const char	*value;
+	size_t		 k;
+
+	if (f->have_since && view->received_ms < f->since_ms)
+		return false;
+	for (k = 0; k < FILTER_NKEYS; k++) {
+		if (f->want[k].n == 0)
+			continue;
+		if ((value = record_string(view, keys[k].member)) == NULL ||
+		    !in_set(&f->want[k], value))
+			return false;
+	}
+	return true;
+}
+
+void
+filter_free(struct filter *f)
+{
+	size_t	 k;
+
+	for (k = 0; k < FILTER_NKEYS; k++)
+		free(f->want[k].v);
+	memset(f, 0, sizeof(*f));
+}
+
+/* ".123456" → milliseconds (further digits dropped); returns where it stopped. */
+static const char *
+parse_fraction(const char *p, int64_t *ms)
+{
+	int64_t	 scale = 100;
+
+	*ms = 0;
+	if (*p != '.')
+		return p;
+	if (!isdigit((unsigned char)*++p))
+		return NULL;
+	for (; isdigit((unsigned char)*p); p++, scale /= 10)
+		*ms += (*p - '0') * scale;
+	return p;
+}
+
+/* "Z", or "+HH:MM" / "-HH:MM": minutes east of UTC. */
+static const char *
+parse_offset(const char *p, int *minutes)
+{
+	int	 sign;
+
+	if (*p == 'Z' || *p == 'z') {
+		*minutes = 0;
+		return p + 1;
+	}
+	if (*p != '+' && *p != '-')
+		return NULL;
+	sign = *p == '-' ? -1 : 1;
+	if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3] != ':' ||
+	    !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
+		return NULL;
+	*minutes = sign * (((p[1] - '0') * 10 + (p[2] - '0')) * 60 +
+	    (p[4] - '0') * 10 + (p[5] - '0'));
+	return p + 6;
+}
+
+int
+parse_rfc3339(const char *text, int64_t *ms)
+{
+	struct tm	 tm;
+	const char	*p;
+	int64_t		 frac = 0;
+	int		 offset = 0;
+	time_t		 secs;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!isdigit((unsigned char)*text) || (p = strptime(text, "%Y-%m-%d", &tm)) == NULL)
+		return -1;
+	if (*p != '\0') {
+		if (*p != 'T' && *p != 't' && *p != ' ')
+			return -1;
+		if ((p = strptime(p + 1, "%H:%M:%S", &tm)) == NULL ||
+		    (p = parse_fraction(p, &frac)) == NULL ||
+		    (p = parse_offset(p, &offset)) == NULL || *p != '\0')
+			return -1;
+	}
+	if ((secs = timegm(&tm)) == (time_t)-1)
+		return -1;
+	*ms = (int64_t)secs * 1000 + frac - (int64_t)offset * 60 * 1000;
+	return 0;
+}

@@ -1,0 +1,288 @@
+/*
+ * log-follow.c: idwise-log follow: print the records as they come, across rotations: the
+ * line as stored, or an aligned line of text.
+ *
+ * A record is emitted when write(2) of its whole output returned. With a cursor and a
+ * standard output that is a regular file, the file is synced before each save and the
+ * cursor keeps the file's size: a follow killed between writing a record and saving the
+ * cursor finds that record at the end of the file when it starts again, and does not write
+ * it a second time (exactly once into a file). Into a pipe there is no way to know, and
+ * that one record is written again (at least once).
+ */
+#include "autoconf.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "idwise-log.h"
+#include "log-consume.h"
+#include "util.h"
+
+enum { OPT_FORMAT = OPT_CONSUME_END };
+
+struct follow {
+	struct consumer	 c;		/* first: the loop hands this back */
+	int		 (*format)(struct follow *, const struct stream_rec *);
+	bool		 to_file;	/* standard output is a regular file */
+	uint64_t	 out_dev;
+	uint64_t	 out_ino;
+	bool		 resume;	/* compare the file's tail with the first record */
+	uint64_t	 resume_at;
+	char		*buf;
+	size_t		 size;
+	size_t		 len;
+};
+
+static int
+room(struct follow *f, size_t need)
+{
+	char	*grown;
+	size_t	 size = f->size == 0 ? 4096 : f->size;
+
+	while (size < need)
+		size *= 2;
+	if (size == f->size)
+		return 0;
+	if ((grown = realloc(f->buf, size)) == NULL)
+		return -1;
+	f->buf = grown;
+	f->size = size;
+	return 0;
+}
+
+static int
+format_json(struct follow *f, const struct stream_rec *rec)
+{
+	if (room(f, rec->len + 1) == -1)
+		return -1;
+	memcpy(f->buf, rec->line, rec->len);
+	f->buf[rec->len] = '\n';
+	f->len = rec->len + 1;
+	return 0;
+}
+
+/* A value for a column: "-" for none; control characters and blanks would break it. */
+static char *
+column(const struct stream_rec *rec, const char *member)
+{
+	const char	*value = record_string(&rec->view, member);
+	char		*s, *p;
+
+	if ((s = strdup(value == NULL || *value == '\0' ? "-" : value)) == NULL)
+		return NULL;
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
+/* received_at, seq, type, outcome, journey_id, reference_no, env: one aligned line. */
+static const char *const text_members[] = {
+	"received_at", "type", "outcome", "journey_id", "reference_no", "env"
+};
+#define NTEXT	(sizeof(text_members) / sizeof(text_members[0]))
+
+static int
+format_text(struct follow *f, const struct stream_rec *rec)
+{
+	char	*v[NTEXT];
+	size_t	 i, need = 64;
+	int	 n = -1;
+
+	for (i = 0; i < NTEXT; i++) {
+		v[i] = column(rec, text_members[i]);
+		need += v[i] != NULL ? strlen(v[i]) + 32 : 0;
+	}
+	for (i = 0; i < NTEXT && v[i] != NULL; i++)
+		;
+	if (i == NTEXT && room(f, need) == 0)
+		n = snprintf(f->buf, f->size, "%-24s %8llu %-29s %-12s %-24s %-16s %s\n",
+		    v[0], (unsigned long long)rec->view.seq, v[1], v[2], v[3], v[4], v[5]);
+	for (i = 0; i < NTEXT; i++)
+		free(v[i]);
+	if (n < 0 || (size_t)n >= f->size)
+		return -1;
+	f->len = (size_t)n;
+	return 0;
+}
+
+static const struct {
+	const char	*name;
+	int		 (*fn)(struct follow *, const struct stream_rec *);
+} formats[] = {
+	{ "json",	format_json },
+	{ "text",	format_text },
+};
+
+static int
+set_format(struct follow *f, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (strcmp(formats[i].name, name) == 0) {
+			f->format = formats[i].fn;
+			return 0;
+		}
+	}
+	msg("--format: json or text, not %s", name);
+	return -1;
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* How much of this output a run killed before its save left at the end of the file. */
+static size_t
+already_written(struct follow *f)
+{
+	struct stat	 st;
+	char		*tail;
+	size_t		 n, done = 0;
+	int		 fd;
+
+	f->resume = false;
+	if (fstat(STDOUT_FILENO, &st) == -1 || (uint64_t)st.st_size <= f->resume_at)
+		return 0;
+	n = (size_t)((uint64_t)st.st_size - f->resume_at);
+	/* fd 1 may be write-only: read the same file through another descriptor. */
+	fd = n <= f->len ? open("/proc/self/fd/1", O_RDONLY | O_CLOEXEC) : -1;
+	if (fd != -1 && fstat(fd, &st) == 0 && (uint64_t)st.st_dev == f->out_dev &&
+	    (uint64_t)st.st_ino == f->out_ino && (tail = malloc(n)) != NULL) {
+		if (pread(fd, tail, n, (off_t)f->resume_at) == (ssize_t)n &&
+		    memcmp(tail, f->buf, n) == 0)
+			done = n;
+		free(tail);
+	}
+	if (fd != -1)
+		close(fd);
+	if (done == 0)
+		msg("stdout: %zu bytes after where the cursor left the file were not written by "
+		    "this follow; appending after them", n);
+	return done;
+}
+
+static enum act
+follow_act(struct consumer *c, const struct stream_rec *rec)
+{
+	struct follow	*f = (struct follow *)c;
+	size_t		 done = 0;
+
+	if (f->format(f, rec) == -1) {
+		msg("out of memory");
+		c->status = EX_OSERR;
+		return ACT_STOP;
+	}
+	if (f->resume)
+		done = already_written(f);
+	if (write_all(STDOUT_FILENO, f->buf + done, f->len - done) == -1) {
+		msg("stdout: write: %s", strerror(errno));
+		c->status = EX_IOERR;
+		return ACT_STOP;
+	}
+	return ACT_DONE;
+}
+
+static int
+follow_start(struct consumer *c, const struct cursor *cursor)
+{
+	struct follow	*f = (struct follow *)c;
+	struct stat	 st;
+
+	if (fstat(STDOUT_FILENO, &st) == -1) {
+		msg("stdout: fstat: %s", strerror(errno));
+		return EX_IOERR;
+	}
+	f->to_file = S_ISREG(st.st_mode);
+	f->out_dev = (uint64_t)st.st_dev;
+	f->out_ino = (uint64_t)st.st_ino;
+	f->resume = cursor != NULL && f->to_file && cursor->out.ino != 0 &&
+	    cursor->out.dev == f->out_dev && cursor->out.ino == f->out_ino &&
+	    (uint64_t)st.st_size > cursor->out.size;
+	f->resume_at = cursor != NULL ? cursor->out.size : 0;
+	return 0;
+}
+
+/* The output file is on disk before the cursor says the record was emitted. */
+static int
+follow_before_save(struct consumer *c, struct out_pos *out)
+{
+	struct follow	*f = (struct follow *)c;
+	struct stat	 st;
+
+	if (!f->to_file)
+		return 0;
+	if (fdatasync(STDOUT_FILENO) == -1 || fstat(STDOUT_FILENO, &st) == -1) {
+		msg("stdout: fdatasync: %s", strerror(errno));
+		return EX_IOERR;
+	}
+	out->dev = (uint64_t)st.st_dev;
+	out->ino = (uint64_t)st.st_ino;
+	out->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int
+usage_error(struct consume_opts *o, const char *self)
+{
+	consume_opts_free(o);
+	return cmd_usage(self);
+}
+
+int
+cmd_follow(int argc, char **argv)
+{
+	static const struct option options[] = {
+		CONSUME_LONG_OPTIONS,
+		{ "format",	required_argument,	NULL, OPT_FORMAT },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct consume_opts	 o;
+	struct follow		 f;
+	int			 ch, rc;
+
+	memset(&o, 0, sizeof(o));
+	memset(&f, 0, sizeof(f));
+	f.c.start = follow_start;
+	f.c.act = follow_act;
+	f.c.before_save = follow_before_save;
+	f.format = format_json;
+	while ((ch = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if ((rc = consume_option(&o, ch, optarg)) == 1)
+			continue;
+		if (rc == 0 && ch == OPT_FORMAT && set_format(&f, optarg) == 0)
+			continue;
+		return usage_error(&o, argv[0]);
+	}
+	if (optind != argc - 1) {
+		msg("%s", optind == argc ? "no LOG given" : "one LOG only");
+		return usage_error(&o, argv[0]);
+	}
+	o.log = argv[optind];
+	rc = consume(&o, &f.c);
+	free(f.buf);
+	consume_opts_free(&o);
+	return rc;
+}
