@@ -112,13 +112,15 @@ start_bg()
 	at_exit "kill_bg $name KILL"
 }
 
-# kill_bg NAME SIG: send SIG and reap; sets BG_RC to its exit status.
+# kill_bg NAME SIG: send SIG and reap; sets BG_RC to its exit status (not for KILL: bash
+# would print a "Killed" line for the job, so it is disowned first).
 BG_RC=
 kill_bg()
 {
 	local pid=${_bg_pid[$1]:-}
 	BG_RC=
 	[ -n "$pid" ] || return 0
+	[ "$2" != KILL ] || disown "$pid" 2>/dev/null
 	kill -"$2" "$pid" 2>/dev/null
 	wait_for pid_gone "$pid" || { diag "$1 ignored SIG$2"; kill -KILL "$pid" 2>/dev/null; }
 	wait "$pid" 2>/dev/null
