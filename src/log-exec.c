@@ -368,10 +368,11 @@ exec_act(struct consumer *c, const struct stream_rec *rec)
 		describe(wstatus, why, sizeof(why));
 		msg("seq %" PRIu64 ": %s: %s (attempt %" PRIu64 " of %" PRIu64 ")",
 		    rec->view.seq, e->argv[0], why, attempt, e->max_attempts);
-		if (attempt >= e->max_attempts)
-			break;
+		/* A stop may be what failed it (systemd signals the whole group): not its fault. */
 		if (consume_stopping())
 			return stop(e, input, EX_OK);
+		if (attempt >= e->max_attempts)
+			break;
 	}
 	close(input);
 	return dead_letter(e, rec, attempt, why);
