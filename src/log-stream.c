@@ -755,11 +755,19 @@ successor(struct stream *s, struct lfile *next)
 static int
 switch_to(struct stream *s, struct lfile *next)
 {
+	char	 missing[64];
+
 	if (s->have_last && next->first_seq > s->last_seq + 1) {
-		msg("%s: seq %llu to %llu are in no file that can be read (the next one, %s, "
-		    "starts at seq %llu)%s", s->path, (unsigned long long)s->last_seq + 1,
-		    (unsigned long long)next->first_seq - 1, next->name,
-		    (unsigned long long)next->first_seq, compressed_note(s));
+		if (next->first_seq == s->last_seq + 2)
+			snprintf(missing, sizeof(missing), "seq %llu is",
+			    (unsigned long long)s->last_seq + 1);
+		else
+			snprintf(missing, sizeof(missing), "seq %llu to %llu are",
+			    (unsigned long long)s->last_seq + 1,
+			    (unsigned long long)next->first_seq - 1);
+		msg("%s: %s in no file that can be read (the next one, %s, starts at seq %llu)%s",
+		    s->path, missing, next->name, (unsigned long long)next->first_seq,
+		    compressed_note(s));
 		lfile_close(next);
 		return fail(s, EXIT_DAMAGED);
 	}
