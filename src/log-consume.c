@@ -38,6 +38,7 @@ struct run {
 	struct stream			*s;
 	struct cursor			*cursor;
 	int64_t				 saved_ms;
+	bool				 save_failed;	/* said once, not tried again */
 };
 
 static void
@@ -192,14 +193,16 @@ save(struct run *r)
 	struct out_pos		 out;
 	int			 rc;
 
-	if (r->cursor == NULL || pos->seq == 0 || (pos->seq == r->cursor->pos.seq &&
+	if (r->cursor == NULL || r->save_failed || pos->seq == 0 ||
+	    (pos->seq == r->cursor->pos.seq &&
 	    memcmp(pos->hash, r->cursor->pos.hash, SHA256_LEN) == 0))
 		return 0;
 	memset(&out, 0, sizeof(out));
-	if (r->c->before_save != NULL && (rc = r->c->before_save(r->c, &out)) != 0)
+	if ((r->c->before_save != NULL && (rc = r->c->before_save(r->c, &out)) != 0) ||
+	    (rc = cursor_save(r->cursor, pos, &out)) != 0) {
+		r->save_failed = true;
 		return rc;
-	if ((rc = cursor_save(r->cursor, pos, &out)) != 0)
-		return rc;
+	}
 	r->saved_ms = now_ms();
 	return 0;
 }
