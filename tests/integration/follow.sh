@@ -97,7 +97,7 @@ filtered "--from-seq: from that seq on" '.seq >= 7' --from-seq 7
 filtered "--from-seq past the end: nothing" 'false' --from-seq 500
 T8=$(log_record "$A_LOG" 8 .received_at)
 filtered "--since: records received at that time or later" ".received_at >= \"$T8\"" --since "$T8"
-T8_PLUS1=$(TZ=Etc/GMT-1 date -d "$T8" +%Y-%m-%dT%H:%M:%S.%3N%:z)
+T8_PLUS1=$(TZ=XXX-1 date -d "$T8" +%Y-%m-%dT%H:%M:%S.%3N%:z)
 filtered "--since with a +01:00 offset: the same instant" ".received_at >= \"$T8\"" \
     --since "$T8_PLUS1"
 filtered "--since and --from-seq together" ".received_at >= \"$T8\" and .seq >= 12" \
