@@ -8,40 +8,21 @@
 
 #include <json-c/json.h>
 
+#include "idwise.h"
 #include "log-filter.h"
 #include "record.h"
 #include "util.h"
 
-static const char *const known_types[] = {
-	"finished_step", "finished_user_steps", "finished_journey", "manually_reviewed",
-	"updated_journey", "aml_monitor_update", "finished_spot_check",
-	"verification_update_required", "kyc_renewal_deadline_exceeded", "step_submitted",
-	"unknown", NULL
-};
-
-static const char *const known_outcomes[] = {
-	"approved", "rejected", "review", "pending", "resubmission", "none", "unknown", NULL
-};
-
-/* What each key matches in the record, and the values SPEC §4 knows (NULL: any). */
+/* What each key matches in the record, and how a value is known (NULL: any value). */
 static const struct {
-	const char		*member;
-	const char		*option;
-	const char *const	*known;
+	const char	*member;
+	const char	*option;
+	int		 (*lookup)(const char *);	/* -1: no record can have it */
 } keys[FILTER_NKEYS] = {
-	[FILTER_TYPE] =		{ "type",	"--type",	known_types },
-	[FILTER_OUTCOME] =	{ "outcome",	"--outcome",	known_outcomes },
+	[FILTER_TYPE] =		{ "type",	"--type",	idwise_type_lookup },
+	[FILTER_OUTCOME] =	{ "outcome",	"--outcome",	idwise_outcome_lookup },
 	[FILTER_ENV] =		{ "env",	"--env",	NULL },
 };
-
-static bool
-in_list(const char *const *list, const char *s)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(*list, s) == 0)
-			return true;
-	return false;
-}
 
 static bool
 in_set(const struct strset *set, const char *s)
@@ -60,7 +41,7 @@ filter_add(struct filter *f, enum filter_key key, const char *value)
 	struct strset	*set = &f->want[key];
 	const char	**grown;
 
-	if (keys[key].known != NULL && !in_list(keys[key].known, value))
+	if (keys[key].lookup != NULL && keys[key].lookup(value) == -1)
 		msg("%s %s: no record of this log format has that %s; it will match nothing "
 		    "unless a newer writer makes one", keys[key].option, value, keys[key].member);
 	if ((grown = reallocarray(set->v, set->n + 1, sizeof(*set->v))) == NULL)
