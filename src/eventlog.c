@@ -406,6 +406,13 @@ rebuild(struct eventlog *el)
 		msg("%s: looking for rotated files: %s", el->log.path, strerror(errno));
 		return -1;
 	}
+	if (!have_current && n == 0 && rotation_has_compressed(el->log.path)) {
+		msg("%s: cannot find where the chain ends: the log has no record yet and the "
+		    "rotated file before it is compressed; decompress the newest one (keep "
+		    "delaycompress in the logrotate config) so that seq goes on, not from 1",
+		    el->log.path);
+		return -1;
+	}
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = take_rotated(el, &files[i], since);
 	rotation_free(files, n);
@@ -464,9 +471,18 @@ reconcile(struct eventlog *el, int found)
 		return 0;
 	if ((uint64_t)size > el->head.end)
 		return roll_forward(el, (off_t)el->head.end, false, INDEX_ALL);
-	msg("%s: shorter than the index knows (%lld < %llu bytes); rebuilding the index",
-	    el->log.path, (long long)size, (unsigned long long)el->head.end);
-	return rebuild(el);
+	/*
+	 * Shorter than the last record's end: a new file that got the inode number of the one
+	 * rotated away (freed when it was compressed or removed), or the log was truncated.
+	 * Within one boot the head is right (the index is only ahead of the disk after a
+	 * reboot, and then it is rebuilt), so the chain goes on from it in this file.
+	 */
+	msg("%s: shorter than its last record's end (%lld < %llu bytes): taken as a new file "
+	    "(rotated away and its inode reused, or truncated); the chain goes on from seq %llu",
+	    el->log.path, (long long)size, (unsigned long long)el->head.end,
+	    (unsigned long long)el->head.seq);
+	el->head.end = 0;
+	return roll_forward(el, 0, false, INDEX_ALL);
 }
 
 /* Bring the head up to the log, and keep it in the index if that moved it. */

@@ -26,6 +26,11 @@ static const char *const skipped_suffixes[] = {
 	".lz4", ".lzma", ".Z", ".tmp",
 };
 
+/* What logrotate's compress may have made of a rotated log. */
+static const char *const compressed_suffixes[] = {
+	".gz", ".xz", ".bz2", ".zst", ".lz4", ".lzma", ".Z",
+};
+
 static bool
 ends_with(const char *s, const char *suffix)
 {
@@ -297,4 +302,38 @@ rotation_chain(const char *logpath, const struct log_ends *current, int64_t sinc
 	*files = chain;
 	*nfiles = taken;
 	return 0;
+}
+
+/* Is there a rotated file next to the log that only its compressed form holds? */
+bool
+rotation_has_compressed(const char *logpath)
+{
+	struct dirent	*de;
+	char		*copy1, *copy2, *dir, *base;
+	size_t		 len, i;
+	bool		 found = false;
+	DIR		*dp;
+
+	if ((copy1 = strdup(logpath)) == NULL || (copy2 = strdup(logpath)) == NULL) {
+		free(copy1);
+		return false;
+	}
+	dir = dirname(copy1);
+	base = basename(copy2);
+	len = strlen(base);
+	if ((dp = opendir(dir)) != NULL) {
+		while (!found && (de = readdir(dp)) != NULL) {
+			if (strncmp(de->d_name, base, len) != 0 ||
+			    (de->d_name[len] != '.' && de->d_name[len] != '-'))
+				continue;
+			for (i = 0; i < sizeof(compressed_suffixes) /
+			    sizeof(compressed_suffixes[0]); i++)
+				if (ends_with(de->d_name, compressed_suffixes[i]))
+					found = true;
+		}
+		closedir(dp);
+	}
+	free(copy1);
+	free(copy2);
+	return found;
 }

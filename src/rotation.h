@@ -7,6 +7,7 @@
 #ifndef IDW_ROTATION_H
 #define IDW_ROTATION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,5 +35,7 @@ int	rotation_ends(const char *path, struct log_ends *);
 int	rotation_chain(const char *logpath, const struct log_ends *current, int64_t since_ms,
 	    struct log_ends **files, size_t *n);
 void	rotation_free(struct log_ends *, size_t);
+/* Is there a compressed rotated file (events.jsonl.1.gz, ...) next to the log? */
+bool	rotation_has_compressed(const char *logpath);
 
 #endif

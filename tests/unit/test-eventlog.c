@@ -519,6 +519,53 @@ test_index_damage(void)
 	is_int(check_log(), 4, "chain intact");
 }
 
+/*
+ * The log shorter than the index knows: truncated in place, or a new file that got the
+ * inode number of a rotated one that was compressed away. The chain goes on.
+ */
+static void
+test_truncated_in_place(void)
+{
+	struct eventlog	*el;
+	char		 copy[320], gz[320];
+	const char	*paths[] = { copy, logpath, NULL };
+	uint64_t	 seq;
+
+	fresh_log();
+	snprintf(copy, sizeof(copy), "%s.copy", dir);
+	el = eventlog_new(&cfg);
+	append(el, "t1", "Refer", &seq);
+	append(el, "t2", "Refer", &seq);
+	eventlog_free(el);
+	copy_file(logpath, copy);
+	if (truncate(logpath, 0) == -1) {
+		ok(0, "truncate: %s", strerror(errno));
+		return;
+	}
+	said(NULL);
+	el = eventlog_new(&cfg);
+	is_int(append(el, "t3", "Refer", &seq), APPEND_STORED, "the log truncated in place");
+	is_int(seq, 3, "seq goes on from the head, not from 1");
+	ok(said("taken as a new file"), "and the operator is told");
+	is_int(check_chain(paths, 1, NULL), 3, "the chain runs from the old content into the new");
+	is_int(append(el, "t1", "Refer", &seq), APPEND_DUPLICATE,
+	    "ids of the old content are still known");
+	eventlog_free(el);
+	unlink(copy);
+
+	/* After a reboot, with the rotated file compressed and the log empty: refuse. */
+	snprintf(gz, sizeof(gz), "%s.1.gz", logpath);
+	rename(logpath, gz);
+	remove_state(".idx");
+	remove_state(".shm");
+	el = eventlog_new(&cfg);
+	is_int(append(el, "t4", "Refer", &seq), APPEND_FAILED,
+	    "index lost, log empty, the rotated file compressed: refused rather than seq 1");
+	ok(said("cannot find where the chain ends"), "saying why and what to do");
+	eventlog_free(el);
+	unlink(gz);
+}
+
 static void
 test_dedup_window(void)
 {
@@ -614,6 +661,7 @@ main(void)
 	test_unwritable();
 	test_rebuild_across_rotation();
 	test_index_damage();
+	test_truncated_in_place();
 	test_dedup_window();
 	test_many_processes();
 	cleanup();
