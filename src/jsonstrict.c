@@ -32,8 +32,7 @@ fail(struct lexer *lx, const char *why)
 	return false;
 }
 
-/* Length of the UTF-8 sequence at p, or 0 if it is not a valid, shortest-form scalar. */
-static size_t
+size_t
 utf8_sequence(const unsigned char *p, const unsigned char *end)
 {
 	size_t		 len, i;

@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 
+/* Length of the UTF-8 sequence at p (p < end), or 0 if it is not a valid, shortest-form scalar. */
+size_t	utf8_sequence(const unsigned char *, const unsigned char *end);
+
 /* 0 if the text passes, else -1 and *why. *names gets the number of member names seen. */
 int	jsonstrict_check(const unsigned char *, size_t, size_t *names, const char **why);
 

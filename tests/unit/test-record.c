@@ -122,6 +122,46 @@ test_parse(struct event *ev)
 	free(line);
 }
 
+/*
+ * Found by fuzz-request: REMOTE_ADDR is copied into the record; bytes of it that are not
+ * UTF-8 made a line that is not UTF-8, which record_parse (and any JSON reader) refuses.
+ * They become U+FFFD.
+ */
+static void
+test_remote_addr_not_utf8(void)
+{
+	struct record_place	 at;
+	struct record_view	 view;
+	struct event		 ev;
+	json_object		*root, *addr;
+	const char		*why;
+	char			*line;
+	size_t			 len;
+
+	root = json_tokener_parse(raw);
+	if (root == NULL || event_classify(&ev, root, (const unsigned char *)raw, strlen(raw),
+	    "live", "127\xa9\xa9.0.0.1\xc0") == -1) {
+		ok(0, "event with a remote address that is not UTF-8");
+		json_object_put(root);
+		return;
+	}
+	json_object_put(root);
+	place(&at, 1, 0);
+	line = record_line(&ev, &at, &len);
+	ok(line != NULL && record_parse(line, len - 1, &view, &why) == 0,
+	    "a remote address that is not UTF-8: the line still parses");
+	if (line != NULL && view.json != NULL) {
+		ok(json_object_object_get_ex(view.json, "remote_addr", &addr) &&
+		    strcmp(json_object_get_string(addr),
+		    "127\xef\xbf\xbd\xef\xbf\xbd.0.0.1\xef\xbf\xbd") == 0,
+		    "  each byte that is not UTF-8 is U+FFFD");
+		record_view_free(&view);
+	} else
+		ok(0, "  each byte that is not UTF-8 is U+FFFD");
+	free(line);
+	event_free(&ev);
+}
+
 int
 main(void)
 {
@@ -134,5 +174,6 @@ main(void)
 	test_line(&ev);
 	test_parse(&ev);
 	event_free(&ev);
+	test_remote_addr_not_utf8();
 	return done_testing();
 }
