@@ -575,6 +575,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req.custom_header = in.param[5];
 	code = decide_head(in.cfg, &req, &want);
 	want_code = ref_head(&in, &ref_want);
+	if (code != want_code)
+		fprintf(stderr, "decide_head: %d, oracle: %d\n", code, want_code);
 	FUZZ_CHECK(code == want_code, "decide_head's reply");
 	if (code == REPLY_CONTINUE) {
 		FUZZ_CHECK(want == ref_want, "body length to read");
@@ -584,6 +586,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		req.body_len = in.body_len < room ? in.body_len : room;
 		code = decide_body(in.cfg, &req, want, &ev, &detail);
 		want_code = ref_body(&in, want, req.body_len, &type);
+		if (code != want_code)
+			fprintf(stderr, "decide_body: %d (%s), oracle: %d\n", code,
+			    detail != NULL ? detail : "", want_code);
 		FUZZ_CHECK(code == want_code, "decide_body's reply");
 		if (code == REPLY_ACCEPTED) {
 			check_event(&in, &ev, req.body, req.body_len, type);

@@ -301,7 +301,7 @@ note_top(struct refjson_top *top, const struct rbuf *name, const unsigned char *
 	if (name->len != 5 || memcmp(name->s, "event", 5) != 0)
 		return;
 	top->event_string = *at == '"';
-	if (*at == '"' && string(&sub, &val, &nul) == 0) {
+	if (*at == '"' && string(&sub, &val, &nul) == 0 && val.len > 0) {
 		top->event_len = val.len;
 		memcpy(top->event, val.s, val.len < sizeof(top->event) ? val.len :
 		    sizeof(top->event));

@@ -148,3 +148,29 @@ canon_count_members(json_object *value)
 	}
 	return count;
 }
+
+int
+canon_depth(json_object *value)
+{
+	size_t	 i, n;
+	int	 deepest = 0, d;
+
+	switch (json_object_get_type(value)) {
+	case json_type_object: {
+		json_object_object_foreach(value, name, member) {
+			(void)name;
+			if ((d = canon_depth(member)) > deepest)
+				deepest = d;
+		}
+		return deepest + 1;
+	}
+	case json_type_array:
+		n = json_object_array_length(value);
+		for (i = 0; i < n; i++)
+			if ((d = canon_depth(json_object_array_get_idx(value, i))) > deepest)
+				deepest = d;
+		return deepest + 1;
+	default:
+		return 0;
+	}
+}

@@ -13,6 +13,8 @@
 #include "jsonstrict.h"
 
 #define JSON_MAX_DEPTH	32
+/* json-c counts a scalar inside the innermost array or object as one level more. */
+#define TOKENER_DEPTH	(JSON_MAX_DEPTH + 1)
 
 const struct reply_info reply_table[REPLY_COUNT] = {
 	[REPLY_CONTINUE] =	{ 100, "continue", "continue" },
@@ -109,6 +111,8 @@ check_parsed(struct json_tokener *tok, json_object *root, size_t len, size_t nam
 		return "incomplete or trailing data";
 	if (!json_object_is_type(root, json_type_object))
 		return "not a JSON object";
+	if (canon_depth(root) > JSON_MAX_DEPTH)
+		return "nesting too deep";
 	if (canon_count_members(root) != names)
 		return "duplicate member name";
 	return NULL;
@@ -127,7 +131,7 @@ parse_object(const unsigned char *body, size_t len, json_object **rootp, const c
 		return fail_body(detail, "empty body", REPLY_BAD_JSON);
 	if (len > INT32_MAX || jsonstrict_check(body, len, &names, detail) == -1)
 		return REPLY_BAD_JSON;
-	if ((tok = json_tokener_new_ex(JSON_MAX_DEPTH)) == NULL)
+	if ((tok = json_tokener_new_ex(TOKENER_DEPTH)) == NULL)
 		return fail_body(detail, "out of memory", REPLY_UNAVAILABLE);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, (const char *)body, (int)len);

@@ -209,14 +209,16 @@ test_content_type(void)
 	is_int(decide_code(&req), REPLY_MEDIA_TYPE, "content type is checked before parsing");
 }
 
+/* depth levels of objects and arrays (the envelope is 1), inner in the innermost one. */
 static void
-nested(char *buf, int depth)
+nested(char *buf, int depth, const char *inner)
 {
 	int	 i, n = 0;
 
 	n += sprintf(buf + n, "{\"event\":\"X\",\"body\":{\"a\":");
 	for (i = 0; i < depth - 2; i++)
 		buf[n++] = '[';
+	n += sprintf(buf + n, "%s", inner);
 	for (i = 0; i < depth - 2; i++)
 		buf[n++] = ']';
 	sprintf(buf + n, "}}");
@@ -246,12 +248,26 @@ test_json(void)
 		good_request(&req, bad[i]);
 		is_int(decide_code(&req), REPLY_BAD_JSON, "400 for %s", bad[i]);
 	}
-	nested(deep, 32);
+	nested(deep, 32, "");
 	good_request(&req, deep);
 	is_int(decide_code(&req), REPLY_ACCEPTED, "nesting of 32 levels is accepted");
-	nested(deep, 33);
+	nested(deep, 33, "");
 	good_request(&req, deep);
 	is_int(decide_code(&req), REPLY_BAD_JSON, "nesting of 33 levels: 400");
+	/*
+	 * Found by fuzz-request: json-c's depth counts a value inside the innermost array
+	 * as one more level, so 32 levels holding a value were refused while 32 empty
+	 * ones passed.
+	 */
+	nested(deep, 32, "\"x\"");
+	good_request(&req, deep);
+	is_int(decide_code(&req), REPLY_ACCEPTED, "32 levels with a string inside: accepted");
+	nested(deep, 32, "1,{}");
+	good_request(&req, deep);
+	is_int(decide_code(&req), REPLY_BAD_JSON, "32 levels and an object inside: 400");
+	nested(deep, 33, "1");
+	good_request(&req, deep);
+	is_int(decide_code(&req), REPLY_BAD_JSON, "33 levels with a number inside: 400");
 }
 
 static void
