@@ -396,6 +396,7 @@ NGINX_PID=
 NGINX_PORT=
 URL=
 NGINX_SNIPPET_SOCKET=unix:/run/idwise-fcgi/idwise-fcgi.sock
+NGINX_HTTP_EXTRA=${NGINX_HTTP_EXTRA:-}	# directives for the http {} block, e.g. timeouts
 
 # nginx_config SOCKET PORT: generate $NGINX_DIR from tests/nginx.conf.in and the operator's
 # snippet nginx/idwise-fcgi.conf with its socket path replaced by SOCKET.
@@ -410,6 +411,7 @@ nginx_config()
 	cp /etc/nginx/fastcgi_params "$NGINX_DIR/fastcgi_params" || return 1
 	[ "$(id -u)" -eq 0 ] && user='user root;'
 	sed -e "s|@DIR@|$NGINX_DIR|g" -e "s|@PORT@|$port|g" -e "s|@USER@|$user|g" \
+	    -e "s|@EXTRA@|$NGINX_HTTP_EXTRA|g" \
 	    "$top_srcdir/tests/nginx.conf.in" >"$NGINX_DIR/nginx.conf"
 }
 
