@@ -2,8 +2,9 @@
 # bench/rss.sh [BUILDDIR] [REQUESTS]: one idwise-fcgi process (--listen on a unix socket,
 # sync = none) behind nginx takes REQUESTS requests (default 100000) sent with curl, 8 at a
 # time: a quarter new deliveries, a quarter redeliveries of one event, a quarter with a wrong
-# token (401), a quarter of broken JSON (400). Prints the process's VmRSS and RssAnon (from
-# /proc/PID/status) after a warm-up of 1000 requests and at the end, and their ratio.
+# token (401), a quarter of broken JSON (400). Prints the process's VmRSS, RssAnon (heap and
+# stacks: where a leak shows) and RssFile (mapped files: the LMDB dedup index grows with every
+# new id) from /proc/PID/status after a warm-up of 1000 requests and at the end, and ratios.
 # BUILDDIR defaults to build/ (bash tests/run.sh makes it). Needs nginx and curl.
 set -u
 
@@ -65,22 +66,27 @@ start_nginx "$SOCK" || bail "nginx did not start"
 printf 'warm-up, %d requests: %s' "$WARMUP" "$(send 0 "$WARMUP")"
 RSS0=$(kb "$PID" VmRSS)
 ANON0=$(kb "$PID" RssAnon)
-printf 'before: VmRSS %s kB, RssAnon %s kB\n' "$RSS0" "$ANON0"
+FILE0=$(kb "$PID" RssFile)
+printf 'before: VmRSS %s kB, RssAnon %s kB, RssFile %s kB\n' "$RSS0" "$ANON0" "$FILE0"
 START=$(date +%s)
 done_n=0
 while [ "$done_n" -lt "$N" ]; do
 	chunk=$((N - done_n < 20000 ? N - done_n : 20000))
 	printf '%6d requests: %s' "$((done_n + chunk))" "$(send $((WARMUP + done_n)) "$chunk")"
 	done_n=$((done_n + chunk))
-	printf '        VmRSS %s kB, RssAnon %s kB\n' "$(kb "$PID" VmRSS)" "$(kb "$PID" RssAnon)"
+	printf '        VmRSS %s kB, RssAnon %s kB, RssFile %s kB\n' "$(kb "$PID" VmRSS)" \
+	    "$(kb "$PID" RssAnon)" "$(kb "$PID" RssFile)"
 done
 SECS=$(($(date +%s) - START))
 RSS1=$(kb "$PID" VmRSS)
 ANON1=$(kb "$PID" RssAnon)
-printf 'after %d requests in %ds: VmRSS %s kB, RssAnon %s kB\n' "$N" "$SECS" "$RSS1" "$ANON1"
+FILE1=$(kb "$PID" RssFile)
+printf 'after %d requests in %ds: VmRSS %s kB, RssAnon %s kB, RssFile %s kB\n' "$N" "$SECS" \
+    "$RSS1" "$ANON1" "$FILE1"
 awk -v a="$RSS0" -v b="$RSS1" -v c="$ANON0" -v d="$ANON1" \
     'BEGIN { printf "ratio after/before: VmRSS %.3f, RssAnon %.3f\n", b / a, d / c }'
-printf 'records in the log: %s\n' "$(log_count "$LOG")"
+printf 'records in the log: %s; dedup index %s kB on disk\n' "$(log_count "$LOG")" \
+    "$(du -k "$LOG.idx" | cut -f1)"
 kill -TERM "$PID"
 wait "$PID"
 cat "$TEST_TMP/curl.err" 2>/dev/null | sort | uniq -c | head -n 5

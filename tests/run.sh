@@ -4,13 +4,16 @@
 #   1. autoreconf -fi
 #   2. build/       gcc, out of tree:      ../configure && make -j2 && make check
 #   3. build-asan/  clang with ASan+UBSan: ../configure && make -j2 && make check
-#   4. build/       make distcheck         (its own tests must pass; not in the sum)
+#   4. build/       valgrind memcheck of integration scripts (tests/valgrind.sh)
+#   5. build-fuzz/  each libFuzzer harness for FUZZ_SECONDS (default 60; fuzz/run.sh)
+#   6. build/       make distcheck         (its own tests must pass; not in the sum)
 #
 # Ends with one line "N passed, N failed": every TAP result of phases 2 and 3 (from the .trs
-# files: PASS counts as passed; FAIL, XPASS, ERROR and SKIP as failed), plus 1 failed for
-# each phase that cannot configure or build, or whose make check fails without a failing
-# test to show for it, and 1 for a failed distcheck. Exit status 0 only when nothing
-# failed and something passed.
+# files: PASS counts as passed; FAIL, XPASS, ERROR and SKIP as failed; XFAIL, a known bug
+# marked TODO, counts as neither), every TAP result of phase 4, one per harness of phase 5,
+# plus 1 failed for each phase that cannot configure or build, or whose make check fails
+# without a failing test to show for it, and 1 for a failed distcheck. Exit status 0 only
+# when nothing failed and something passed.
 
 set -u -o pipefail
 
@@ -84,6 +87,44 @@ build_and_check()
 	fi
 }
 
+# valgrind: tests/valgrind.sh over the gcc build; its TAP lines count.
+valgrind_phase()
+{
+	local log=$SRC/build/run-valgrind.log p f
+	say "valgrind memcheck"
+	if [ ! -x "$SRC/build/idwise-fcgi" ]; then
+		fail_phase "valgrind: build/ has no idwise-fcgi" /dev/null
+		return 1
+	fi
+	bash "$SRC/tests/valgrind.sh" "$SRC/build" 2>&1 | tee "$log"
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -gt 0 ]; then
+		failures+=("valgrind ($f failed)|$log")
+	elif [ "$p" -eq 0 ]; then
+		fail_phase "valgrind: no result" "$log"
+	fi
+}
+
+# fuzz: fuzz/run.sh; one line per harness, "fuzz-NAME: ok, ..." or "...: FAILED ...".
+fuzz_phase()
+{
+	local log=$SRC/build-fuzz-run.log p f
+	say "fuzz: ${FUZZ_SECONDS:-60}s per harness"
+	bash "$SRC/fuzz/run.sh" "${FUZZ_SECONDS:-60}" 2>&1 | tee "$log"
+	p=$(grep -cE '^fuzz-[a-z]+: ok' "$log")
+	f=$(grep -cE '^fuzz-[a-z]+: FAILED' "$log")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -gt 0 ]; then
+		failures+=("fuzz ($f harnesses found something)|$log")
+	elif [ "$p" -eq 0 ]; then
+		fail_phase "fuzz: the harnesses did not build or run" "$log"
+	fi
+}
+
 distcheck()
 {
 	say "distcheck"
@@ -137,6 +178,8 @@ export ASAN_OPTIONS=detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 build_and_check build-asan "clang asan+ubsan" CC=clang CFLAGS="$ASAN_CFLAGS"
 unset ASAN_OPTIONS UBSAN_OPTIONS
+valgrind_phase
+fuzz_phase
 distcheck
 
 report
