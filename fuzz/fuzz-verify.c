@@ -1,11 +1,13 @@
 /*
- * fuzz-verify.c: what `idwise-log verify` reads a log with: logfile_lines() over the file,
- * record_parse() of each line, record_follows() along the chain. The input is a log file's
- * bytes (in a memfd). Oracles: the lines handed over are exactly the complete lines of the
- * input, at their offsets, and end where the last newline does; a record that parses has a
- * seq of at least 1, a 64-character prev, an id, type and outcome, and parses the same
- * again; the chain is followed only from a record that parsed, and never claims that a
- * record follows with a seq other than last + 1 or a prev other than the last line's hash.
+ * fuzz-verify.c: the log's readers over a log file's bytes (in a memfd): the writer's
+ * (logfile_lines(), record_parse(), record_follows()) and `idwise-log verify`'s (log_scan(),
+ * log_record_read()). Oracles: the lines handed over are exactly the complete lines of the
+ * input, at their offsets, and end where the last newline does; log_scan says torn exactly
+ * when the input does not end in a newline; a record that parses has a seq of at least 1,
+ * a 64-character prev, an id, type and outcome, and parses the same again; a line verify's
+ * reader takes, the writer's reader takes too, with the same seq, prev, id, time, conflict,
+ * type and outcome; the chain is said to follow exactly when seq is last + 1 and prev is
+ * the last line's hash.
  */
 #include "autoconf.h"
 
@@ -15,6 +17,8 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "log-check.h"
+#include "log-scan.h"
 #include "logfile.h"
 #include "record.h"
 #include "util.h"
@@ -27,6 +31,9 @@ struct walk {
 	unsigned char	 last_hash[SHA256_LEN];
 	size_t		 lines;
 	size_t		 chained;
+	size_t		 scanned;	/* lines log_scan handed over */
+	const uint8_t	*scan_at;	/* where its next line must start */
+	struct log_reader *reader;
 };
 
 int
@@ -98,6 +105,77 @@ on_line(const char *line, size_t len, off_t at, void *arg)
 	return 0;
 }
 
+/* verify's reader: it may refuse what the writer's takes, never take what that refuses. */
+static void
+check_verify_reader(struct log_reader *reader, const char *line, size_t len)
+{
+	struct log_record	 rec;
+	struct record_view	 view;
+	const char		*why;
+	char			 reason[256];
+
+	if (log_record_read(reader, line, len, &rec, reason, sizeof(reason)) == -1) {
+		FUZZ_CHECK(reason[0] != '\0' && rec.view.json == NULL, "verify's refusal says why");
+		return;
+	}
+	FUZZ_CHECK(rec.type < LOG_NTYPES && rec.outcome < LOG_NOUTCOMES &&
+	    strcmp(rec.view.type, log_types[rec.type]) == 0 &&
+	    strcmp(rec.view.outcome, log_outcomes[rec.outcome]) == 0,
+	    "verify's record has a known type and outcome");
+	if (record_parse(line, len, &view, &why) == -1) {
+		fprintf(stderr, "record_parse refused what verify took: %s\n", why);
+		abort();
+	}
+	FUZZ_CHECK(view.seq == rec.view.seq && strcmp(view.prev, rec.view.prev) == 0 &&
+	    view.id_len == rec.view.id_len && memcmp(view.id, rec.view.id, view.id_len) == 0 &&
+	    view.received_ms == rec.view.received_ms && view.conflict == rec.view.conflict &&
+	    strcmp(view.type, rec.view.type) == 0 && strcmp(view.outcome, rec.view.outcome) == 0,
+	    "both readers read the same record");
+	record_view_free(&view);
+	log_record_free(&rec);
+}
+
+static int
+on_scan(const struct scan_line *line, void *arg)
+{
+	struct walk	*w = arg;
+	char		*copy;
+
+	FUZZ_CHECK(line->lineno == ++w->scanned, "log_scan numbers lines from 1");
+	FUZZ_CHECK(line->text != NULL && line->text[line->len] == '\n',
+	    "log_scan: a line ends at its newline");
+	FUZZ_CHECK((size_t)(w->data + w->size - w->scan_at) > line->len &&
+	    memcmp(line->text, w->scan_at, line->len) == 0, "log_scan: the input's bytes");
+	w->scan_at += line->len + 1;
+	if ((copy = malloc(line->len > 0 ? line->len : 1)) == NULL)
+		return 0;
+	memcpy(copy, line->text, line->len);
+	check_verify_reader(w->reader, copy, line->len);
+	free(copy);
+	return 0;
+}
+
+static void
+check_scan(struct walk *w, int fd, const uint8_t *last_nl)
+{
+	struct scan_at	 at;
+	enum scan_end	 end;
+	char		 path[64];
+	char		*files[1] = { path };
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	w->scan_at = w->data;
+	end = log_scan(files, 1, on_scan, w, &at);
+	FUZZ_CHECK(w->scanned == w->lines, "log_scan and logfile_lines see the same lines");
+	if (w->size > 0 && w->data[w->size - 1] != '\n')
+		FUZZ_CHECK(end == SCAN_TORN && at.lineno == w->lines + 1,
+		    "log_scan: a last line without newline is torn");
+	else
+		FUZZ_CHECK(end == SCAN_DONE, "log_scan: done");
+	FUZZ_CHECK(w->scan_at == (last_nl == NULL ? w->data : last_nl + 1),
+	    "log_scan: every complete line");
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -116,7 +194,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	w.data = data;
 	w.size = size;
 	rc = logfile_lines(fd, 0, (off_t)size, on_line, &w, &end);
-	close(fd);
 	FUZZ_CHECK(rc == 0, "every line is read");
 	for (p = data; p < data + size; p++)
 		if (*p == '\n')
@@ -124,5 +201,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(end == (last_nl == NULL ? 0 : last_nl - data + 1),
 	    "the end is after the last newline");
 	FUZZ_CHECK(end == w.next, "the end is where the last line ended");
+	if ((w.reader = log_reader_new()) != NULL) {
+		check_scan(&w, fd, last_nl);
+		log_reader_free(w.reader);
+	}
+	close(fd);
 	return 0;
 }
