@@ -107,7 +107,7 @@ stop_responder idwise
 # ---------------------------------------------------------------------------------------
 # Directly on the FastCGI socket.
 
-write_config "$TEST_TMP/d"
+write_config "$TEST_TMP/d" "reject_log=$TEST_TMP/d/rejects.jsonl"
 PORT=$(free_port) || bail "no free port"
 "$IDWISE_FCGI" -c "$CONF" --listen "127.0.0.1:$PORT" 2>"$TEST_TMP/d.stderr" &
 PID=$!
@@ -221,6 +221,17 @@ send_part "$TEST_TMP/v9.req" 1000
 head -c 3000 /dev/urandom >"$TEST_TMP/noise.req"
 send_part "$TEST_TMP/noise.req" 3000
 direct_served dc-after-noise "direct: after HTTP, a bad version and random bytes on the socket, the next is stored"
+
+# Parameters that are not UTF-8 (nginx never sends such; a direct client may): refused, and
+# the reject log stays JSON Lines in UTF-8.
+fcgi_run "127.0.0.1:$PORT" /dev/null REQUEST_METHOD=$'G\xffT' REMOTE_ADDR=$'127.0.0.1\xfe' \
+    CONTENT_LENGTH=0
+is "$STATUS" 405 "direct: a method of bytes that are not UTF-8: 405"
+ok "  the process still runs" pid_alive "$PID"
+TODO="audit.c writes REQUEST_METHOD and REMOTE_ADDR into reject_log unchecked"
+ok "  the reject log is still UTF-8" iconv -f UTF-8 -t UTF-8 -o /dev/null \
+    "$TEST_TMP/d/rejects.jsonl"
+TODO=
 
 # A role it does not play (FastCGI AUTHORIZER, 2; FILTER, 3). libfcgi accepts every role
 # the protocol defines and leaves the check to the program (FCGI_ROLE); idwise-fcgi does not
