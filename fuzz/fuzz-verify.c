@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "idwise.h"
 #include "log-check.h"
 #include "log-scan.h"
 #include "logfile.h"
@@ -118,9 +119,9 @@ check_verify_reader(struct log_reader *reader, const char *line, size_t len)
 		FUZZ_CHECK(reason[0] != '\0' && rec.view.json == NULL, "verify's refusal says why");
 		return;
 	}
-	FUZZ_CHECK(rec.type < LOG_NTYPES && rec.outcome < LOG_NOUTCOMES &&
-	    strcmp(rec.view.type, log_types[rec.type]) == 0 &&
-	    strcmp(rec.view.outcome, log_outcomes[rec.outcome]) == 0,
+	FUZZ_CHECK(rec.type < IDWISE_TYPES && rec.outcome < IDWISE_OUTCOMES &&
+	    strcmp(rec.view.type, idwise_type_name((int)rec.type)) == 0 &&
+	    strcmp(rec.view.outcome, idwise_outcome_name((int)rec.outcome)) == 0,
 	    "verify's record has a known type and outcome");
 	if (record_parse(line, len, &view, &why) == -1) {
 		fprintf(stderr, "record_parse refused what verify took: %s\n", why);
