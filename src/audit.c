@@ -16,6 +16,7 @@
 
 #include "audit.h"
 #include "config.h"
+#include "jsonstrict.h"
 #include "util.h"
 
 #define REJECT_LOG_MODE	0640
@@ -96,10 +97,11 @@ reject_log_fd(struct audit *au)
 	return fd;
 }
 
+/* Values may come from a client talking FastCGI directly: keep the line UTF-8. */
 static void
 add_string(json_object *obj, const char *name, const char *value)
 {
-	json_object_object_add(obj, name, value != NULL ? json_object_new_string(value) : NULL);
+	json_object_object_add(obj, name, value != NULL ? jsonstrict_new_string(value) : NULL);
 }
 
 static json_object *

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 
 #include "fcgi-loop.h"
@@ -130,6 +131,19 @@ bound_io(int fd, int seconds)
 		msg("setsockopt: %s", strerror(errno));
 }
 
+/* libfcgi takes every role the protocol has; we only play the responder. */
+static void
+refuse_role(FCGX_Request *req)
+{
+	static const char	 reply[] = "Status: 403 Forbidden\r\n"
+	    "Content-Type: application/json\r\n\r\n"
+	    "{\"error\":\"only the FastCGI responder role is served\"}\n";
+
+	msg_reject("rejected a FastCGI request in role %d: only the responder role is served",
+	    req->role);
+	(void)FCGX_PutStr(reply, (int)sizeof(reply) - 1, req->out);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -154,7 +168,10 @@ worker_main(void *arg)
 			continue;
 		}
 		bound_io(req.ipcFd, w->io_timeout);
-		handle_request(w->svc, &io);
+		if (req.role == FCGI_RESPONDER)
+			handle_request(w->svc, &io);
+		else
+			refuse_role(&req);
 		FCGX_Finish_r(&req);
 	}
 	FCGX_Free(&req, 1);

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "jsonstrict.h"
 
 #define NUMBER_MAX	400	/* longest number we accept, in characters */
@@ -296,4 +298,35 @@ jsonstrict_check(const unsigned char *text, size_t len, size_t *names, const cha
 		return -1;
 	}
 	return 0;
+}
+
+json_object *
+jsonstrict_new_string(const char *s)
+{
+	const unsigned char	*p, *end;
+	json_object		*str;
+	char			*clean, *q;
+	size_t			 n, len = strlen(s);
+
+	p = (const unsigned char *)s;
+	end = p + len;
+	while (p < end && (n = utf8_sequence(p, end)) != 0)
+		p += n;
+	if (p == end)
+		return json_object_new_string(s);
+	if (len > INT32_MAX / 3 || (clean = malloc(len * 3)) == NULL)
+		return NULL;
+	for (p = (const unsigned char *)s, q = clean; p < end; p += n) {
+		if ((n = utf8_sequence(p, end)) == 0) {
+			memcpy(q, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			q += 3;
+			n = 1;
+		} else {
+			memcpy(q, p, n);
+			q += n;
+		}
+	}
+	str = json_object_new_string_len(clean, (int)(q - clean));
+	free(clean);
+	return str;
 }

@@ -16,4 +16,12 @@ size_t	utf8_sequence(const unsigned char *, const unsigned char *end);
 /* 0 if the text passes, else -1 and *why. *names gets the number of member names seen. */
 int	jsonstrict_check(const unsigned char *, size_t, size_t *names, const char **why);
 
+/*
+ * A JSON string of bytes that came from outside a checked body (CGI variables): each byte
+ * that is not part of valid UTF-8 becomes U+FFFD, so that lines stay UTF-8. NULL when
+ * memory ran out.
+ */
+struct json_object;
+struct json_object *jsonstrict_new_string(const char *);
+
 #endif

@@ -33,42 +33,11 @@ add_new(json_object *obj, const char *name, json_object *value)
 	return value != NULL ? add(obj, name, value) : -1;
 }
 
-/*
- * A string from outside the body (the web server's REMOTE_ADDR): bytes that are not UTF-8
- * become U+FFFD, so that the line stays UTF-8 and every JSON reader takes it.
- */
+/* A string from outside the body (the web server's REMOTE_ADDR), kept UTF-8. */
 static json_object *
 new_string(const char *s)
 {
-	const unsigned char	*p, *end;
-	json_object		*str;
-	char			*clean, *q;
-	size_t			 n, len;
-
-	if (s == NULL)
-		s = "";
-	len = strlen(s);
-	p = (const unsigned char *)s;
-	end = p + len;
-	while (p < end && (n = utf8_sequence(p, end)) != 0)
-		p += n;
-	if (p == end)
-		return json_object_new_string(s);
-	if (len > INT32_MAX / 3 || (clean = malloc(len * 3)) == NULL)
-		return NULL;
-	for (p = (const unsigned char *)s, q = clean; p < end; p += n) {
-		if ((n = utf8_sequence(p, end)) == 0) {
-			memcpy(q, "\xef\xbf\xbd", 3);
-			q += 3;
-			n = 1;
-		} else {
-			memcpy(q, p, n);
-			q += n;
-		}
-	}
-	str = json_object_new_string_len(clean, (int)(q - clean));
-	free(clean);
-	return str;
+	return jsonstrict_new_string(s != NULL ? s : "");
 }
 
 static int

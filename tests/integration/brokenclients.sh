@@ -228,14 +228,11 @@ fcgi_run "127.0.0.1:$PORT" /dev/null REQUEST_METHOD=$'G\xffT' REMOTE_ADDR=$'127.
     CONTENT_LENGTH=0
 is "$STATUS" 405 "direct: a method of bytes that are not UTF-8: 405"
 ok "  the process still runs" pid_alive "$PID"
-TODO="audit.c writes REQUEST_METHOD and REMOTE_ADDR into reject_log unchecked"
 ok "  the reject log is still UTF-8" iconv -f UTF-8 -t UTF-8 -o /dev/null \
     "$TEST_TMP/d/rejects.jsonl"
-TODO=
 
 # A role it does not play (FastCGI AUTHORIZER, 2; FILTER, 3). libfcgi accepts every role
-# the protocol defines and leaves the check to the program (FCGI_ROLE); idwise-fcgi does not
-# check it yet, so such a request is handled as a delivery.
+# the protocol defines and leaves the check to the program: idwise-fcgi answers 403.
 for role in 2 3; do
 	event "dc-role-$role" >"$TEST_TMP/role.json"
 	params "$(wc -c <"$TEST_TMP/role.json")"
@@ -244,11 +241,9 @@ for role in 2 3; do
 	cat "$TEST_TMP/role.req" >&"$C"
 	timeout 10 cat <&"$C" >"$TEST_TMP/role.reply"
 	exec {C}>&-
-	TODO="fcgi-loop does not check FCGI_ROLE"
-	ok "direct: role $role (not a responder) is not answered 200" \
-	    not grep -aq 'Status: 200' "$TEST_TMP/role.reply"
+	ok "direct: role $role (not a responder) is answered 403" \
+	    grep -aq 'Status: 403' "$TEST_TMP/role.reply"
 	is "$(grep -c "dc-role-$role" "$LOG")" 0 "  and not stored"
-	TODO=
 done
 ok "direct: after them the process still runs" pid_alive "$PID"
 
