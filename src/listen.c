@@ -1,4 +1,7 @@
-/* listen.c: making a listening socket for --listen. */
+/*
+ * listen.c: the listening socket: made for --listen (a unix socket with the mode, owner and
+ * group asked for, or TCP), or passed by systemd (LISTEN_FDS/LISTEN_PID, fd 3).
+ */
 #include "autoconf.h"
 
 #include <sys/socket.h>
@@ -6,6 +9,8 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +20,8 @@
 #include "listen.h"
 #include "util.h"
 
-#define BACKLOG	128
+#define BACKLOG		128
+#define LISTEN_FDS_START	3	/* the first fd systemd passes (SD_LISTEN_FDS_START) */
 
 /* The unix socket we made, to remove at exit unless another process replaced it. */
 static char	 bound_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -44,6 +50,7 @@ listen_cleanup(void)
 		return;
 	if (unlink(bound_path) == -1)
 		msg("%s: unlink: %s", bound_path, strerror(errno));
+	bound_path[0] = '\0';
 }
 
 /* Remove a socket left by an earlier run; refuse to remove anything else. */
@@ -61,11 +68,28 @@ remove_stale_socket(const char *path)
 	return unlink(path);
 }
 
+/* Give the new socket its owner, group and mode; until then only its maker can connect. */
 static int
-listen_unix(const char *path, mode_t mode)
+set_socket_access(const char *path, const struct socket_access *sa)
+{
+	if ((sa->uid != (uid_t)-1 || sa->gid != (gid_t)-1) &&
+	    chown(path, sa->uid, sa->gid) == -1) {
+		msg("%s: chown: %s", path, strerror(errno));
+		return -1;
+	}
+	if (chmod(path, sa->mode) == -1) {
+		msg("%s: chmod: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+listen_unix(const char *path, const struct socket_access *sa)
 {
 	struct sockaddr_un	 sun;
-	int			 fd;
+	mode_t			 old_umask;
+	int			 fd, rc;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -83,13 +107,27 @@ listen_unix(const char *path, mode_t mode)
 		msg("socket: %s", strerror(errno));
 		return -1;
 	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(path, mode) == -1 || listen(fd, BACKLOG) == -1) {
-		msg("%s: %s", path, strerror(errno));
+	/* Born 0600: nobody else can connect before its group and mode are set. */
+	old_umask = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old_umask);
+	if (rc == -1) {
+		msg("%s: bind: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	remember_socket(path);
+	if (set_socket_access(path, sa) == -1) {
+		close(fd);
+		listen_cleanup();
+		return -1;
+	}
+	if (listen(fd, BACKLOG) == -1) {
+		msg("%s: listen: %s", path, strerror(errno));
+		close(fd);
+		listen_cleanup();
+		return -1;
+	}
 	return fd;
 }
 
@@ -164,9 +202,90 @@ listen_tcp(const char *spec)
 }
 
 int
-listen_on(const char *spec, mode_t mode)
+listen_on(const char *spec, const struct socket_access *sa)
 {
 	if (strncmp(spec, "unix:", 5) == 0)
-		return listen_unix(spec + 5, mode);
+		return listen_unix(spec + 5, sa);
 	return listen_tcp(spec);
+}
+
+bool
+listen_is_unix(const char *spec)
+{
+	return strncmp(spec, "unix:", 5) == 0;
+}
+
+/* A decimal number in [1, max] from the environment, or 0 when unset or not one. */
+static long
+env_number(const char *name, long max)
+{
+	const char	*text = getenv(name);
+	char		*end;
+	long		 v;
+
+	if (text == NULL)
+		return 0;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || v < 1 || v > max)
+		return 0;
+	return v;
+}
+
+static void
+unset_listen_env(void)
+{
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+}
+
+/* fd is a listening stream socket; marked close-on-exec like every other fd of ours. */
+static int
+check_passed_socket(int fd)
+{
+	struct stat	 st;
+	socklen_t	 len;
+	int		 accepting = 0, type = 0, flags;
+
+	if (fstat(fd, &st) == -1) {
+		msg("LISTEN_FDS: fd %d: %s", fd, strerror(errno));
+		return -1;
+	}
+	len = sizeof(accepting);
+	if (!S_ISSOCK(st.st_mode) ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == -1 ||
+	    (len = sizeof(type), getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len)) == -1 ||
+	    !accepting || type != SOCK_STREAM) {
+		msg("LISTEN_FDS: fd %d is not a listening stream socket", fd);
+		return -1;
+	}
+	if ((flags = fcntl(fd, F_GETFD)) == -1 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1) {
+		msg("LISTEN_FDS: fd %d: fcntl: %s", fd, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+listen_from_env(int *fd)
+{
+	long	 pid, nfds;
+	int	 rc = 0;
+
+	*fd = -1;
+	if (getenv("LISTEN_FDS") == NULL && getenv("LISTEN_PID") == NULL)
+		return 0;
+	pid = env_number("LISTEN_PID", LONG_MAX);
+	nfds = env_number("LISTEN_FDS", INT_MAX - LISTEN_FDS_START);
+	if (pid == (long)getpid() && nfds > 0) {
+		if (nfds != 1) {
+			msg("LISTEN_FDS=%ld: idwise-fcgi serves one socket; pass one", nfds);
+			rc = -1;
+		} else if ((rc = check_passed_socket(LISTEN_FDS_START)) == 0)
+			*fd = LISTEN_FDS_START;
+	}
+	/* Meant for us or not, our children (none today) must not take them for theirs. */
+	unset_listen_env();
+	return rc;
 }

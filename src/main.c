@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include <fcgiapp.h>
 
@@ -19,6 +20,7 @@
 #include "fcgi-loop.h"
 #include "handler.h"
 #include "listen.h"
+#include "privdrop.h"
 #include "util.h"
 
 #define THREADS_MAX	256
@@ -28,6 +30,12 @@ struct options {
 	const char	*config_path;
 	const char	*listen;
 	mode_t		 socket_mode;
+	bool		 socket_mode_set;
+	const char	*socket_group;
+	gid_t		 socket_gid;	/* (gid_t)-1: none given */
+	const char	*user;
+	struct runas	 runas;		/* the --user account, once looked up */
+	bool		 allow_root;
 	int		 threads;
 	int		 io_timeout;
 	bool		 check_config;
@@ -38,13 +46,17 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: idwise-fcgi [-c FILE] [--listen unix:PATH | --listen HOST:PORT]\n"
-	    "                   [--socket-mode MODE] [--threads N] [--io-timeout SECONDS]\n"
+	    "                   [--socket-mode MODE] [--socket-group GROUP] [--threads N]\n"
+	    "                   [--io-timeout SECONDS] [--user NAME | --allow-root]\n"
 	    "       idwise-fcgi [-c FILE] --check-config\n"
 	    "       idwise-fcgi --version | --help\n"
 	    "\n"
-	    "Receives IDWise webhooks over FastCGI (on the socket inherited on fd 0, or the\n"
-	    "one --listen makes) or as a plain CGI program, and appends them to the event log.\n"
-	    "The config file is FILE, else $IDWISE_FCGI_CONFIG, else %s.\n",
+	    "Receives IDWise webhooks over FastCGI (on the socket inherited on fd 0, the one\n"
+	    "systemd passes as LISTEN_FDS, or the one --listen makes) or as a plain CGI\n"
+	    "program, and appends them to the event log. Started as root, it reads the config,\n"
+	    "binds, then becomes --user NAME before touching the log; it does not serve as root\n"
+	    "without --allow-root. The config file is FILE, else $IDWISE_FCGI_CONFIG, else\n"
+	    "%s. See idwise-fcgi(8).\n",
 	    SYSCONFDIR "/idwise-fcgi.conf");
 }
 
@@ -63,14 +75,17 @@ parse_number(const char *text, int base, long min, long max, long *out)
 }
 
 enum {
-	OPT_LISTEN = 256, OPT_SOCKET_MODE, OPT_THREADS, OPT_IO_TIMEOUT, OPT_CHECK, OPT_VERSION,
-	OPT_HELP
+	OPT_LISTEN = 256, OPT_SOCKET_MODE, OPT_SOCKET_GROUP, OPT_USER, OPT_ALLOW_ROOT,
+	OPT_THREADS, OPT_IO_TIMEOUT, OPT_CHECK, OPT_VERSION, OPT_HELP
 };
 
 static const struct option long_options[] = {
 	{ "config",		required_argument,	NULL, 'c' },
 	{ "listen",		required_argument,	NULL, OPT_LISTEN },
 	{ "socket-mode",	required_argument,	NULL, OPT_SOCKET_MODE },
+	{ "socket-group",	required_argument,	NULL, OPT_SOCKET_GROUP },
+	{ "user",		required_argument,	NULL, OPT_USER },
+	{ "allow-root",		no_argument,		NULL, OPT_ALLOW_ROOT },
 	{ "threads",		required_argument,	NULL, OPT_THREADS },
 	{ "io-timeout",		required_argument,	NULL, OPT_IO_TIMEOUT },
 	{ "check-config",	no_argument,		NULL, OPT_CHECK },
@@ -78,6 +93,22 @@ static const struct option long_options[] = {
 	{ "help",		no_argument,		NULL, OPT_HELP },
 	{ NULL,			0,			NULL, 0 }
 };
+
+/* Options that make no sense together. Returns -1 to go on, or EX_USAGE. */
+static int
+check_options(const struct options *opt)
+{
+	if ((opt->socket_mode_set || opt->socket_group != NULL) &&
+	    (opt->listen == NULL || !listen_is_unix(opt->listen))) {
+		msg("--socket-mode and --socket-group are for --listen unix:PATH");
+		return EX_USAGE;
+	}
+	if (opt->user != NULL && opt->allow_root) {
+		msg("--user and --allow-root: give one");
+		return EX_USAGE;
+	}
+	return -1;
+}
 
 /* Returns -1 to go on, or the exit status. */
 static int
@@ -100,6 +131,16 @@ parse_options(int argc, char **argv, struct options *opt)
 				return EX_USAGE;
 			}
 			opt->socket_mode = (mode_t)v;
+			opt->socket_mode_set = true;
+			break;
+		case OPT_SOCKET_GROUP:
+			opt->socket_group = optarg;
+			break;
+		case OPT_USER:
+			opt->user = optarg;
+			break;
+		case OPT_ALLOW_ROOT:
+			opt->allow_root = true;
 			break;
 		case OPT_THREADS:
 			if (parse_number(optarg, 10, 1, THREADS_MAX, &v) == -1) {
@@ -135,6 +176,60 @@ parse_options(int argc, char **argv, struct options *opt)
 		usage(stderr);
 		return EX_USAGE;
 	}
+	return check_options(opt);
+}
+
+/*
+ * Look up --user and --socket-group; refuse to serve as root without --user (or
+ * --allow-root). Returns -1 to go on, or the exit status.
+ */
+static int
+check_identity(struct options *opt)
+{
+	if (opt->user != NULL && runas_lookup(opt->user, &opt->runas) == -1)
+		return EX_NOUSER;
+	if (opt->socket_group != NULL && group_lookup(opt->socket_group, &opt->socket_gid) == -1)
+		return EX_NOUSER;
+	if (!opt->check_config && opt->user == NULL && !opt->allow_root && running_as_root()) {
+		msg("refusing to serve as root: give --user NAME, the account to become "
+		    "once the socket is open (or --allow-root)");
+		return EX_USAGE;
+	}
+	return -1;
+}
+
+/*
+ * The socket to serve on: the one systemd passed (fd 3), the one --listen makes, or -1
+ * for fd 0 (spawn-fcgi, mod_fcgid, StandardInput=socket) or plain CGI. Returns -1 to go
+ * on, or the exit status.
+ */
+static int
+open_socket(const struct options *opt, int *fd)
+{
+	struct socket_access	 sa = { opt->socket_mode, (uid_t)-1, opt->socket_gid };
+	int			 passed;
+
+	*fd = -1;
+	if (listen_from_env(&passed) == -1)
+		return EX_OSERR;
+	if (passed != -1 && opt->listen != NULL) {
+		msg("--listen, and systemd passed a socket (LISTEN_FDS): give one");
+		close(passed);
+		return EX_USAGE;
+	}
+	if (passed != -1) {
+		*fd = passed;
+		return -1;
+	}
+	if (opt->listen == NULL)
+		return -1;
+	if (opt->user != NULL) {
+		sa.uid = opt->runas.uid;
+		if (sa.gid == (gid_t)-1)
+			sa.gid = opt->runas.gid;
+	}
+	if ((*fd = listen_on(opt->listen, &sa)) == -1)
+		return EX_OSERR;
 	return -1;
 }
 
@@ -149,23 +244,29 @@ static int
 serve(const struct config *cfg, const struct options *opt)
 {
 	struct service	 svc = { cfg, NULL, NULL };
-	int		 fd = 0, rc;
+	int		 fd, rc;
 
+	if ((rc = open_socket(opt, &fd)) != -1)
+		return rc;
+	/* Bound; now become the user, before anything touches the log or the audit file. */
+	if (opt->user != NULL && runas_become(&opt->runas) == -1) {
+		if (fd != -1)
+			close(fd);
+		listen_cleanup();
+		return EX_OSERR;
+	}
 	if ((svc.log = eventlog_new(cfg)) == NULL || (svc.audit = audit_new(cfg)) == NULL) {
 		msg("out of memory");
 		service_free(&svc);
+		listen_cleanup();
 		return EX_OSERR;
 	}
-	if (opt->listen != NULL && (fd = listen_on(opt->listen, opt->socket_mode)) == -1) {
-		service_free(&svc);
-		return EX_OSERR;
-	}
-	if (opt->listen == NULL && FCGX_IsCGI())
+	if (fd == -1 && FCGX_IsCGI())
 		rc = serve_cgi(&svc);
 	else {
 		/* Be counted among the deployment's processes from the start. */
 		(void)eventlog_metrics(svc.log);
-		rc = serve_fastcgi(&svc, fd, opt->threads, opt->io_timeout);
+		rc = serve_fastcgi(&svc, fd == -1 ? 0 : fd, opt->threads, opt->io_timeout);
 	}
 	listen_cleanup();
 	service_free(&svc);
@@ -175,29 +276,39 @@ serve(const struct config *cfg, const struct options *opt)
 int
 main(int argc, char **argv)
 {
-	struct options	 opt = { NULL, NULL, 0660, 1, 15, false };
+	struct options	 opt;
 	struct config	 cfg;
 	char		 err[CONFIG_ERR_LEN];
 	int		 rc;
 
 	set_progname(argv[0]);
+	memset(&opt, 0, sizeof(opt));
+	opt.socket_mode = 0660;
+	opt.socket_gid = (gid_t)-1;
+	opt.threads = 1;
+	opt.io_timeout = 15;
 	if ((rc = parse_options(argc, argv, &opt)) != -1)
 		return rc;
+	if ((rc = check_identity(&opt)) != -1) {
+		runas_free(&opt.runas);
+		return rc;
+	}
 	/* A vanished client must not kill us; a full file must fail the write, not us. */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
 	if (opt.config_path == NULL)
 		opt.config_path = config_default_path();
+	/* As root, the config and its secret files are read before dropping. */
 	if (config_load(&cfg, opt.config_path, err, sizeof(err)) == -1) {
 		msg("%s", err);
+		runas_free(&opt.runas);
 		return EX_CONFIG;
 	}
-	if (opt.check_config) {
+	if (opt.check_config)
 		rc = check_config(&cfg, stdout) == 0 ? EX_OK : EX_CONFIG;
-		config_free(&cfg);
-		return rc;
-	}
-	rc = serve(&cfg, &opt);
+	else
+		rc = serve(&cfg, &opt);
 	config_free(&cfg);
+	runas_free(&opt.runas);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #                 TODO=REASON (known bugs)
 #   ports         free_port
 #   config        write_config DIR [key=value...]  (sets CONF, LOG, TOKEN, ...)
+#   privileges    RUN_USER, RESPONDER_ARGS (--user RUN_USER when root), give_to_responder
 #   responder     start_responder NAME CONF [PROCS], stop_responder NAME
 #   nginx         start_nginx SOCKET, stop_nginx   (sets NGINX_PORT, URL)
 #   requests      post FILE [CURL-ARG...], post_string JSON [CURL-ARG...], request METHOD ...
@@ -171,12 +172,52 @@ _on_exit()
 	exit "$rc"
 }
 
+# The account the responder runs as. The tests run as root in CI: idwise-fcgi then gets
+# --user RUN_USER, so it reads its config and secrets (root's, mode 0600) as root, binds,
+# and serves and writes its logs as RUN_USER, as in production. The directories its logs
+# go in are given to RUN_USER (give_to_responder). Not root: RUN_USER is empty and the
+# responder runs as whoever runs the tests.
+RUN_USER=
+RESPONDER_ARGS=()
+if [ "$(id -u)" -eq 0 ]; then
+	RUN_USER=${IDWISE_TEST_USER:-nobody}
+	id -u "$RUN_USER" >/dev/null 2>&1 || bail "no account $RUN_USER to run the responder as"
+	RESPONDER_ARGS=(--user "$RUN_USER")
+fi
+
+# as_run_user CMD [ARG...]: CMD as RUN_USER (as is when not root).
+as_run_user()
+{
+	if [ -n "$RUN_USER" ]; then
+		setpriv --reuid="$RUN_USER" --regid="$(id -g "$RUN_USER")" --init-groups -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# give_to_responder PATH...: the responder's account owns PATH (a log directory).
+give_to_responder()
+{
+	[ -z "$RUN_USER" ] || chown "$RUN_USER:" "$@"
+}
+
+# make_test_dir PARENT: a new scratch directory the responder's account can reach.
+make_test_dir()
+{
+	local dir
+	dir=$(mktemp -d "$1/${2:-tmp}.XXXXXX") || return 1
+	chmod 0755 "$dir" && as_run_user test -x "$dir/." || { rm -rf "$dir"; return 1; }
+	printf '%s\n' "$dir"
+}
+
 mkdir -p "$top_builddir/tests" || bail "cannot create $top_builddir/tests"
-TEST_TMP=$(mktemp -d "$top_builddir/tests/tmp.XXXXXX") || bail "mktemp failed"
+# Under the build tree when RUN_USER can reach it, else under /tmp.
+TEST_TMP=$(make_test_dir "$top_builddir/tests") || TEST_TMP=$(make_test_dir /tmp idwise-test) ||
+    bail "cannot make a test directory $RUN_USER can reach"
 # Unix socket paths are limited to 107 bytes; deep build trees (distcheck) can exceed it.
 SOCK_DIR=$TEST_TMP
 if [ ${#TEST_TMP} -gt 80 ]; then
-	SOCK_DIR=$(mktemp -d /tmp/idwise-sock.XXXXXX) || bail "mktemp failed"
+	SOCK_DIR=$(make_test_dir /tmp idwise-sock) || bail "mktemp failed"
 fi
 trap _on_exit EXIT
 trap 'exit 130' INT
@@ -265,7 +306,8 @@ _config_order=(log env auth basic_user basic_password_file bearer_token_file hea
     header_value_file allow_from max_body unknown_events sync)
 
 # write_config DIR [key=value...]: write DIR/idwise-fcgi.conf and the secret files it
-# names. Defaults: log DIR/events.jsonl, env test, auth bearer, allow_from 127.0.0.1 and
+# names; DIR (where the log goes) belongs to RUN_USER, the secrets to root (0600).
+# Defaults: log DIR/events.jsonl, env test, auth bearer, allow_from 127.0.0.1 and
 # ::1, max_body 65536, unknown_events accept, sync data. "key=" leaves a key out; keys not
 # in SPEC §5 are written too (for testing config errors). Sets CONF and LOG.
 write_config()
@@ -274,7 +316,7 @@ write_config()
 	local -A kv=()
 	local -a extra=()
 	shift
-	mkdir -p "$dir" || return 1
+	mkdir -p "$dir" && give_to_responder "$dir" || return 1
 	for a in "$@"; do
 		k=${a%%=*}
 		[ -n "${kv[$k]+set}" ] || [[ " ${_config_order[*]} " == *" $k "* ]] ||
@@ -321,7 +363,7 @@ responder_socket()
 }
 
 # start_responder NAME CONF [PROCS]: spawn-fcgi binds $SOCK_DIR/NAME.sock and runs
-# idwise-fcgi -c CONF on it, in the foreground of a background job (-n) for one process,
+# idwise-fcgi -c CONF (--user RUN_USER when root) on it, in the foreground of a background job (-n) for one process,
 # or PROCS forked children (-F). The responders' stderr goes to $TEST_TMP/NAME.stderr.
 start_responder()
 {
@@ -334,7 +376,8 @@ start_responder()
 	rm -f "$sock"
 	# sh -c redirects stderr (spawn-fcgi's forked children get /dev/null) and execs,
 	# so the recorded pid is idwise-fcgi's own.
-	set -- /bin/sh -c 'exec 2>>"$0"; exec "$@"' "$err" "$IDWISE_FCGI" -c "$conf"
+	set -- /bin/sh -c 'exec 2>>"$0"; exec "$@"' "$err" "$IDWISE_FCGI" -c "$conf" \
+	    "${RESPONDER_ARGS[@]}"
 	if [ "$procs" -eq 1 ]; then
 		spawn-fcgi -n -s "$sock" -M 0600 -- "$@" >>"$err" 2>&1 &
 		_resp_pid[$name]=$!
@@ -565,7 +608,8 @@ is_error_reply()
 
 CGI_RC=
 
-# cgi_run CONF BODYFILE [VAR=value...]: run idwise-fcgi -c CONF as a CGI program with
+# cgi_run CONF BODYFILE [VAR=value...]: run idwise-fcgi -c CONF (--user RUN_USER when
+# root) as a CGI program with
 # the file on stdin and the CGI variables given (no other CGI variable of the caller's).
 # Sets STATUS (from the Status: header), BODY, CGI_RC; the headers are in
 # $TEST_TMP/reply.headers. cgi_run_piped: the same with stdin a pipe.
@@ -573,7 +617,8 @@ cgi_run()
 {
 	local conf=$1 body=$2
 	shift 2
-	_cgi_exec "$IDWISE_FCGI" -c "$conf" -- "$@" <"$body" >"$TEST_TMP/cgi.out"
+	_cgi_exec "$IDWISE_FCGI" -c "$conf" "${RESPONDER_ARGS[@]}" -- "$@" <"$body" \
+	    >"$TEST_TMP/cgi.out"
 	CGI_RC=$?
 	split_cgi_reply "$TEST_TMP/cgi.out"
 }
@@ -582,7 +627,8 @@ cgi_run_piped()
 {
 	local conf=$1 body=$2
 	shift 2
-	cat "$body" | _cgi_exec "$IDWISE_FCGI" -c "$conf" -- "$@" >"$TEST_TMP/cgi.out"
+	cat "$body" | _cgi_exec "$IDWISE_FCGI" -c "$conf" "${RESPONDER_ARGS[@]}" -- "$@" \
+	    >"$TEST_TMP/cgi.out"
 	CGI_RC=$?
 	split_cgi_reply "$TEST_TMP/cgi.out"
 }

@@ -24,10 +24,11 @@ fcgi_env()	# fcgi_env LENGTH
 	    REMOTE_ADDR=127.0.0.1 "HTTP_AUTHORIZATION=Bearer $TOKEN")
 }
 
-# start_daemon ARG...: idwise-fcgi -c $CONF ARG... in the background.
+# start_daemon ARG...: idwise-fcgi -c $CONF ARG... (--user RUN_USER when root) in the
+# background.
 start_daemon()
 {
-	"$IDWISE_FCGI" -c "$CONF" "$@" 2>>"$TEST_TMP/daemon.stderr" &
+	"$IDWISE_FCGI" -c "$CONF" "${RESPONDER_ARGS[@]}" "$@" 2>>"$TEST_TMP/daemon.stderr" &
 	DAEMON_PID=$!
 	at_exit "kill -KILL $DAEMON_PID"
 }
@@ -100,7 +101,11 @@ abandon()
 # ---------------------------------------------------------------------------------------
 # --listen unix:PATH with --socket-mode
 
-SOCK=$SOCK_DIR/own.sock
+# The socket's directory belongs to the responder's account (as /run/idwise-fcgi does to
+# idwise), so that it can remove its socket when it stops.
+RUN_DIR=$SOCK_DIR/run
+mkdir -p "$RUN_DIR" && give_to_responder "$RUN_DIR"
+SOCK=$RUN_DIR/own.sock
 start_daemon --listen "unix:$SOCK" --socket-mode 0620
 ok "--listen unix: makes the socket" wait_for socket_up "$SOCK"
 is "$(stat -c %a "$SOCK")" 620 "--socket-mode sets the socket's mode"
@@ -133,7 +138,7 @@ stop_daemon
 
 NOT_SOCK=$TEST_TMP/regular-file
 echo keep >"$NOT_SOCK"
-"$IDWISE_FCGI" -c "$CONF" --listen "unix:$NOT_SOCK" 2>"$TEST_TMP/notsock.err"
+"$IDWISE_FCGI" -c "$CONF" "${RESPONDER_ARGS[@]}" --listen "unix:$NOT_SOCK" 2>"$TEST_TMP/notsock.err"
 is "$?" 71 "--listen on a path that is not a socket: exit 71"
 is "$(cat "$NOT_SOCK")" keep "and the file there is left alone"
 like "$(cat "$TEST_TMP/notsock.err")" "regular-file: exists and is not a socket" \
@@ -152,7 +157,7 @@ reply_is 200 '{"status":"accepted","seq":2}' "a delivery over TCP is stored"
 stop_daemon
 is "$DAEMON_RC" 0 "SIGTERM: exits 0"
 
-"$IDWISE_FCGI" -c "$CONF" --listen "nonsense" 2>"$TEST_TMP/badlisten.err"
+"$IDWISE_FCGI" -c "$CONF" "${RESPONDER_ARGS[@]}" --listen "nonsense" 2>"$TEST_TMP/badlisten.err"
 is "$?" 71 "--listen with neither unix: nor a port: exit 71"
 
 # ---------------------------------------------------------------------------------------

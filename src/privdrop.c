@@ -1,0 +1,147 @@
+/* privdrop.c: looking up the --user account and the socket's group, and becoming the user. */
+#include "autoconf.h"
+
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "privdrop.h"
+#include "util.h"
+
+int
+runas_lookup(const char *name, struct runas *ra)
+{
+	struct passwd	*pw;
+
+	memset(ra, 0, sizeof(*ra));
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL) {
+		if (errno == 0 || errno == ENOENT || errno == ESRCH)
+			msg("--user %s: no such user", name);
+		else
+			msg("--user %s: getpwnam: %s", name, strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+		msg("--user %s: %s is root: name an unprivileged account", name,
+		    pw->pw_uid == 0 ? "the user" : "its group");
+		return -1;
+	}
+	if ((ra->name = strdup(name)) == NULL) {
+		msg("strdup: %s", strerror(errno));
+		return -1;
+	}
+	ra->uid = pw->pw_uid;
+	ra->gid = pw->pw_gid;
+	return 0;
+}
+
+void
+runas_free(struct runas *ra)
+{
+	free(ra->name);
+	memset(ra, 0, sizeof(*ra));
+}
+
+static int
+all_digits(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+int
+group_lookup(const char *name, gid_t *gid)
+{
+	struct group	*gr;
+	unsigned long	 v;
+
+	if (all_digits(name)) {
+		errno = 0;
+		v = strtoul(name, NULL, 10);
+		if (errno != 0 || v >= (unsigned long)(gid_t)-1) {
+			msg("--socket-group %s: not a group id", name);
+			return -1;
+		}
+		*gid = (gid_t)v;
+		return 0;
+	}
+	errno = 0;
+	if ((gr = getgrnam(name)) == NULL) {
+		if (errno == 0 || errno == ENOENT || errno == ESRCH)
+			msg("--socket-group %s: no such group", name);
+		else
+			msg("--socket-group %s: getgrnam: %s", name, strerror(errno));
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+bool
+running_as_root(void)
+{
+	uid_t	 r, e, s;
+
+	if (getresuid(&r, &e, &s) == -1)
+		return true;	/* cannot happen; assume the worst */
+	return r == 0 || e == 0 || s == 0;
+}
+
+/* Every id is the account's, and the kernel refuses to give root back. */
+static int
+check_dropped(const struct runas *ra)
+{
+	uid_t	 r, e, s;
+	gid_t	 rg, eg, sg;
+
+	if (getresuid(&r, &e, &s) == -1 || getresgid(&rg, &eg, &sg) == -1) {
+		msg("getresuid: %s", strerror(errno));
+		return -1;
+	}
+	if (r != ra->uid || e != ra->uid || s != ra->uid || rg != ra->gid ||
+	    eg != ra->gid || sg != ra->gid) {
+		msg("--user %s: the user and group ids did not all change", ra->name);
+		return -1;
+	}
+	if (setuid(0) != -1 || seteuid(0) != -1 || setgid(0) != -1 || setegid(0) != -1) {
+		msg("--user %s: root could be regained after dropping to it", ra->name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+runas_become(const struct runas *ra)
+{
+	if (!running_as_root()) {
+		if (getuid() == ra->uid && geteuid() == ra->uid)
+			return 0;
+		msg("--user %s: only root can switch users (running as uid %lu)", ra->name,
+		    (unsigned long)geteuid());
+		return -1;
+	}
+	if (initgroups(ra->name, ra->gid) == -1) {
+		msg("--user %s: initgroups: %s", ra->name, strerror(errno));
+		return -1;
+	}
+	if (setresgid(ra->gid, ra->gid, ra->gid) == -1) {
+		msg("--user %s: setresgid: %s", ra->name, strerror(errno));
+		return -1;
+	}
+	if (setresuid(ra->uid, ra->uid, ra->uid) == -1) {
+		msg("--user %s: setresuid: %s", ra->name, strerror(errno));
+		return -1;
+	}
+	return check_dropped(ra);
+}
