@@ -11,7 +11,8 @@
 #   config        write_config DIR [key=value...]  (sets CONF, LOG, TOKEN, ...)
 #   privileges    RUN_USER, RESPONDER_ARGS (--user RUN_USER when root), give_to_responder
 #   responder     start_responder NAME CONF [PROCS], stop_responder NAME
-#   nginx         start_nginx SOCKET, stop_nginx   (sets NGINX_PORT, URL)
+#   nginx         start_nginx SOCKET, start_nginx_snippet SNIPPET FROM=TO..., stop_nginx
+#                 (set NGINX_PORT, and URL)
 #   requests      post FILE [CURL-ARG...], post_string JSON [CURL-ARG...], request METHOD ...
 #                 (set STATUS, BODY; header NAME reads a reply header);
 #                 reply_is STATUS JSON DESC, error_is STATUS DESC check the last reply
@@ -444,43 +445,58 @@ stop_responder()
 NGINX_DIR=$TEST_TMP/nginx
 NGINX_PID=
 NGINX_PORT=
+NGINX_USER=${NGINX_USER:-root}	# nginx's workers, when the tests run as root
 URL=
 NGINX_SNIPPET_SOCKET=unix:/run/idwise-fcgi/idwise-fcgi.sock
 NGINX_HTTP_EXTRA=${NGINX_HTTP_EXTRA:-}	# directives for the http {} block, e.g. timeouts
 
-# nginx_config SOCKET PORT: generate $NGINX_DIR from tests/nginx.conf.in and the operator's
-# snippet nginx/idwise-fcgi.conf with its socket path replaced by SOCKET.
+# nginx_config PORT SNIPPET [FROM=TO...]: generate $NGINX_DIR from tests/nginx.conf.in and
+# the operator's SNIPPET (a file of nginx/) with each "fastcgi_pass FROM;" of it made
+# "fastcgi_pass TO;" (each must be there).
 nginx_config()
 {
-	local sock=$1 port=$2 user=
+	local port=$1 snippet=$2 user= pair from to
+	shift 2
 	mkdir -p "$NGINX_DIR" || return 1
-	grep -qF "fastcgi_pass $NGINX_SNIPPET_SOCKET;" "$top_srcdir/nginx/idwise-fcgi.conf" ||
-	    { diag "nginx/idwise-fcgi.conf has no 'fastcgi_pass $NGINX_SNIPPET_SOCKET;'"; return 1; }
-	sed "s|fastcgi_pass $NGINX_SNIPPET_SOCKET;|fastcgi_pass unix:$sock;|" \
-	    "$top_srcdir/nginx/idwise-fcgi.conf" >"$NGINX_DIR/idwise-fcgi.conf" || return 1
+	cp "$top_srcdir/nginx/$snippet" "$NGINX_DIR/idwise-fcgi.conf" || return 1
+	for pair in "$@"; do
+		from=${pair%%=*} to=${pair#*=}
+		grep -qF "fastcgi_pass $from;" "$NGINX_DIR/idwise-fcgi.conf" ||
+		    { diag "nginx/$snippet has no 'fastcgi_pass $from;'"; return 1; }
+		sed -i "s|fastcgi_pass $from;|fastcgi_pass $to;|" "$NGINX_DIR/idwise-fcgi.conf" ||
+		    return 1
+	done
 	cp /etc/nginx/fastcgi_params "$NGINX_DIR/fastcgi_params" || return 1
-	[ "$(id -u)" -eq 0 ] && user='user root;'
+	[ "$(id -u)" -eq 0 ] && user="user $NGINX_USER;"
 	sed -e "s|@DIR@|$NGINX_DIR|g" -e "s|@PORT@|$port|g" -e "s|@USER@|$user|g" \
 	    -e "s|@EXTRA@|$NGINX_HTTP_EXTRA|g" \
 	    "$top_srcdir/tests/nginx.conf.in" >"$NGINX_DIR/nginx.conf"
 }
 
-# start_nginx SOCKET: nginx on 127.0.0.1 at a free port, passing the snippet's location
-# to SOCKET. Sets NGINX_PORT and URL (the webhook's address).
+# start_nginx SOCKET: nginx on 127.0.0.1 at a free port, with the operator's snippet
+# nginx/idwise-fcgi.conf passing its location to SOCKET. Sets NGINX_PORT and URL (the
+# webhook's address).
 start_nginx()
 {
-	local sock=$1 try port
+	start_nginx_snippet idwise-fcgi.conf "$NGINX_SNIPPET_SOCKET=unix:$1" || return 1
+	URL=http://127.0.0.1:$NGINX_PORT/idwise/webhook
+}
+
+# start_nginx_snippet SNIPPET [FROM=TO...]: nginx on 127.0.0.1 at a free port with the
+# snippet nginx/SNIPPET (see nginx_config). Sets NGINX_PORT.
+start_nginx_snippet()
+{
+	local try port
 	[ -z "$NGINX_PID" ] || bail "nginx is already running"
 	for ((try = 0; try < 5; try++)); do
 		port=$(free_port) || bail "no free port"
-		nginx_config "$sock" "$port" || bail "cannot write the nginx config"
+		nginx_config "$port" "$@" || bail "cannot write the nginx config"
 		rm -f "$NGINX_DIR/nginx.pid"
 		nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" &
 		NGINX_PID=$!
 		at_exit stop_nginx
 		if wait_for _nginx_up; then
 			NGINX_PORT=$port
-			URL=http://127.0.0.1:$port/idwise/webhook
 			return 0
 		fi
 		wait "$NGINX_PID" 2>/dev/null
