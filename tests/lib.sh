@@ -534,9 +534,11 @@ APACHE_USER=		# the children's account: www-data when the tests run as root
 APACHE_SNIPPET=apache/idwise-fcgi.conf.in
 APACHE_SNIPPET_PROGRAM='@bindir@/idwise-fcgi'
 APACHE_SNIPPET_CONFIG='@sysconfdir@/idwise-fcgi.conf'
+declare -A APACHE_EDIT=()	# NAME -> a sed script applied to that host's copy of the snippet
 
 # apache_vhost NAME CONF: a name-based virtual host NAME.test including the operator's
-# snippet with the program and IDWISE_FCGI_CONFIG replaced by $IDWISE_FCGI and CONF.
+# snippet with the program and IDWISE_FCGI_CONFIG replaced by $IDWISE_FCGI and CONF (and
+# APACHE_EDIT[NAME] applied).
 apache_vhost()
 {
 	local name=$1 conf=$2 snippet=$APACHE_DIR/idwise-fcgi-$1.conf
@@ -545,7 +547,7 @@ apache_vhost()
 	    "$top_srcdir/$APACHE_SNIPPET" ||
 	    { diag "$APACHE_SNIPPET lacks the Alias or FcgidInitialEnv line"; return 1; }
 	sed -e "s|$APACHE_SNIPPET_PROGRAM|$IDWISE_FCGI|" -e "s|$APACHE_SNIPPET_CONFIG|$conf|" \
-	    "$top_srcdir/$APACHE_SNIPPET" >"$snippet" || return 1
+	    -e "${APACHE_EDIT[$name]:-}" "$top_srcdir/$APACHE_SNIPPET" >"$snippet" || return 1
 	printf '<VirtualHost 127.0.0.1:%s>\n    ServerName %s.test\n    Include "%s"\n</VirtualHost>\n' \
 	    "$APACHE_PORT" "$name" "$snippet"
 }

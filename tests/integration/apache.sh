@@ -46,6 +46,10 @@ site unwritable "log=$TEST_TMP/blocked/file/events.jsonl"
 site broken
 rm -f "$TEST_TMP/broken/bearer_tokens"	# idwise-fcgi refuses this config at start
 site conc
+# The snippet without its <If> and with FcgidMaxRequestLen below LimitRequestBody: what
+# Apache and mod_fcgid do by themselves at each limit.
+site bare
+APACHE_EDIT[bare]='/<If /,/<\/If>/d; s/^FcgidMaxRequestLen .*/FcgidMaxRequestLen 262144/'
 
 start_apache "${SITES[@]}" || bail "Apache did not start"
 URL=http://127.0.0.1:$APACHE_PORT/idwise/webhook
@@ -138,6 +142,20 @@ done
 ok "Apache's own 413s came from the snippet's <If> (AH01588 not reached)" \
     not grep -q 'AH01588' "$ERRLOG"
 ok "mod_fcgid never hit FcgidMaxRequestLen" not grep -q 'exceeds MaxRequestLen' "$ERRLOG"
+
+# Why the snippet has its <If> and LimitRequestBody < FcgidMaxRequestLen:
+use_site bare
+sized_event apache-bare-1 300000 >"$TEST_TMP/big"
+post "$TEST_TMP/big"
+is "$STATUS" 500 "without them: a body over FcgidMaxRequestLen is mod_fcgid's 500"
+ok "  (mod_fcgid says so)" wait_for grep -q 'exceeds MaxRequestLen (262144)' "$ERRLOG"
+sized_event apache-bare-2 1048577 >"$TEST_TMP/big"
+post "$TEST_TMP/big"
+reply_is 400 '{"error":"invalid JSON: empty body"}' \
+    "  a Content-Length over LimitRequestBody reaches idwise-fcgi as an empty request"
+ok "  (Apache refused to read it: AH01588)" wait_for grep -q 'AH01588' "$ERRLOG"
+is "$(log_count "${LOG_OF[bare]}")" 0 "  nothing logged"
+use_site main
 sized_event apache-fits 65536 >"$TEST_TMP/fits"
 seq=$((seq + 1))
 post "$TEST_TMP/fits"
