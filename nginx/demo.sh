@@ -9,7 +9,9 @@
 # that tests/run.sh's own out-of-tree builds still work), the config, a bearer token (0600),
 # the event log demo/events.jsonl, and nginx's config and logs. The socket lives in
 # /run/idwise-fcgi-demo, where nginx's workers (www-data) can reach it. idwise-fcgi is
-# started by spawn-fcgi (as root, for the demo only) on that unix socket; nginx includes the
+# started by spawn-fcgi on that unix socket, as root with --allow-root so that it can write
+# ./demo wherever the checkout is (for the demo only: a deployment uses --user or a
+# systemd unit, see the README); nginx includes the
 # operator's snippet nginx/idwise-fcgi.conf with only its socket path changed. Running it
 # again stops the old instances first and keeps the token and the log.
 
@@ -129,7 +131,7 @@ start_idwise()
 	# sh -c keeps idwise-fcgi's stderr (spawn-fcgi gives its children /dev/null)
 	spawn-fcgi -F 1 -P "$DEMO/idwise-fcgi.pid" -s "$SOCK" -M 0660 -G www-data -- \
 	    /bin/sh -c 'exec 2>>"$0"; exec "$@"' "$DEMO/idwise-fcgi.stderr" \
-	    "$DEMO/build/idwise-fcgi" -c "$DEMO/idwise-fcgi.conf"
+	    "$DEMO/build/idwise-fcgi" -c "$DEMO/idwise-fcgi.conf" --allow-root
 }
 
 start_nginx()
