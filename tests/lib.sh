@@ -447,6 +447,7 @@ NGINX_DIR=$TEST_TMP/nginx
 NGINX_PID=
 NGINX_PORT=
 NGINX_USER=${NGINX_USER:-root}	# nginx's workers, when the tests run as root
+NGINX_SERVER=			# directives added to the server block, before the snippet
 URL=
 NGINX_SNIPPET_SOCKET=unix:/run/idwise-fcgi/idwise-fcgi.sock
 NGINX_HTTP_EXTRA=${NGINX_HTTP_EXTRA:-}	# directives for the http {} block, e.g. timeouts
@@ -470,7 +471,7 @@ nginx_config()
 	cp /etc/nginx/fastcgi_params "$NGINX_DIR/fastcgi_params" || return 1
 	[ "$(id -u)" -eq 0 ] && user="user $NGINX_USER;"
 	sed -e "s|@DIR@|$NGINX_DIR|g" -e "s|@PORT@|$port|g" -e "s|@USER@|$user|g" \
-	    -e "s|@EXTRA@|$NGINX_HTTP_EXTRA|g" \
+	    -e "s|@EXTRA@|$NGINX_HTTP_EXTRA|g" -e "s|@SERVER@|$NGINX_SERVER|" \
 	    "$top_srcdir/tests/nginx.conf.in" >"$NGINX_DIR/nginx.conf"
 }
 
