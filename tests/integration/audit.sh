@@ -85,9 +85,11 @@ stop_responder d
 
 # A client that stalls mid-body holds a worker no longer than --io-timeout.
 write_config "$TEST_TMP/t"
-SOCK=$SOCK_DIR/t.sock
-"$IDWISE_FCGI" -c "$CONF" --listen "unix:$SOCK" --threads 1 --io-timeout 1 \
-    2>"$TEST_TMP/t.stderr" &
+# (a socket directory of the responder's account, which it runs as when the tests are root's)
+mkdir -p "$SOCK_DIR/t-run" && give_to_responder "$SOCK_DIR/t-run"
+SOCK=$SOCK_DIR/t-run/t.sock
+"$IDWISE_FCGI" -c "$CONF" "${RESPONDER_ARGS[@]}" --listen "unix:$SOCK" --threads 1 \
+    --io-timeout 1 2>"$TEST_TMP/t.stderr" &
 PID=$!
 at_exit "kill -KILL $PID"
 wait_for test -S "$SOCK"
