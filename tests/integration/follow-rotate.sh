@@ -107,7 +107,8 @@ E_CONF=$CONF E_LOG=$LOG
 post_many "$E_CONF" e 3 || bail "cannot post"
 start_bg fe "$TEST_TMP/e.out" "$IDWISE_LOG" follow "$E_LOG"
 ok "follow prints the first records" wait_lines "$TEST_TMP/e.out" 3
-mv "$E_LOG" "$E_LOG.1" && : >"$E_LOG"	# logrotate's create: an empty file at the path
+# logrotate's create: an empty file at the path, the responder's (it runs as RUN_USER)
+mv "$E_LOG" "$E_LOG.1" && : >"$E_LOG" && give_to_responder "$E_LOG"
 sleep 0.5	# follow sees the rename and the new file
 # A writer that looked at the path just before the rename appends to the old file. The
 # path is handed back to the old file for that one delivery, then the new file returns.
