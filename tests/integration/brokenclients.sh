@@ -109,7 +109,8 @@ stop_responder idwise
 
 write_config "$TEST_TMP/d" "reject_log=$TEST_TMP/d/rejects.jsonl"
 PORT=$(free_port) || bail "no free port"
-"$IDWISE_FCGI" -c "$CONF" --listen "127.0.0.1:$PORT" 2>"$TEST_TMP/d.stderr" &
+"$IDWISE_FCGI" -c "$CONF" "${RESPONDER_ARGS[@]}" --listen "127.0.0.1:$PORT" \
+    2>"$TEST_TMP/d.stderr" &
 PID=$!
 at_exit "kill -KILL $PID"
 port_up()
