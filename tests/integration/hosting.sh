@@ -48,6 +48,14 @@ socket_up()	# socket_up PATH
 	[ -S "$1" ]
 }
 
+# socket_with_mode PATH MODE: the socket is there with that mode (its group and mode are set
+# just after it is made).
+socket_with_mode()
+{
+	socket_up "$1" || return $?
+	[ "$(stat -c %a "$1")" = "$2" ]
+}
+
 tcp_up()	# tcp_up PORT
 {
 	pid_alive "$DAEMON_PID" || return 2
@@ -108,7 +116,8 @@ mkdir -p "$RUN_DIR" && give_to_responder "$RUN_DIR"
 SOCK=$RUN_DIR/own.sock
 start_daemon --listen "unix:$SOCK" --socket-mode 0620
 ok "--listen unix: makes the socket" wait_for socket_up "$SOCK"
-is "$(stat -c %a "$SOCK")" 620 "--socket-mode sets the socket's mode"
+# (made 0600, then given its group and mode: wait for them)
+ok "--socket-mode sets the socket's mode" wait_for socket_with_mode "$SOCK" 620
 F=$(event_file 1)
 fcgi_env "$(wc -c <"$F")"
 fcgi_run "$SOCK" "$F" "${FCGI_ENV[@]}"
@@ -122,12 +131,6 @@ start_daemon --listen "unix:$SOCK" --socket-mode 0600
 wait_for socket_up "$SOCK"
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
-
-socket_with_mode()	# socket_with_mode PATH MODE
-{
-	socket_up "$1" || return $?
-	[ "$(stat -c %a "$1")" = "$2" ]
-}
 
 start_daemon --listen "unix:$SOCK"
 ok "a stale socket left at the path is replaced, with the default mode 0660" \
@@ -205,6 +208,12 @@ ok "the log is whole and chained" check_chain "$LOG"
 ok "nothing on stderr but expected lines" not grep -v \
     -e 'exists and is not a socket' -e 'nonsense: not unix:PATH' \
     -e 'rejected request [0-9-]* from 127.0.0.1: 400 truncated body' "$TEST_TMP/daemon.stderr"
+
+# socket_access_is PATH "OWNER:GROUP MODE"
+socket_access_is()
+{
+	[ "$(stat -c '%U:%G %a' "$1" 2>/dev/null)" = "$2" ]
+}
 
 # uid_is PID UID: every user id of PID (real, effective, saved, fs) is UID.
 uid_is()
@@ -284,8 +293,8 @@ if [ -n "$RUN_USER" ]; then
 	start_daemon --listen "unix:$SOCK" --socket-group www-data
 	ok "--listen unix: --socket-group www-data --user $RUN_USER: the socket is made" \
 	    wait_for socket_up "$SOCK"
-	is "$(stat -c '%U:%G %a' "$SOCK")" "$RUN_USER:www-data 660" \
-	    "  owned by $RUN_USER, group www-data, mode 0660"
+	ok "  owned by $RUN_USER, group www-data, mode 0660" \
+	    wait_for socket_access_is "$SOCK" "$RUN_USER:www-data 660"
 	# The socket is made before the drop: wait for the drop (slow under valgrind).
 	ok "  then the process becomes $RUN_USER" wait_for uid_is "$DAEMON_PID" "$RUN_UID"
 	is "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$DAEMON_PID/status")" \
@@ -306,7 +315,7 @@ if [ -n "$RUN_USER" ]; then
 	ok "  and, as $RUN_USER, removes its socket (its directory is $RUN_USER's)" test ! -e "$SOCK"
 
 	start_daemon --listen "unix:$SOCK" --socket-group nogroup
-	wait_for socket_up "$SOCK"
+	wait_for socket_access_is "$SOCK" "$RUN_USER:nogroup 660"
 	post "$(event_file 22)" -H "Authorization: Bearer $TOKEN"
 	is "$STATUS" 502 "a socket of another group than nginx's: nginx cannot connect (502)"
 	stop_daemon
