@@ -1,0 +1,193 @@
+/*
+ * minimal-fcgi.c: the benchmark's baseline (bench/run.sh). A FastCGI responder with
+ * idwise-fcgi's threading model: N worker threads, each with its own FCGX_Request,
+ * accepting on the socket inherited on fd 0 (spawn-fcgi, mod_fcgid) or on the one --listen
+ * makes. Each request: read the whole body, answer 200 with a small JSON body shaped like
+ * idwise-fcgi's. No parsing, no checks, no disk: what the FastCGI path alone costs.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <fcgiapp.h>
+
+#include "listen.h"
+#include "util.h"
+
+#define THREADS_MAX	256
+
+struct worker {
+	pthread_t	 thread;
+	int		 listen_fd;
+};
+
+static atomic_ulong	 served;
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: minimal-fcgi [--listen unix:PATH | --listen HOST:PORT]\n"
+	    "                    [--socket-mode MODE] [--threads N]\n"
+	    "A FastCGI responder that reads each body and answers 200: the benchmark's\n"
+	    "baseline for idwise-fcgi.\n");
+}
+
+static int
+parse_number(const char *text, int base, long min, long max, long *out)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(text, &end, base);
+	if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Read the body to its end; the bytes are dropped. */
+static void
+read_body(FCGX_Request *req)
+{
+	char	 buf[16384];
+
+	while (FCGX_GetStr(buf, sizeof(buf), req->in) > 0)
+		;
+}
+
+static void
+answer(FCGX_Request *req)
+{
+	unsigned long	 seq;
+
+	seq = atomic_fetch_add(&served, 1) + 1;
+	FCGX_FPrintF(req->out,
+	    "Status: 200 OK\r\n"
+	    "Content-Type: application/json\r\n"
+	    "\r\n"
+	    "{\"status\":\"accepted\",\"seq\":%lu}\n", seq);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+	FCGX_Request	 req;
+
+	if (FCGX_InitRequest(&req, w->listen_fd, 0) != 0) {
+		msg("FCGX_InitRequest failed");
+		return NULL;
+	}
+	while (FCGX_Accept_r(&req) >= 0) {
+		read_body(&req);
+		answer(&req);
+		FCGX_Finish_r(&req);
+	}
+	FCGX_Free(&req, 1);
+	return NULL;
+}
+
+static int
+serve(int listen_fd, int nthreads)
+{
+	struct worker	*workers;
+	int		 i, rc, started = 0;
+
+	if (FCGX_Init() != 0) {
+		msg("FCGX_Init failed");
+		return EX_OSERR;
+	}
+	/* libfcgi only notes SIGTERM for the next accept; the baseline just ends. */
+	signal(SIGTERM, SIG_DFL);
+	if ((workers = calloc((size_t)nthreads, sizeof(*workers))) == NULL) {
+		msg("calloc: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	for (i = 0; i < nthreads; i++) {
+		workers[i].listen_fd = listen_fd;
+		if ((rc = pthread_create(&workers[i].thread, NULL, worker_main,
+		    &workers[i])) != 0) {
+			msg("pthread_create: %s", strerror(rc));
+			break;
+		}
+		started++;
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(workers[i].thread, NULL);
+	free(workers);
+	return started > 0 ? EX_OK : EX_OSERR;
+}
+
+enum { OPT_LISTEN = 256, OPT_SOCKET_MODE, OPT_THREADS, OPT_HELP };
+
+static const struct option long_options[] = {
+	{ "listen",		required_argument,	NULL, OPT_LISTEN },
+	{ "socket-mode",	required_argument,	NULL, OPT_SOCKET_MODE },
+	{ "threads",		required_argument,	NULL, OPT_THREADS },
+	{ "help",		no_argument,		NULL, OPT_HELP },
+	{ NULL,			0,			NULL, 0 }
+};
+
+int
+main(int argc, char **argv)
+{
+	struct socket_access	 sa = { 0660, (uid_t)-1, (gid_t)-1 };
+	const char		*listen_spec = NULL;
+	long			 v;
+	int			 ch, threads = 1, fd = 0, rc;
+
+	set_progname(argv[0]);
+	while ((ch = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		switch (ch) {
+		case OPT_LISTEN:
+			listen_spec = optarg;
+			break;
+		case OPT_SOCKET_MODE:
+			if (parse_number(optarg, 8, 0, 0777, &v) == -1) {
+				msg("--socket-mode: not an octal mode: %s", optarg);
+				return EX_USAGE;
+			}
+			sa.mode = (mode_t)v;
+			break;
+		case OPT_THREADS:
+			if (parse_number(optarg, 10, 1, THREADS_MAX, &v) == -1) {
+				msg("--threads: not a number from 1 to %d: %s", THREADS_MAX,
+				    optarg);
+				return EX_USAGE;
+			}
+			threads = (int)v;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (listen_spec != NULL && (fd = listen_on(listen_spec, &sa)) == -1)
+		return EX_OSERR;
+	if (listen_spec == NULL && FCGX_IsCGI()) {
+		msg("fd 0 is not a FastCGI socket: run me under spawn-fcgi or mod_fcgid, "
+		    "or give --listen");
+		return EX_USAGE;
+	}
+	rc = serve(fd, threads);
+	listen_cleanup();
+	return rc;
+}
