@@ -36,7 +36,7 @@ use_site()
 	LOG=${LOG_OF[$1]}
 }
 
-site main
+site main status_path=/idwise/status
 site basic auth=basic
 site header auth=header
 site forbidden 'allow_from=192.0.2.0/24, 2001:db8::/32'
@@ -274,6 +274,21 @@ if [ -n "$APACHE_USER" ]; then
 	is "$(for p in "${pids[@]}"; do stat -c %U "/proc/$p"; done | sort -u)" "$APACHE_USER" \
 	    "  all of them as $APACHE_USER"
 fi
+
+# ---------------------------------------------------------------------------------------
+# The status page through Apache: the snippet's <Location /idwise/status>.
+
+STATUS_URL=http://127.0.0.1:$APACHE_PORT/idwise/status
+STATUS_CODE=$(curl -sS -H 'Host: main.test' -o "$TEST_TMP/ap-metrics.txt" \
+    -w '%{http_code}' "$STATUS_URL")
+is "$STATUS_CODE" 200 "status page through Apache: 200"
+like "$(cat "$TEST_TMP/ap-metrics.txt")" \
+    "idwise_requests_total\\{status=\"200\",reason=\"accepted\"\\} [1-9]" \
+    "with the site's metrics in Prometheus text"
+STATUS_CODE=$(curl -sS -H 'Host: main.test' -o "$TEST_TMP/ap-health.json" \
+    -w '%{http_code}' "$STATUS_URL?format=json")
+is "$STATUS_CODE:$(jq -r .status "$TEST_TMP/ap-health.json")" "200:ok" \
+    "and JSON health with ?format=json"
 
 # ---------------------------------------------------------------------------------------
 

@@ -160,6 +160,7 @@ PidFile "$TEST_TMP/ap/run/httpd.pid"
 ErrorLog "$TEST_TMP/ap/error.log"
 LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
 LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule authz_host_module /usr/lib/apache2/modules/mod_authz_host.so
 LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
 LoadModule headers_module /usr/lib/apache2/modules/mod_headers.so
 LoadModule fcgid_module /usr/lib/apache2/modules/mod_fcgid.so
