@@ -11,15 +11,19 @@
 #   config        write_config DIR [key=value...]  (sets CONF, LOG, TOKEN, ...)
 #   privileges    RUN_USER, RESPONDER_ARGS (--user RUN_USER when root), give_to_responder
 #   responder     start_responder NAME CONF [PROCS], stop_responder NAME
-#   nginx         start_nginx SOCKET, start_nginx_snippet SNIPPET FROM=TO..., stop_nginx
+#   nginx         start_nginx SOCKET..., start_nginx_snippet SNIPPET FROM=TO..., stop_nginx
 #                 (set NGINX_PORT, and URL)
 #   Apache        start_apache NAME=CONF..., stop_apache, fcgid_pids CONF (set APACHE_PORT)
 #   requests      post FILE [CURL-ARG...], post_string JSON [CURL-ARG...], request METHOD ...
 #                 (set STATUS, BODY; header NAME reads a reply header);
 #                 reply_is STATUS JSON DESC, error_is STATUS DESC check the last reply
 #   CGI           cgi_run CONF BODYFILE [VAR=value...], cgi_run_piped, and
-#                 fcgi_run SOCKET BODYFILE [VAR=value...] (cgi-fcgi)  (set STATUS, BODY, CGI_RC)
-#   log           log_count LOG, log_record LOG SEQ [JQ-FILTER], log_last LOG, check_chain LOG...
+#                 fcgi_run SOCKET BODYFILE [VAR=value...] (cgi-fcgi), fcgi_post SOCKET FILE
+#                 (set STATUS, BODY, CGI_RC)
+#   log           log_count LOG, log_record LOG SEQ [JQ-FILTER], log_last LOG, check_chain LOG...,
+#                 rotated_files LOG
+#   load          step_event ID, make_ids PREFIX N, deliver_batch IDS DIR, deliver_until_ok
+#                 IDS DIR (retries like IDWise), code_count, reply_seqs, check_delivered
 
 set -u
 
@@ -27,6 +31,9 @@ set -u
 : "${top_builddir:?top_builddir is not set: run the tests with make check}"
 SAMPLES=${SAMPLES:-$top_srcdir/tests/samples}
 IDWISE_FCGI=${IDWISE_FCGI:-$top_builddir/idwise-fcgi}
+GEN_LOG=${GEN_LOG:-$top_builddir/tests/gen-log}	# writes chained records (tests/gen-log.c)
+# sha256sum of each line (tests/line-sha256.c), for check_chain; without it, split + sha256sum
+LINE_SHA256=${LINE_SHA256:-$top_builddir/tests/line-sha256}
 ZERO_HASH=0000000000000000000000000000000000000000000000000000000000000000
 POLL_STEPS=${POLL_STEPS:-200}		# polls of 50 ms: 10 s for anything to come up or go
 
@@ -238,6 +245,13 @@ wait_for()
 		sleep 0.05
 	done
 	return 1
+}
+
+# now_ms: milliseconds since the epoch (without a fork).
+now_ms()
+{
+	local us=${EPOCHREALTIME//[.,]/}
+	printf '%s\n' "$((us / 1000))"
 }
 
 # pid_alive PID: the process exists and is not a zombie (spawn-fcgi's children are not
@@ -475,12 +489,27 @@ nginx_config()
 	    "$top_srcdir/tests/nginx.conf.in" >"$NGINX_DIR/nginx.conf"
 }
 
-# start_nginx SOCKET: nginx on 127.0.0.1 at a free port, with the operator's snippet
-# nginx/idwise-fcgi.conf passing its location to SOCKET. Sets NGINX_PORT and URL (the
-# webhook's address).
+# start_nginx SOCKET...: nginx on 127.0.0.1 at a free port, with the operator's snippet
+# nginx/idwise-fcgi.conf passing its location to SOCKET, or to each of several in turn (an
+# upstream). Sets NGINX_PORT and URL (the webhook's address).
 start_nginx()
 {
-	start_nginx_snippet idwise-fcgi.conf "$NGINX_SNIPPET_SOCKET=unix:$1" || return 1
+	local extra=$NGINX_HTTP_EXTRA s rc
+	if [ $# -eq 1 ]; then
+		start_nginx_snippet idwise-fcgi.conf "$NGINX_SNIPPET_SOCKET=unix:$1" || return 1
+	else
+		# max_fails=0: a responder down for a moment (killed and restarted by a test) is
+		# tried again at once, not left out for fail_timeout
+		NGINX_HTTP_EXTRA+=" upstream idwise_fcgi {"
+		for s in "$@"; do
+			NGINX_HTTP_EXTRA+=" server unix:$s max_fails=0;"
+		done
+		NGINX_HTTP_EXTRA+=" }"
+		start_nginx_snippet idwise-fcgi.conf "$NGINX_SNIPPET_SOCKET=idwise_fcgi"
+		rc=$?
+		NGINX_HTTP_EXTRA=$extra
+		[ "$rc" -eq 0 ] || return 1
+	fi
 	URL=http://127.0.0.1:$NGINX_PORT/idwise/webhook
 }
 
@@ -765,6 +794,16 @@ fcgi_run()
 	split_cgi_reply "$TEST_TMP/cgi.out"
 }
 
+# fcgi_post SOCKET FILE: POST the file's bytes straight to the responder on SOCKET, with
+# the parameters nginx would pass (JSON, bearer $TOKEN, from 127.0.0.1). Sets STATUS, BODY
+# and CGI_RC like fcgi_run.
+fcgi_post()
+{
+	fcgi_run "$1" "$2" REQUEST_METHOD=POST CONTENT_TYPE=application/json \
+	    "CONTENT_LENGTH=$(wc -c <"$2" | tr -d ' ')" REMOTE_ADDR=127.0.0.1 \
+	    "HTTP_AUTHORIZATION=Bearer $TOKEN"
+}
+
 # _cgi_exec PROGRAM [ARG...] -- [VAR=value...]: PROGRAM in a clean CGI environment.
 _cgi_exec()
 {
@@ -838,7 +877,8 @@ line_hash()
 }
 
 # check_chain LOG...: the files (oldest first) hold complete lines, each a JSON record with
-# seq 1, 2, 3... and prev = SHA-256 of the previous line with its \n (64 zeros first).
+# seq 1, 2, 3... and prev = SHA-256 of the previous line with its \n (64 zeros first). The
+# hashes come from sha256sum or tests/line-sha256, never from idwise-fcgi's own code.
 # Returns 0 when intact; otherwise says why (diag) and returns 1.
 check_chain()
 {
@@ -851,8 +891,13 @@ check_chain()
 		cat "$f" >>"$dir/all"
 	done
 	n=$(log_count "$dir/all")
-	# one file per line, so that one sha256sum run hashes every line with its \n
-	(cd "$dir" && split -l 1 -a 9 -d all l. && sha256sum l.*) | cut -d' ' -f1 >"$dir/hashes"
+	if [ -x "$LINE_SHA256" ]; then
+		"$LINE_SHA256" <"$dir/all" >"$dir/hashes"
+	else
+		# one file per line, so that one sha256sum run hashes every line with its \n
+		(cd "$dir" && split -l 1 -a 9 -d all l. && sha256sum l.*) | cut -d' ' -f1 \
+		    >"$dir/hashes"
+	fi
 	[ "$(log_count "$dir/hashes")" -eq "$n" ] || { diag "could not hash the lines"; return 1; }
 	if ! jq -R -r 'fromjson | if type == "object" then "\(.seq) \(.prev)"
 	    else error("not an object") end' "$dir/all" >"$dir/fields" 2>"$dir/jq.err"; then
@@ -926,4 +971,133 @@ deep_event()
 sha256_of()
 {
 	sha256sum <"$1" | cut -d' ' -f1
+}
+
+# step_event ID: a Finished Step delivery with eventId ID; the same body tests/gen-log
+# stores, so a generated record and a delivery of its id are one event.
+STEP_EVENT='{"event":"Finished Step","body":{"eventId":"%s","journeyId":"j-gen","stepId":"1"}}'
+step_event()
+{
+	# shellcheck disable=SC2059
+	printf "$STEP_EVENT" "$1"
+}
+
+# --- many deliveries at once ----------------------------------------------------------
+
+# make_ids PREFIX N: PREFIX-1 ... PREFIX-N, one a line.
+make_ids()
+{
+	seq -f "$1-%.0f" 1 "$2"
+}
+
+# deliver_batch IDS DIR [PARALLEL]: POST step_event ID for every id in the file IDS (one a
+# line) to $URL with the bearer $TOKEN, PARALLEL (32) at a time from one curl process. The
+# reply body goes to DIR/replies/ID; each attempt appends "ID CODE" to DIR/codes (000: no
+# reply at all).
+deliver_batch()
+{
+	local ids=$1 dir=$2 par=${3:-32} id body n=0
+	mkdir -p "$dir/replies" || return 1
+	while IFS= read -r id; do
+		[ -n "$id" ] || continue
+		[ "$n" -eq 0 ] || printf 'next\n'
+		n=$((n + 1))
+		# shellcheck disable=SC2059
+		printf -v body "$STEP_EVENT" "$id"
+		body=${body//\"/\\\"}
+		printf 'url = "%s"\nheader = "Authorization: Bearer %s"\n' "$URL" "$TOKEN"
+		printf 'header = "Content-Type: application/json"\nheader = "Expect:"\n'
+		printf 'max-time = 60\noutput = "%s/replies/%s"\n' "$dir" "$id"
+		printf 'write-out = "%s %%{http_code}\\n"\ndata-binary = "%s"\n' "$id" "$body"
+	done <"$ids" >"$dir/curl.config"
+	[ "$n" -gt 0 ] || return 0
+	curl --parallel --parallel-max "$par" --no-progress-meter -sS --config "$dir/curl.config" \
+	    >>"$dir/codes" 2>>"$dir/curl.err"
+	return 0
+}
+
+# pending_ids IDS DIR: the ids of IDS without a 200 in DIR/codes.
+pending_ids()
+{
+	awk 'FILENAME == ARGV[1] { if ($2 == "200") done[$1] = 1; next } !($1 in done)' \
+	    "$2/codes" "$1"
+}
+
+# deliver_until_ok IDS DIR [PASSES]: deliver_batch the ids of IDS until each got a 200, as
+# IDWise retries a failed delivery with the same body (here after 0.2 s instead of minutes),
+# at most PASSES (100) rounds. 0 when every id got a 200.
+deliver_until_ok()
+{
+	local ids=$1 dir=$2 passes=${3:-100} i
+	mkdir -p "$dir" && touch "$dir/codes" || return 1
+	for ((i = 0; i < passes; i++)); do
+		pending_ids "$ids" "$dir" >"$dir/pending" || return 1
+		[ -s "$dir/pending" ] || return 0
+		[ "$i" -eq 0 ] || sleep 0.2
+		deliver_batch "$dir/pending" "$dir" || return 1
+	done
+	pending_ids "$ids" "$dir" >"$dir/pending"
+	[ ! -s "$dir/pending" ]
+}
+
+# code_count DIR CODE: how many attempts got HTTP status CODE.
+code_count()
+{
+	awk -v c="$2" '$2 == c { n++ } END { print n + 0 }' "$1/codes" 2>/dev/null || echo 0
+}
+
+# reply_seqs DIR: "ID STATUS SEQ" for each reply body kept in DIR/replies, sorted.
+reply_seqs()
+{
+	find "$1/replies" -type f -print0 | xargs -0 -r jq -r \
+	    '[(input_filename | sub(".*/"; "")), .status, .seq] | map(tostring) | join(" ")' |
+	    sort
+}
+
+# check_delivered IDS DIR FILE...: the log files hold a record for every id of IDS exactly
+# once and no other record, and every 200 reply named the seq that record has. Says what
+# is wrong (diag) and returns 1 otherwise.
+check_delivered()
+{
+	local ids=$1 dir=$2 tmp bad
+	shift 2
+	tmp=$(mktemp -d "$TEST_TMP/delivered.XXXXXX") || return 1
+	jq -r '"\(.id) \(.seq)"' "$@" >"$tmp/logged" 2>"$tmp/jq.err" ||
+	    { diag "a log line is not JSON: $(head -n 1 "$tmp/jq.err")"; return 1; }
+	bad=$(cut -d' ' -f1 "$tmp/logged" | sort | uniq -d | head -n 5)
+	[ -z "$bad" ] || { diag "ids logged more than once:" "$bad"; return 1; }
+	cut -d' ' -f1 "$tmp/logged" | sort >"$tmp/logged.ids"
+	sort "$ids" >"$tmp/sent.ids"
+	bad=$(comm -3 "$tmp/sent.ids" "$tmp/logged.ids" | head -n 5)
+	[ -z "$bad" ] || { diag "sent but not logged (left), logged but not sent (right):" \
+	    "$bad"; return 1; }
+	sort "$tmp/logged" >"$tmp/logged.sorted"
+	reply_seqs "$dir" | awk '$2 == "accepted" || $2 == "duplicate" { print $1, $3 }' |
+	    sort >"$tmp/replied"
+	bad=$(comm -23 "$tmp/replied" "$tmp/logged.sorted" | head -n 5)
+	[ -z "$bad" ] || { diag "replies whose seq is not the logged one:" "$bad"; return 1; }
+	[ "$(log_count "$tmp/replied")" -eq "$(log_count "$tmp/sent.ids")" ] ||
+	    { diag "$(log_count "$tmp/replied") of $(log_count "$tmp/sent.ids") ids have a reply"; return 1; }
+	rm -rf "$tmp"
+}
+
+# rotated_files LOG: the files of a rotated log, oldest first (ordered by their first seq):
+# LOG, LOG.N, LOG-DATE, logrotate's .backup files; compressed ones are unpacked into
+# $TEST_TMP/unpacked. Empty files are left out.
+rotated_files()
+{
+	local f out dir=$TEST_TMP/unpacked
+	mkdir -p "$dir" || return 1
+	for f in "$1" "$1".* "$1"-*; do
+		[ -f "$f" ] && [ -s "$f" ] || continue
+		case $f in
+		*.shm | *.idx | *.torn) continue ;;
+		*.gz)
+			out=$dir/$(basename "$f" .gz)
+			gzip -dc "$f" >"$out" || return 1
+			f=$out
+			;;
+		esac
+		printf '%s %s\n' "$(head -n 1 "$f" | jq -r .seq)" "$f"
+	done | sort -n | cut -d' ' -f2-
 }
