@@ -23,7 +23,8 @@
 #   log           log_count LOG, log_record LOG SEQ [JQ-FILTER], log_last LOG, check_chain LOG...,
 #                 rotated_files LOG
 #   load          step_event ID, make_ids PREFIX N, deliver_batch IDS DIR, deliver_until_ok
-#                 IDS DIR (retries like IDWise), code_count, reply_seqs, check_delivered
+#                 IDS DIR (retries like IDWise), code_count, reply_seqs, check_delivered,
+#                 load_start DIR PREFIX (in the background until load_stop), load_running
 
 set -u
 
@@ -1082,12 +1083,12 @@ check_delivered()
 }
 
 # rotated_files LOG: the files of a rotated log, oldest first (ordered by their first seq):
-# LOG, LOG.N, LOG-DATE, logrotate's .backup files; compressed ones are unpacked into
-# $TEST_TMP/unpacked. Empty files are left out.
+# LOG, LOG.N, LOG-DATE, logrotate's .backup files; compressed ones are unpacked into a new
+# directory under $TEST_TMP. Empty files are left out.
 rotated_files()
 {
-	local f out dir=$TEST_TMP/unpacked
-	mkdir -p "$dir" || return 1
+	local f out dir
+	dir=$(mktemp -d "$TEST_TMP/unpacked.XXXXXX") || return 1
 	for f in "$1" "$1".* "$1"-*; do
 		[ -f "$f" ] && [ -s "$f" ] || continue
 		case $f in
@@ -1100,4 +1101,46 @@ rotated_files()
 		esac
 		printf '%s %s\n' "$(head -n 1 "$f" | jq -r .seq)" "$f"
 	done | sort -n | cut -d' ' -f2-
+}
+
+LOAD_PID=
+LOAD_DIR=
+
+# load_start DIR PREFIX [BATCH]: in the background, batch after batch of BATCH (400) new
+# ids PREFIX-B-I, each delivered with deliver_until_ok, until load_stop. Every id sent is
+# added to DIR/ids; a batch that could not be delivered, to DIR/failed. Sets LOAD_PID.
+load_start()
+{
+	local dir=$1 prefix=$2 batch=${3:-400}
+	[ -z "$LOAD_PID" ] || bail "a load is already running"
+	mkdir -p "$dir" || return 1
+	rm -f "$dir/stop"
+	: >>"$dir/ids"
+	(
+		b=0
+		while [ ! -e "$dir/stop" ]; do
+			b=$((b + 1))
+			make_ids "$prefix-$b" "$batch" >"$dir/batch.ids"
+			cat "$dir/batch.ids" >>"$dir/ids"
+			deliver_until_ok "$dir/batch.ids" "$dir" || echo "$b" >>"$dir/failed"
+		done
+	) &
+	LOAD_PID=$!
+	LOAD_DIR=$dir
+	at_exit load_stop
+}
+
+# load_running: the load of load_start is still sending.
+load_running()
+{
+	[ -n "$LOAD_PID" ] && pid_alive "$LOAD_PID"
+}
+
+# load_stop: the batch in hand is finished (every id a 200, or DIR/failed), then it stops.
+load_stop()
+{
+	[ -n "$LOAD_PID" ] || return 0
+	touch "$LOAD_DIR/stop"
+	wait "$LOAD_PID"
+	LOAD_PID=
 }

@@ -15,10 +15,8 @@
 NRESP=4
 KILLS=${CRASH_KILLS:-60}
 [ "$KILLS" -ge 50 ] || KILLS=50
-BATCH=400
 DIR=$TEST_TMP/crash
 LOAD=$DIR/load
-STOP=$DIR/stop-sending
 
 socket_of()
 {
@@ -42,19 +40,6 @@ kill_all()
 	done
 }
 
-# sender: batches of BATCH new ids, each delivered until every id got a 200, until $STOP
-# exists. The ids go to $LOAD/ids; a batch that could not be delivered, to $LOAD/failed.
-sender()
-{
-	local b=0
-	while [ ! -e "$STOP" ]; do
-		b=$((b + 1))
-		make_ids "load-$b" "$BATCH" >"$LOAD/batch.ids"
-		cat "$LOAD/batch.ids" >>"$LOAD/ids"
-		deliver_until_ok "$LOAD/batch.ids" "$LOAD" || echo "$b" >>"$LOAD/failed"
-	done
-}
-
 # grown_since N: the log holds more than N lines.
 grown_since()
 {
@@ -74,14 +59,11 @@ for ((i = 1; i <= NRESP; i++)); do
 	socks+=("$(socket_of "$i")")
 done
 start_nginx "${socks[@]}" || bail "nginx did not start"
-mkdir -p "$LOAD"
 
 # ---------------------------------------------------------------------------------------
 # Random kills under load.
 
-sender &
-SENDER=$!
-at_exit "touch '$STOP'; kill $SENDER"
+load_start "$LOAD" load
 kills=0
 under_load=0
 seen=$(log_count "$LOG")
@@ -89,7 +71,7 @@ start=$(now_ms)
 for ((k = 1; k <= KILLS; k++)); do
 	random_pause
 	# only while deliveries are being stored
-	wait_for grown_since "$seen" && pid_alive "$SENDER" && under_load=$((under_load + 1))
+	wait_for grown_since "$seen" && load_running && under_load=$((under_load + 1))
 	seen=$(log_count "$LOG")
 	r=$((RANDOM % NRESP + 1))
 	pid=$(responder_pids "c$r")
@@ -97,8 +79,7 @@ for ((k = 1; k <= KILLS; k++)); do
 	{ kill -KILL "$pid" && kills=$((kills + 1)); stop_responder "c$r"; } 2>/dev/null
 	start_responder "c$r" "$CONF" || bail "responder c$r did not restart"
 done
-touch "$STOP"
-wait "$SENDER"
+load_stop
 diag "$kills kills in $(($(now_ms) - start)) ms; $(log_count "$LOG") deliveries stored," \
     "$(code_count "$LOAD" 502) replies were 502 (the responder died) and were retried"
 
