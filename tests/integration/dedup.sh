@@ -5,7 +5,8 @@
 # lost, as a reboot loses them (the index is rebuilt from the log and the rotated files).
 # With the default dedup_window (24h), ids stored 23 hours ago in a rotated file are still
 # known after the index is rebuilt, and ids 25 hours old are stored again; with a 3-second
-# window an id is stored again once the window has passed. Output: TAP.
+# window an id is stored again once the window has passed. And the state file deleted
+# under running responders (a known bug, marked TODO). Output: TAP.
 
 . "${top_srcdir:?run the tests with make check}/tests/lib.sh" || exit 1
 
@@ -210,7 +211,32 @@ reply_is 200 '{"status":"accepted","seq":4}' \
 ok "the short-window log verifies" check_chain "$LOG"
 stop_all
 
+# ---------------------------------------------------------------------------------------
+# The state file deleted while responders run, then one more started: it makes a new state
+# file with a lock of its own. Appends must stay one at a time.
+
+write_config "$DIR/shm"
+start_all
+socks=()
+for ((i = 1; i <= NPROC; i++)); do
+	socks+=("$(responder_socket "p$i")")
+done
+start_nginx "${socks[@]}" || bail "nginx did not start"
+send 1 before-shm-lost
+reply_is 200 '{"status":"accepted","seq":1}' "state file test: seq 1 stored"
+rm -f "$LOG.shm"
+stop_responder p4
+start_responder p4 "$CONF" || bail "responder p4 did not start"
+make_ids shm-lost 1500 >"$DIR/shm.ids"
+TODO="writer bug: a responder does not notice that its state file was replaced"
+ok "state file deleted under running responders, one restarted: 1500 deliveries get 200" \
+    deliver_until_ok "$DIR/shm.ids" "$DIR/shm-load" 5
+ok "  and the log verifies" check_chain "$LOG"
+TODO=
+stop_all
+stop_nginx
+
 err=$(cat "$TEST_TMP"/p*.stderr)
 ok "no sanitizer report on the responders' stderr" no_sanitizer_reports "$TEST_TMP"/p*.stderr
-is "$(grep -c 'conflict' <<<"$err")" 0 "no conflict was reported"
+is "$(grep -c 'conflict:' <<<"$err")" 0 "no conflict was reported"
 done_testing
