@@ -1,5 +1,7 @@
 /*
- * gen-log.c: write chained event log records to stdout, for the tests and bench/big-log.sh.
+ * gen-log.c: write chained event log records to stdout, for the integration tests: records
+ * that continue an existing log's chain, for ids and at ages the test chooses, so that it
+ * can redeliver them (tests/mklog makes a whole log of every kind of event instead).
  *
  *	gen-log [-c LOG] [-a AGE] [-d STEP_MS] [-i PREFIX] [-k FIRST] COUNT
  *
