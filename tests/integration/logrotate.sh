@@ -4,7 +4,9 @@
 # while 8 responders (spawn-fcgi -F 8) behind nginx store a steady load, in nocreate and
 # in create mode. Every delivery that got a 200 is in exactly one file exactly once, the
 # files (rotated ones gzipped but the newest, by delaycompress) make one chain, oldest
-# first, and tail -F follows into the new file. Output: TAP.
+# first, and tail -F follows into the new file. In create mode, a delivery that comes
+# between logrotate's rename and its create (held up with strace to make it certain) ends
+# up in a .backup file, still in the chain. Output: TAP.
 
 . "${top_srcdir:?run the tests with make check}/tests/lib.sh" || exit 1
 
@@ -46,6 +48,42 @@ grown_by()
 in_tail()
 {
 	grep -q "\"id\":\"$1\"" "$DIR/tail.out"
+}
+
+# replaced INODE: the file at the log's path is no longer inode INODE.
+replaced()
+{
+	[ "$(stat -c %i "$LOG" 2>/dev/null)" != "$1" ]
+}
+
+# create_race: the race the shipped config's comment describes for "create", made certain:
+# logrotate is held for a second before it creates the new file (strace delays its
+# open of the log's path), and a delivery arrives in that second.
+create_race()
+{
+	local inode seq files
+	inode=$(stat -c %i "$LOG")
+	seq=$(log_last "$LOG" .seq)
+	strace -f -qq -o /dev/null -P "$LOG" -e trace=open,openat \
+	    -e inject=open,openat:delay_enter=1000000 \
+	    logrotate -v -f -s "$DIR/logrotate.state" "$DIR/logrotate.conf" >"$DIR/race.out" 2>&1 &
+	RACE_PID=$!
+	ok "create race: logrotate renamed the log" wait_for replaced "$inode"
+	post_string "$(step_event create-race)" -H "Authorization: Bearer $TOKEN"
+	reply_is 200 "{\"status\":\"accepted\",\"seq\":$((seq + 1))}" \
+	    "  a delivery before logrotate's create is stored, in a file the writer made"
+	wait "$RACE_PID"
+	diag "create race: logrotate exited $?"
+	is "$(grep -c '^error: destination .* already exists, renaming to .*\.backup$' "$DIR/race.out")" 1 \
+	    "  logrotate found that file, said so (error: ... renaming to ....backup) and moved it aside"
+	is "$(cat "$LOG"-*.backup 2>/dev/null | jq -r .id)" create-race \
+	    "  the .backup file holds the record"
+	post_string "$(step_event after-race)" -H "Authorization: Bearer $TOKEN"
+	reply_is 200 "{\"status\":\"accepted\",\"seq\":$((seq + 2))}" \
+	    "  the next delivery goes on in logrotate's new file"
+	is "$(jq -r .id "$LOG")" after-race "  which holds it"
+	mapfile -t files < <(rotated_files "$LOG")
+	ok "  nothing lost: the files, .backup among them, make one chain" check_chain "${files[@]}"
 }
 
 # run_mode MODE: the whole test with logrotate in MODE (nocreate or create).
@@ -111,6 +149,8 @@ run_mode()
 	mapfile -t files < <(rotated_files "$LOG")
 	ok "$mode: all $((ROTATIONS + 2 + backups)) files still make one chain" check_chain "${files[@]}"
 
+	[ "$mode" = create ] && create_race
+
 	stop_responder "$mode"
 	ok "$mode: no sanitizer report on the responders' stderr" \
 	    no_sanitizer_reports "$TEST_TMP/$mode.stderr"
@@ -119,6 +159,7 @@ run_mode()
 }
 
 command -v logrotate >/dev/null || bail "logrotate is not installed (Debian package logrotate)"
+command -v strace >/dev/null || bail "strace is not installed (Debian package strace)"
 run_mode nocreate
 run_mode create
 done_testing
