@@ -31,11 +31,24 @@ test_config()
 	    { diag "the shipped config no longer has the lines this test changes"; return 1; }
 }
 
-# rotate: one forced rotation; logrotate's output goes to $DIR/logrotate.out.
+# rotate: one forced rotation; logrotate's output goes to $DIR/logrotate.out. In create
+# mode a delivery can come between logrotate's rename and its create; logrotate then moves
+# the writer's new file aside as events.jsonl-YYYYMMDDHH.backup, and a second such file in
+# the same hour would be renamed over the first (see logrotate/idwise-fcgi). Five rotations
+# in a few seconds are not what the daily timer does, so each .backup is moved to a name
+# of its own here, as an operator who chose create would have to collect them.
 rotate()
 {
+	local rc f
 	logrotate -v -f -s "$DIR/logrotate.state" "$DIR/logrotate.conf" \
 	    >>"$DIR/logrotate.out" 2>&1
+	rc=$?
+	for f in "$LOG"-*.backup; do
+		[ -e "$f" ] || continue
+		BACKUPS=$((BACKUPS + 1))
+		mv "$f" "$f.kept-$BACKUPS"
+	done
+	return "$rc"
 }
 
 # grown_by N: the live log holds at least N lines.
@@ -92,6 +105,7 @@ run_mode()
 	local mode=$1 k rc under_load=0 failed=0 backups
 	local -a files
 
+	BACKUPS=0
 	DIR=$TEST_TMP/$mode
 	write_config "$DIR" || bail "cannot write the config"
 	test_config "$mode" || bail "cannot make the test's logrotate config"
@@ -114,14 +128,16 @@ run_mode()
 	load_stop
 	diag "$mode: $(log_count "$DIR/load/ids") deliveries, $ROTATIONS rotations"
 	is "$under_load" "$ROTATIONS" "$mode: $ROTATIONS forced rotations, each with deliveries in flight"
-	backups=$(find "$DIR" -name 'events.jsonl-*.backup' | wc -l | tr -d ' ')
-	if [ "$mode" = create ] && [ "$backups" -gt 0 ]; then
+	backups=$BACKUPS
+	is "$failed" 0 "$mode: logrotate exited 0 every time"
+	if [ "$mode" = create ]; then
 		# the race the shipped config's comment describes: logrotate says so
-		diag "create: $backups deliveries came between rename and create (see logrotate/idwise-fcgi)"
-		is "$(grep -c 'already exists, renaming' "$DIR/logrotate.out")" "$backups" \
-		    "$mode: logrotate failed only where it found the writer's new file (.backup)"
+		diag "create: $backups times a delivery came between rename and create"
+		is "$(grep -c '^error: destination .* already exists, renaming to .*\.backup$' \
+		    "$DIR/logrotate.out")" "$backups" \
+		    "$mode: logrotate complained only where it found the writer's new file (.backup)"
 	else
-		is "$failed" 0 "$mode: logrotate succeeded every time"
+		is "$backups" 0 "$mode: no .backup file"
 	fi
 	ok "$mode: every delivery got a 200" test ! -e "$DIR/load/failed"
 
