@@ -59,7 +59,9 @@ rejections_new()
 # refused DESC: the last reply was a 503 with Retry-After: N seconds.
 refused()
 {
-	is "$STATUS $(content_type) $(is_error_reply && echo error) $(header Retry-After | tr -c -d '0-9\n')" \
+	local retry
+	retry=$(header Retry-After | tr -c -d '0-9\n')
+	is "$STATUS $(content_type) $(is_error_reply && echo error) $retry" \
 	    "503 application/json error 60" "$1"
 }
 
@@ -145,13 +147,15 @@ done
 refused "  and the next ones too (full-$((FAILED + 1)) .. full-$((FAILED + 3)))"
 is "$(log_state "$LOG")" "$before" "  the log is unchanged to the byte"
 ok "  whole lines only, the chain verifies" whole_lines_only
-is "$(causes_new | grep -cE "^idwise-fcgi: $LOG: write: (short write|No space left on device)\$") $(causes_new | grep -c .)" "3 3" \
+why="^idwise-fcgi: $LOG: write: (short write|No space left on device)\$"
+is "$(causes_new | grep -cE "$why") $(causes_new | grep -c .)" "3 3" \
     "  one line on stderr for each says why, naming the log"
 rm -f "$FULL/filler"
 for ((i = FAILED; i <= FAILED + 3; i++)); do
 	seq=$((seq + 1))
 	post_string "$(sized_event "full-$i" 400)"
-	reply_is 200 "{\"status\":\"accepted\",\"seq\":$seq}" "space freed: the retried full-$i is stored as seq $seq"
+	reply_is 200 "{\"status\":\"accepted\",\"seq\":$seq}" \
+	    "space freed: the retried full-$i is stored as seq $seq"
 done
 post_string "$(sized_event full-1 400)"
 reply_is 200 '{"status":"duplicate","seq":1}' "  full-1 is still known"

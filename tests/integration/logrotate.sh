@@ -143,7 +143,7 @@ run_mode()
 
 	mapfile -t files < <(rotated_files "$LOG")
 	is "${#files[@]}" $((ROTATIONS + 1 + backups)) \
-	    "$mode: $((ROTATIONS + 1)) files with records$([ "$backups" -eq 0 ] || echo " and $backups .backup")"
+	    "$mode: $((ROTATIONS + 1)) files with records, and $backups .backup"
 	ok "$mode: the newest rotated file is not compressed (delaycompress)" test -s "$LOG.1"
 	ok "$mode: the older ones are ($(basename "$LOG").2.gz .. .$ROTATIONS.gz)" \
 	    test -s "$LOG.2.gz" -a -s "$LOG.$ROTATIONS.gz" -a ! -e "$LOG.2"
@@ -151,7 +151,8 @@ run_mode()
 	    check_chain "${files[@]}"
 	ok "$mode: every delivery that got a 200 is in exactly one file, once, with its seq" \
 	    check_delivered "$DIR/load/ids" "$DIR/load" "${files[@]}"
-	is "$(stat -c '%a %U %G' "$LOG")" "640 $ME $MY_GROUP" "$mode: the live file is mode 0640, $ME:$MY_GROUP"
+	is "$(stat -c '%a %U %G' "$LOG")" "640 $ME $MY_GROUP" \
+	    "$mode: the live file is mode 0640, $ME:$MY_GROUP"
 
 	# tail -F: after one more rotation, a record sent then appears in tail's output
 	post_string "$(step_event "$mode-before-tail")" -H "Authorization: Bearer $TOKEN"
