@@ -114,6 +114,7 @@ EMPTY_CONF=$CONF
 start=$(now_ms)
 "$top_builddir/tests/mklog" "$RECORDS" $((start - 82800000)) $((80000000 / RECORDS)) \
     >"$BIG_LOG" || bail "tests/mklog failed"
+give_to_responder "$BIG_LOG"
 gen_ms=$(($(now_ms) - start))
 printf 'big-log benchmark, %s, sync = %s\n' "$(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) CPUs" "$SYNC"
 printf '  log: %d records, %d MB, written by tests/mklog in %s s\n' \

@@ -167,6 +167,7 @@ write_config "$DIR/window"
 "$GEN_LOG" -a $((25 * 3600)) -i old 5 >"$LOG.2" &&
     "$GEN_LOG" -c "$LOG.2" -a $((23 * 3600)) -i day 5 >"$LOG.1" &&
     "$GEN_LOG" -c "$LOG.1" -i now 5 >"$LOG" || bail "gen-log failed"
+give_to_responder "$LOG" "$LOG.1" "$LOG.2"
 ok "the generated files make one chain (seq 1..15)" check_chain "$LOG.2" "$LOG.1" "$LOG"
 start_all
 known_everywhere day-3 8 "dedup_window 24h, no index: every process knows an id stored 23 hours ago"

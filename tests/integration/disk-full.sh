@@ -8,7 +8,7 @@
 # 503 and one line on stderr naming the path, then service once it is fixed, without a
 # restart. (A directory that is a regular file is in nginx.sh.) Output: TAP.
 #
-# Needs root (mount, prlimit on another process, a responder run as nobody). Run in a
+# Needs root (mount, prlimit on another process, a responder run as RUN_USER). Run in a
 # mount namespace of its own when it can be, so its mounts go away with it.
 
 if [ "$(id -u)" -eq 0 ] && [ -z "${IDWISE_TEST_MOUNT_NS:-}" ] &&
@@ -82,7 +82,8 @@ mounted()
 # failed: two identical lines per refused request, not one.
 ONE_LINE_BUG="responder bug: the state file's attach failure is reported twice per request"
 
-ok "running as root (mount, prlimit, setuid)" test "$(id -u)" -eq 0 || bail "run as root"
+ok "running as root (mount, prlimit, a responder as RUN_USER)" test "$(id -u)" -eq 0 ||
+    bail "run as root"
 
 # ---------------------------------------------------------------------------------------
 # (a) prlimit --fsize: a short write, then EFBIG.
@@ -123,6 +124,7 @@ ok "  nothing had to be cut" test ! -e "$LOG.torn"
 FULL=$TEST_TMP/full
 mkdir -p "$FULL"
 mounted "$FULL" size=512k,mode=0755 || bail "cannot mount a tmpfs"
+give_to_responder "$FULL"
 use_config "$TEST_TMP/full-conf" "log=$FULL/events.jsonl"
 for i in 1 2 3 4 5; do
 	post_string "$(sized_event "full-$i" 400)"
@@ -177,7 +179,7 @@ like "$(causes_new | head -n 1)" "^idwise-fcgi: $TEST_TMP/missing/logs/.*: No su
 TODO=$ONE_LINE_BUG
 is "$(causes_new | grep -c .)" 2 "  one such line for each refused request"
 TODO=
-mkdir "$TEST_TMP/missing/logs"
+mkdir "$TEST_TMP/missing/logs" && give_to_responder "$TEST_TMP/missing/logs"
 post_string "$(step_event missing-1)"
 reply_is 200 '{"status":"accepted","seq":1}' "the directory made: stored as seq 1"
 is "$(responder_pids fs)" "$PID" "  by the same process"
@@ -194,46 +196,30 @@ like "$(causes_new | head -n 1)" "^idwise-fcgi: $RO/.*: Read-only file system\$"
 TODO=$ONE_LINE_BUG
 is "$(causes_new | grep -c .)" 1 "  in one line"
 TODO=
-mount -o remount,rw "$RO" || bail "cannot remount rw"
+mount -o remount,rw "$RO" && give_to_responder "$RO" || bail "cannot remount rw"
 post_string "$(step_event ro-1)"
 reply_is 200 '{"status":"accepted","seq":1}' "remounted read-write: stored as seq 1"
 is "$(responder_pids fs)" "$PID" "  by the same process"
-stop_responder fs
-stop_nginx
 
-# Not writable: the responder runs as nobody (under /tmp, which nobody can reach), the
-# directory is root's.
-NB=$(mktemp -d /tmp/idwise-nobody.XXXXXX) || bail "mktemp failed"
-at_exit "rm -rf '$NB'"
-chmod 0755 "$NB"
-NB_GROUP=$(id -gn nobody)
-write_config "$NB" auth=none "log=$NB/logs/events.jsonl" || bail "cannot write the config"
-mkdir -m 0755 "$NB/logs"
-chown -R nobody:"$NB_GROUP" "$NB/idwise-fcgi.conf"
-NB_SOCK=$SOCK_DIR/nobody.sock
-spawn-fcgi -n -u nobody -g "$NB_GROUP" -s "$NB_SOCK" -M 0600 -- "$IDWISE_FCGI" -c "$NB/idwise-fcgi.conf" \
-    >>"$TEST_TMP/nobody.stderr" 2>&1 &
-NB_PID=$!
-at_exit "kill $NB_PID"
-ok "a responder runs as nobody" wait_for test -S "$NB_SOCK"
-ERR=$TEST_TMP/nobody.stderr
+# Not writable: the directory is root's, the responder runs as RUN_USER (the tests run as
+# root, see tests/lib.sh).
+use_config "$TEST_TMP/foreign" "log=$TEST_TMP/foreign/logs/events.jsonl"
+mkdir -m 0755 "$TEST_TMP/foreign/logs"
 stderr_mark
-step_event nobody-1 >"$TEST_TMP/nobody.body"
-fcgi_post "$NB_SOCK" "$TEST_TMP/nobody.body"
-refused "log directory not writable by the responder's user: 503 with Retry-After: 60"
-like "$(causes_new | head -n 1)" "^idwise-fcgi: $NB/logs/.*: Permission denied\$" \
+post_string "$(step_event foreign-1)"
+refused "log directory not writable by the responder's user ($RUN_USER): 503 with Retry-After: 60"
+like "$(causes_new | head -n 1)" "^idwise-fcgi: $TEST_TMP/foreign/logs/.*: Permission denied\$" \
     "  stderr names the path and the reason"
 TODO=$ONE_LINE_BUG
 is "$(causes_new | grep -c .)" 1 "  in one line"
 TODO=
-chown nobody "$NB/logs"
-fcgi_post "$NB_SOCK" "$TEST_TMP/nobody.body"
-is "$STATUS $BODY" '200 {"status":"accepted","seq":1}' "the directory given to it: stored as seq 1"
-ok "  by the same process" pid_alive "$NB_PID"
-is "$(stat -c %U "$NB/logs/events.jsonl")" nobody "  in a log file of its own"
-kill "$NB_PID"
-wait "$NB_PID" 2>/dev/null
+give_to_responder "$TEST_TMP/foreign/logs"
+post_string "$(step_event foreign-1)"
+reply_is 200 '{"status":"accepted","seq":1}' "the directory given to it: stored as seq 1"
+is "$(responder_pids fs)" "$PID" "  by the same process"
+is "$(stat -c %U "$TEST_TMP/foreign/logs/events.jsonl")" "$RUN_USER" "  in a log file of its own"
+stop_responder fs
+stop_nginx
 
-ok "no sanitizer report on the responders' stderr" \
-    no_sanitizer_reports "$TEST_TMP/fs.stderr" "$TEST_TMP/nobody.stderr"
+ok "no sanitizer report on the responder's stderr" no_sanitizer_reports "$TEST_TMP/fs.stderr"
 done_testing
