@@ -65,6 +65,13 @@ refused()
 	    "503 application/json error 60" "$1"
 }
 
+# lim PRLIMIT-ARG...: prlimit on the responder, as its own user: root may lack
+# CAP_SYS_RESOURCE (a container), and a user may set its own processes' limits.
+lim()
+{
+	as_run_user prlimit "$@"
+}
+
 # whole_lines_only: the log ends with a newline and verifies.
 whole_lines_only()
 {
@@ -86,7 +93,8 @@ ok "running as root (mount, prlimit, a responder as RUN_USER)" test "$(id -u)" -
     bail "run as root"
 
 # ---------------------------------------------------------------------------------------
-# (a) prlimit --fsize: a short write, then EFBIG.
+# (a) prlimit --fsize (the soft limit; the hard one stays unlimited, so that it can be
+# raised again without privilege): a short write, then EFBIG.
 
 use_config "$TEST_TMP/fsize"
 start_nginx "$(responder_socket fs)" || bail "nginx did not start"
@@ -97,21 +105,21 @@ reply_is 200 '{"status":"accepted","seq":3}' "three deliveries stored"
 before=$(log_state "$LOG")
 size=$(stat -c %s "$LOG")
 
-prlimit --pid "$PID" --fsize=$((size + 100)):unlimited || bail "prlimit failed"
+lim --pid "$PID" --fsize=$((size + 100)):unlimited || bail "prlimit failed"
 stderr_mark
 post_string "$(sized_event fsize-4 400)"
 refused "file size limit 100 bytes above the log: 503 with Retry-After: 60"
 is "$(log_state "$LOG")" "$before" "  the log is unchanged to the byte (the short write was cut)"
 is "$(causes_new)" "idwise-fcgi: $LOG: write: short write" "  one line on stderr says why, naming the log"
 is "$(rejections_new)" 1 "  and one the request's rejection"
-prlimit --pid "$PID" --fsize="$size":unlimited || bail "prlimit failed"
+lim --pid "$PID" --fsize="$size":unlimited || bail "prlimit failed"
 stderr_mark
 post_string "$(sized_event fsize-4 400)"
 refused "file size limit at the log's size: 503 with Retry-After: 60"
 is "$(log_state "$LOG")" "$before" "  the log is unchanged"
 is "$(causes_new)" "idwise-fcgi: $LOG: write: File too large" "  one line on stderr: File too large"
 ok "  the responder is alive (SIGXFSZ is ignored)" pid_alive "$PID"
-prlimit --pid "$PID" --fsize=unlimited:unlimited || bail "prlimit failed"
+lim --pid "$PID" --fsize=unlimited:unlimited || bail "prlimit failed"
 post_string "$(sized_event fsize-4 400)"
 reply_is 200 '{"status":"accepted","seq":4}' "limit raised: the same process stores it as seq 4"
 is "$(responder_pids fs)" "$PID" "  without a restart"
