@@ -1,8 +1,9 @@
 /*
  * eventlog.c: appending records. Under the shared lock: bring the index up to the log
  * (follow a rotation, take in records a crashed writer left, cut a torn tail), look the id
- * up, write the whole line with one write(2), index it. After the lock: fdatasync, so that
- * writers in other processes sync at the same time and the filesystem commits them together.
+ * up, write the whole line with one write(2), index it. After the lock: wait until the
+ * record is on disk, with one fdatasync for every record written meanwhile by any thread
+ * or process (group commit, commit.h).
  */
 #include "autoconf.h"
 
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "config.h"
 #include "dedup.h"
 #include "eventlog.h"
@@ -35,7 +37,11 @@
 struct eventlog {
 	const struct config	*cfg;
 	pthread_mutex_t		 attach_mutex;
-	struct shm		*shm;
+	struct shm		*shm;		/* atomic: current_shm() */
+	struct shm		**retired;	/* replaced ones, kept mapped: threads use them */
+	size_t			 nretired;
+	struct shm		*locked;	/* the one whose lock is held */
+	commit_ticket		 ticket;	/* under the lock: the record to wait for */
 	struct dedup		*dedup;
 	uint64_t		 dedup_dev, dedup_ino;
 	struct logfile		 log;
@@ -100,6 +106,9 @@ eventlog_free(struct eventlog *el)
 		return;
 	dedup_close(el->dedup);
 	shm_detach(el->shm);
+	while (el->nretired > 0)
+		shm_detach(el->retired[--el->nretired]);
+	free(el->retired);
 	logfile_close(&el->log);
 	pthread_mutex_destroy(&el->attach_mutex);
 	free(el->shm_path);
@@ -108,20 +117,69 @@ eventlog_free(struct eventlog *el)
 	free(el);
 }
 
-/* The shared state file, once per process; retried on the next request after a failure. */
-static int
-attach(struct eventlog *el)
+static struct shm *
+current_shm(struct eventlog *el)
 {
-	char	 err[512];
-	int	 rc = 0;
+	return __atomic_load_n(&el->shm, __ATOMIC_ACQUIRE);
+}
+
+/* Holding attach_mutex: attach to the file at the path; say why not unless quiet. */
+static struct shm *
+attach_locked(struct eventlog *el, bool quiet)
+{
+	struct shm	*shm;
+	char		 err[512];
+
+	if ((shm = shm_attach(el->shm_path, err, sizeof(err))) == NULL && !quiet)
+		msg("%s", err);
+	__atomic_store_n(&el->shm, shm, __ATOMIC_RELEASE);
+	return shm;
+}
+
+/*
+ * The shared state file, attached once per process; retried on the next request after a
+ * failure. Quiet for the metrics: the append that follows says what is wrong, once.
+ */
+static struct shm *
+attach(struct eventlog *el, bool quiet)
+{
+	struct shm	*shm;
+
+	if ((shm = current_shm(el)) != NULL)
+		return shm;
+	pthread_mutex_lock(&el->attach_mutex);
+	if ((shm = current_shm(el)) == NULL)
+		shm = attach_locked(el, quiet);
+	pthread_mutex_unlock(&el->attach_mutex);
+	return shm;
+}
+
+/*
+ * The state file at the path is no longer old (removed, or made anew by a process that
+ * found it removed): move to the one there now, for one lock across the deployment.
+ * The old one stays mapped for threads still using it.
+ */
+static struct shm *
+reattach(struct eventlog *el, struct shm *old)
+{
+	struct shm	**grown, *shm;
 
 	pthread_mutex_lock(&el->attach_mutex);
-	if (el->shm == NULL && (el->shm = shm_attach(el->shm_path, err, sizeof(err))) == NULL) {
-		msg("%s", err);
-		rc = -1;
+	if ((shm = current_shm(el)) == old) {
+		grown = realloc(el->retired, (el->nretired + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			pthread_mutex_unlock(&el->attach_mutex);
+			msg("%s: out of memory", el->shm_path);
+			return NULL;
+		}
+		el->retired = grown;
+		el->retired[el->nretired++] = old;
+		msg("%s: replaced or removed while in use; moving to the one there now",
+		    el->shm_path);
+		shm = attach_locked(el, false);
 	}
 	pthread_mutex_unlock(&el->attach_mutex);
-	return rc;
+	return shm;
 }
 
 static void
@@ -150,7 +208,7 @@ open_index(struct eventlog *el)
 	struct stat	 st;
 	char		 err[512];
 
-	if (shm_is_fresh(el->shm))
+	if (shm_is_fresh(el->locked))
 		drop_index(el, true);
 	else if (el->dedup != NULL && index_replaced(el))
 		drop_index(el, false);
@@ -272,7 +330,7 @@ spot_record(const char *line, size_t len, off_t at, void *arg)
  * records follow, which means the log was damaged: then stop appending and say so.
  */
 static int
-handle_tail(struct eventlog *el, struct scan *sc, off_t at, off_t size)
+handle_tail(struct eventlog *el, struct logfile *lf, struct scan *sc, off_t at, off_t size)
 {
 	off_t	 end;
 
@@ -281,25 +339,26 @@ handle_tail(struct eventlog *el, struct scan *sc, off_t at, off_t size)
 	if (sc->bad_is_record)
 		sc->any_record = true;
 	else if (sc->bad_at != -1 &&
-	    logfile_lines(el->log.fd, at + 1, size, spot_record, sc, &end) == -1) {
-		msg("%s: read: %s", el->log.path, strerror(errno));
+	    logfile_lines(lf->fd, at + 1, size, spot_record, sc, &end) == -1) {
+		msg("%s: read: %s", lf->path, strerror(errno));
 		return -1;
 	}
 	if (sc->any_record) {
 		msg("%s: damaged at byte %lld: %s; records follow it, so nothing is appended "
-		    "until the log is repaired (check it with idwise-log verify)", el->log.path,
+		    "until the log is repaired (check it with idwise-log verify)", lf->path,
 		    (long long)at, sc->bad_why);
 		return -1;
 	}
-	return logfile_cut(&el->log, at, el->torn_path);
+	return logfile_cut(lf, at, el->torn_path);
 }
 
 /*
- * Take in the records from `from` to the end of the open file, and cut a torn tail. With
- * open_start, the first record may start the chain anywhere (see start_anywhere()).
+ * Take in the records from `from` to the end of the open file lf, and cut a torn tail.
+ * With open_start, the first record may start the chain anywhere (see start_anywhere()).
  */
 static int
-roll_forward(struct eventlog *el, off_t from, bool open_start, int64_t index_since)
+roll_forward_in(struct eventlog *el, struct logfile *lf, off_t from, bool open_start,
+    int64_t index_since)
 {
 	struct scan	 sc;
 	off_t		 size, end;
@@ -311,17 +370,23 @@ roll_forward(struct eventlog *el, off_t from, bool open_start, int64_t index_sin
 	sc.open_start = open_start;
 	sc.warn_jump = true;
 	sc.index_since = index_since;
-	sc.path = el->log.path;
-	if ((size = logfile_size(&el->log)) == -1)
+	sc.path = lf->path;
+	if ((size = logfile_size(lf)) == -1)
 		return -1;
-	rc = logfile_lines(el->log.fd, from, size, take_line, &sc, &end);
+	rc = logfile_lines(lf->fd, from, size, take_line, &sc, &end);
 	if (sc.dedup_failed)
 		return index_failed(el, "adding a record");
 	if (rc == -1) {
-		msg("%s: read: %s", el->log.path, strerror(errno));
+		msg("%s: read: %s", lf->path, strerror(errno));
 		return -1;
 	}
-	return handle_tail(el, &sc, sc.bad_at != -1 ? sc.bad_at : end, size);
+	return handle_tail(el, lf, &sc, sc.bad_at != -1 ? sc.bad_at : end, size);
+}
+
+static int
+roll_forward(struct eventlog *el, off_t from, bool open_start, int64_t index_since)
+{
+	return roll_forward_in(el, &el->log, from, open_start, index_since);
 }
 
 static int64_t
@@ -430,23 +495,62 @@ head_in_open_file(const struct eventlog *el)
 	return el->log.fd != -1 && el->head.dev == el->log.dev && el->head.ino == el->log.ino;
 }
 
+/* Take in what a writer that died left at the end of lf, the file the head is in. */
+static int
+finish_head_file(struct eventlog *el, struct logfile *lf)
+{
+	off_t	 size;
+
+	if ((size = logfile_size(lf)) == -1)
+		return -1;
+	if ((uint64_t)size <= el->head.end)
+		return 0;
+	return roll_forward_in(el, lf, (off_t)el->head.end, false, INDEX_ALL);
+}
+
 /*
- * The log was renamed away (rotated) or removed since this process last looked. Take in
- * what a writer that died left at the end of the old file, then go on in the new one.
+ * The head is in a file rotated away that this process does not have open (it started
+ * since, or the file was rotated twice). Finish it, and make it durable before anything
+ * goes into the next file (commit.h counts on that). Gone (removed, compressed): nothing
+ * to do.
+ */
+static int
+finish_rotated_head_file(struct eventlog *el)
+{
+	struct logfile	 old;
+	char		*path;
+	int		 rc;
+
+	if ((path = rotation_find_file(el->log.path, el->head.dev, el->head.ino)) == NULL)
+		return 0;
+	logfile_init(&old, path);
+	rc = logfile_open_existing(&old);
+	if (rc == 0)
+		rc = finish_head_file(el, &old);
+	if (rc == 0 && fdatasync(old.fd) == -1) {
+		msg("%s: fdatasync: %s", path, strerror(errno));
+		rc = -1;
+	}
+	logfile_close(&old);
+	free(path);
+	return rc;
+}
+
+/*
+ * The log was renamed away (rotated) or removed since this process last looked, or it
+ * has not opened it yet. Take in what a writer that died left at the end of the file the
+ * head is in, then go on in the file at the path.
  */
 static int
 follow_rotation(struct eventlog *el)
 {
-	off_t	 size;
-
-	if (head_in_open_file(el)) {
-		if ((size = logfile_size(&el->log)) == -1)
-			return -1;
-		if ((uint64_t)size > el->head.end && roll_forward(el, (off_t)el->head.end,
-		    false, INDEX_ALL) == -1)
-			return -1;
-	}
-	return logfile_reopen(&el->log);
+	if (head_in_open_file(el) && finish_head_file(el, &el->log) == -1)
+		return -1;
+	if (logfile_reopen(&el->log) == -1)
+		return -1;
+	if (el->head.seq != 0 && !head_in_open_file(el))
+		return finish_rotated_head_file(el);
+	return 0;
 }
 
 /* Under the lock: make el->head and the open file agree with the log as it is now. */
@@ -566,7 +670,8 @@ store(struct eventlog *el, const struct event *ev, bool conflict, uint64_t *seq)
 	}
 	el->head = next;
 	*seq = at.seq;
-	metrics_stored(shm_metrics(el->shm), at.seq, timespec_to_ms(&at.received), len);
+	el->ticket = commit_written(shm_commit(el->locked), at.seq, el->log.dev, el->log.ino);
+	metrics_stored(shm_metrics(el->locked), at.seq, timespec_to_ms(&at.received), len);
 	return conflict ? APPEND_CONFLICT : APPEND_STORED;
 }
 
@@ -586,7 +691,7 @@ append_locked(struct eventlog *el, const struct event *ev, uint64_t *seq)
 			dedup_abort(el->dedup);
 		return APPEND_FAILED;
 	}
-	shm_clear_fresh(el->shm);
+	shm_clear_fresh(el->locked);
 	match = dedup_find(el->dedup, json_object_get_string(ev->id),
 	    (size_t)json_object_get_string_len(ev->id), ev->body_digest, seq);
 	switch (match) {
@@ -594,6 +699,7 @@ append_locked(struct eventlog *el, const struct event *ev, uint64_t *seq)
 		/* Records taken in by catch_up() must still be kept. */
 		if (dedup_commit(el->dedup) == -1)
 			index_failed(el, "commit");
+		el->ticket = commit_stored(shm_commit(el->locked), *seq);
 		return APPEND_DUPLICATE;
 	case DEDUP_ERROR:
 		index_failed(el, "lookup");
@@ -603,7 +709,6 @@ append_locked(struct eventlog *el, const struct event *ev, uint64_t *seq)
 	}
 }
 
-/* Make the log durable up to what this process wrote or found; outside the lock. */
 static double
 seconds_since(const struct timespec *start)
 {
@@ -614,40 +719,101 @@ seconds_since(const struct timespec *start)
 	    (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+struct sync_arg {
+	struct eventlog	*el;
+	struct shm	*shm;
+};
+
+/* commit_sync_fn: one fdatasync, timed. */
 static int
-sync_log(struct eventlog *el, int fd)
+sync_log(int fd, void *arg)
 {
+	struct sync_arg	*sa = arg;
 	struct timespec	 start;
 	int		 rc;
 
-	if (el->cfg->sync == SYNC_NONE)
-		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	rc = fdatasync(fd);
-	metrics_observe(&shm_metrics(el->shm)->sync, seconds_since(&start));
+	metrics_observe(&shm_metrics(sa->shm)->sync, seconds_since(&start));
 	if (rc == -1) {
-		msg("%s: fdatasync: %s", el->log.path, strerror(errno));
+		msg("%s: fdatasync: %s", sa->el->log.path, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-/* The state file, then its lock. A holder that died is no matter: catch_up() checks. */
-static int
+/*
+ * The state file, then its lock. A holder that died is no matter: catch_up() checks. A
+ * state file that was replaced is left for the one there now (reattach()).
+ */
+static struct shm *
 lock_log(struct eventlog *el)
 {
-	bool	 holder_died;
-	int	 rc;
+	struct shm	*shm;
+	bool		 holder_died;
+	int		 rc, tries;
 
-	if (attach(el) == -1)
-		return -1;
-	if ((rc = shm_lock(el->shm, LOCK_TIMEOUT_MS, &holder_died)) != 0) {
-		msg("%s: lock: %s", el->shm_path, strerror(rc));
-		return -1;
+	if ((shm = attach(el, false)) == NULL)
+		return NULL;
+	for (tries = 0; tries < 3 && shm != NULL; tries++) {
+		if ((rc = shm_lock(shm, LOCK_TIMEOUT_MS, &holder_died)) != 0) {
+			msg("%s: lock: %s", el->shm_path, strerror(rc));
+			return NULL;
+		}
+		if (holder_died)
+			msg("%s: a process died holding the lock; checking the log",
+			    el->shm_path);
+		if (!shm_replaced(shm, el->shm_path)) {
+			el->locked = shm;
+			return shm;
+		}
+		shm_unlock(shm);
+		shm = reattach(el, shm);
 	}
-	if (holder_died)
-		msg("%s: a process died holding the lock; checking the log", el->shm_path);
-	return 0;
+	if (shm != NULL)
+		msg("%s: replaced again and again; not appending", el->shm_path);
+	return NULL;
+}
+
+static void
+unlock_log(struct eventlog *el, struct shm *shm)
+{
+	el->locked = NULL;
+	shm_unlock(shm);
+}
+
+/*
+ * Under the lock: the fd to sync the record with after the lock is let go, -1 if none is
+ * needed; a dup, for another thread may close the log's fd meanwhile (at a rotation).
+ * Without one, the sync is done here, holding the lock. -2 if that failed.
+ */
+static int
+fd_to_sync(struct eventlog *el, struct shm *shm)
+{
+	struct sync_arg	 sa = { el, shm };
+	int		 fd;
+
+	if (el->cfg->sync == SYNC_NONE || commit_done(shm_commit(shm), el->ticket))
+		return -1;
+	if ((fd = dup(el->log.fd)) != -1)
+		return fd;
+	msg("%s: dup: %s", el->log.path, strerror(errno));
+	return sync_log(el->log.fd, &sa) == 0 ? -1 : -2;
+}
+
+/* After the lock: wait until the ticket's record is on disk (commit.h). */
+static int
+wait_durable(struct eventlog *el, struct shm *shm, commit_ticket ticket, int fd)
+{
+	struct sync_arg	 sa = { el, shm };
+	int		 rc;
+
+	rc = commit_wait(shm_commit(shm), ticket, fd, sync_log, &sa, LOCK_TIMEOUT_MS);
+	if (close(fd) == -1)
+		msg("%s: close: %s", el->log.path, strerror(errno));
+	if (rc > 0)
+		msg("%s: sync lock: %s", el->shm_path, strerror(rc));
+	return rc == 0 ? 0 : -1;
 }
 
 enum append_result
@@ -655,36 +821,37 @@ eventlog_append(struct eventlog *el, const struct event *ev, uint64_t *seq)
 {
 	enum append_result	 result;
 	struct timespec		 start;
+	struct shm		*shm;
+	commit_ticket		 ticket;
 	int			 fd = -1;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (lock_log(el) == -1)
+	if ((shm = lock_log(el)) == NULL)
 		return APPEND_FAILED;
 	result = append_locked(el, ev, seq);
 	if (result == APPEND_FAILED && el->dedup == NULL) {
 		msg("%s: retrying with a rebuilt index", el->log.path);
 		result = append_locked(el, ev, seq);
 	}
-	if (result != APPEND_FAILED && el->cfg->sync == SYNC_DATA &&
-	    (fd = dup(el->log.fd)) == -1 && sync_log(el, el->log.fd) == -1)
+	if (result != APPEND_FAILED && (fd = fd_to_sync(el, shm)) == -2)
 		result = APPEND_FAILED;
-	shm_unlock(el->shm);
-	if (fd != -1) {
-		if (sync_log(el, fd) == -1)
-			result = APPEND_FAILED;
-		close(fd);
-	}
+	ticket = el->ticket;
+	unlock_log(el, shm);
+	if (fd >= 0 && wait_durable(el, shm, ticket, fd) == -1)
+		result = APPEND_FAILED;
 	if (result == APPEND_STORED || result == APPEND_CONFLICT)
-		metrics_observe(&shm_metrics(el->shm)->append, seconds_since(&start));
+		metrics_observe(&shm_metrics(shm)->append, seconds_since(&start));
 	return result;
 }
 
 struct metrics *
 eventlog_metrics(struct eventlog *el)
 {
-	if (attach(el) == -1)
+	struct shm	*shm;
+
+	if ((shm = attach(el, true)) == NULL)
 		return NULL;
-	return shm_metrics(el->shm);
+	return shm_metrics(shm);
 }
 
 /* Run as root (idwise-log reindex), files we made must still be the service's. */
@@ -717,7 +884,7 @@ reindex_locked(struct eventlog *el)
 		return index_failed(el, "writing the head");
 	if (dedup_commit(el->dedup) == -1)
 		return index_failed(el, "commit");
-	shm_clear_fresh(el->shm);
+	shm_clear_fresh(el->locked);
 	give_to_log_owner(el, el->idx_path);
 	give_to_log_owner(el, el->shm_path);
 	return 0;
@@ -726,12 +893,13 @@ reindex_locked(struct eventlog *el)
 int
 eventlog_reindex(struct eventlog *el, uint64_t *last_seq)
 {
-	int	 rc;
+	struct shm	*shm;
+	int		 rc;
 
-	if (lock_log(el) == -1)
+	if ((shm = lock_log(el)) == NULL)
 		return -1;
 	rc = reindex_locked(el);
 	*last_seq = el->head.seq;
-	shm_unlock(el->shm);
+	unlock_log(el, shm);
 	return rc;
 }

@@ -40,6 +40,42 @@ logfile_moved(const struct logfile *lf)
 	    (uint64_t)st.st_dev != lf->dev || (uint64_t)st.st_ino != lf->ino;
 }
 
+/* Open the file at the path for appending, a regular file; its fd and identity, or -1. */
+static int
+open_regular(const char *path, int flags, struct stat *st)
+{
+	int	 fd;
+
+	if ((fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | flags,
+	    LOG_MODE)) == -1) {
+		msg("%s: open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) == -1) {
+		msg("%s: fstat: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		msg("%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+logfile_open_existing(struct logfile *lf)
+{
+	struct stat	 st;
+
+	if ((lf->fd = open_regular(lf->path, 0, &st)) == -1)
+		return -1;
+	lf->dev = (uint64_t)st.st_dev;
+	lf->ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
 /*
  * The old file is synced before it is let go, so that whatever a writer put there is on
  * disk before anything is written to the new one.
@@ -50,21 +86,8 @@ logfile_reopen(struct logfile *lf)
 	struct stat	 st;
 	int		 fd;
 
-	fd = open(lf->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, LOG_MODE);
-	if (fd == -1) {
-		msg("%s: open: %s", lf->path, strerror(errno));
+	if ((fd = open_regular(lf->path, O_CREAT, &st)) == -1)
 		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		msg("%s: fstat: %s", lf->path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		msg("%s: not a regular file", lf->path);
-		close(fd);
-		return -1;
-	}
 	if (lf->fd != -1 && fdatasync(lf->fd) == -1) {
 		msg("%s: fdatasync of the file it was before rotation: %s", lf->path,
 		    strerror(errno));

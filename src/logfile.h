@@ -23,6 +23,8 @@ void	logfile_init(struct logfile *, const char *path);
 bool	logfile_moved(const struct logfile *);
 /* Open the file at the path (creating it); the old one is synced and closed. */
 int	logfile_reopen(struct logfile *);
+/* Open the existing file at the path (a rotated one, to finish it); -1 if it cannot. */
+int	logfile_open_existing(struct logfile *);
 void	logfile_close(struct logfile *);
 /* The file's size, or -1. */
 off_t	logfile_size(const struct logfile *);

@@ -337,3 +337,36 @@ rotation_has_compressed(const char *logpath)
 	free(copy2);
 	return found;
 }
+
+/* The rotated file next to the log that is the file dev/ino (a path to free), or NULL. */
+char *
+rotation_find_file(const char *logpath, uint64_t dev, uint64_t ino)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	char		*copy1, *copy2, *dir, *base, *path, *found = NULL;
+	DIR		*dp;
+
+	if ((copy1 = strdup(logpath)) == NULL || (copy2 = strdup(logpath)) == NULL) {
+		free(copy1);
+		return NULL;
+	}
+	dir = dirname(copy1);
+	base = basename(copy2);
+	if ((dp = opendir(dir)) != NULL) {
+		while (found == NULL && (de = readdir(dp)) != NULL) {
+			if (!rotated_name(de->d_name, base) ||
+			    asprintf(&path, "%s/%s", dir, de->d_name) == -1)
+				continue;
+			if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+			    (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino)
+				found = path;
+			else
+				free(path);
+		}
+		closedir(dp);
+	}
+	free(copy1);
+	free(copy2);
+	return found;
+}

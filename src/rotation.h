@@ -37,5 +37,7 @@ int	rotation_chain(const char *logpath, const struct log_ends *current, int64_t 
 void	rotation_free(struct log_ends *, size_t);
 /* Is there a compressed rotated file (events.jsonl.1.gz, ...) next to the log? */
 bool	rotation_has_compressed(const char *logpath);
+/* The rotated file next to the log that is the file dev/ino (a path to free), or NULL. */
+char	*rotation_find_file(const char *logpath, uint64_t dev, uint64_t ino);
 
 #endif

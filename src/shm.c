@@ -15,11 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "metrics.h"
+#include "pmutex.h"
 #include "shm.h"
 
 #define SHM_MAGIC	0x69647773u	/* "idws" */
-#define SHM_VERSION	2
+#define SHM_VERSION	3
 #define BOOT_ID_LEN	36
 #define BOOT_ID_FILE	"/proc/sys/kernel/random/boot_id"
 
@@ -30,11 +32,14 @@ struct shm_layout {
 	char		 boot_id[BOOT_ID_LEN + 1];
 	uint32_t	 fresh;		/* nothing before this boot can be trusted */
 	pthread_mutex_t	 lock;
+	struct commit	 commit;
 	struct metrics	 metrics;
 };
 
 struct shm {
 	int			 fd;
+	dev_t			 dev;	/* the file mapped */
+	ino_t			 ino;
 	struct shm_layout	*map;
 };
 
@@ -61,21 +66,6 @@ layout_current(const struct shm_layout *map, const char *boot_id)
 	    map->size == sizeof(*map) && strcmp(map->boot_id, boot_id) == 0;
 }
 
-static int
-init_mutex(pthread_mutex_t *lock)
-{
-	pthread_mutexattr_t	 attr;
-	int			 rc;
-
-	if ((rc = pthread_mutexattr_init(&attr)) != 0)
-		return rc;
-	if ((rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED)) == 0 &&
-	    (rc = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST)) == 0)
-		rc = pthread_mutex_init(lock, &attr);
-	pthread_mutexattr_destroy(&attr);
-	return rc;
-}
-
 /* Only while holding the file's flock exclusively: nobody else has it mapped. */
 static int
 init_layout(struct shm_layout *map, const char *boot_id)
@@ -83,7 +73,7 @@ init_layout(struct shm_layout *map, const char *boot_id)
 	int	 rc;
 
 	memset(map, 0, sizeof(*map));
-	if ((rc = init_mutex(&map->lock)) != 0)
+	if ((rc = pmutex_init(&map->lock)) != 0 || (rc = commit_init(&map->commit)) != 0)
 		return rc;
 	map->fresh = 1;
 	memcpy(map->boot_id, boot_id, BOOT_ID_LEN + 1);
@@ -116,6 +106,8 @@ attach_layout(struct shm *shm, const char *boot_id, bool alone)
 
 	if (fstat(shm->fd, &st) == -1)
 		return strerror(errno);
+	shm->dev = st.st_dev;
+	shm->ino = st.st_ino;
 	if (!alone && (size_t)st.st_size != sizeof(*shm->map))
 		return "in use by another version of idwise-fcgi";
 	if ((shm->map = map_file(shm->fd)) == NULL)
@@ -196,23 +188,15 @@ shm_detach(struct shm *shm)
 int
 shm_lock(struct shm *shm, int timeout_ms, bool *holder_died)
 {
-	struct timespec	 deadline;
-	int		 rc;
+	return pmutex_lock(&shm->map->lock, timeout_ms, holder_died);
+}
 
-	*holder_died = false;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
-	rc = pthread_mutex_clocklock(&shm->map->lock, CLOCK_MONOTONIC, &deadline);
-	if (rc == EOWNERDEAD) {
-		*holder_died = true;
-		rc = pthread_mutex_consistent(&shm->map->lock);
-	}
-	return rc;
+bool
+shm_replaced(const struct shm *shm, const char *path)
+{
+	struct stat	 st;
+
+	return stat(path, &st) == -1 || st.st_dev != shm->dev || st.st_ino != shm->ino;
 }
 
 void
@@ -231,6 +215,12 @@ void
 shm_clear_fresh(struct shm *shm)
 {
 	shm->map->fresh = 0;
+}
+
+struct commit *
+shm_commit(struct shm *shm)
+{
+	return &shm->map->commit;
 }
 
 struct metrics *

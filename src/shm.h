@@ -1,7 +1,8 @@
 /*
  * shm.h: what every process and thread of a deployment shares, in a small file mapped
  * next to the log (<log>.shm): the append lock, a robust process-shared mutex that
- * survives the death of its holder, and the boot it was made in.
+ * survives the death of its holder (pmutex.h); the group commit's state (commit.h); the
+ * counters (metrics.h); and the boot it was made in.
  */
 #ifndef IDW_SHM_H
 #define IDW_SHM_H
@@ -15,12 +16,14 @@ struct shm;
 struct shm	*shm_attach(const char *path, char *err, size_t errlen);
 void		 shm_detach(struct shm *);
 
-/*
- * Take the lock, waiting at most timeout_ms. 0 on success; *holder_died tells that the
- * last holder died holding it. Else an errno value (ETIMEDOUT).
- */
+/* Take the append lock: see pmutex_lock(). */
 int	shm_lock(struct shm *, int timeout_ms, bool *holder_died);
 void	shm_unlock(struct shm *);
+/*
+ * Is the file at path no longer the one mapped (removed, or replaced by another)? Then
+ * processes that attach now get another lock: move to it (eventlog.c).
+ */
+bool	shm_replaced(const struct shm *, const char *path);
 
 /*
  * Under the lock: was the file made anew (first use, or a reboot since), so that
@@ -30,6 +33,8 @@ void	shm_unlock(struct shm *);
 bool	shm_is_fresh(const struct shm *);
 void	shm_clear_fresh(struct shm *);
 
+/* The group commit's state (commit.h), in the same file. */
+struct commit	*shm_commit(struct shm *);
 /* The deployment's counters (metrics.h), in the same file. */
 struct metrics	*shm_metrics(struct shm *);
 

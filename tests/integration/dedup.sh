@@ -6,7 +6,7 @@
 # With the default dedup_window (24h), ids stored 23 hours ago in a rotated file are still
 # known after the index is rebuilt, and ids 25 hours old are stored again; with a 3-second
 # window an id is stored again once the window has passed. And the state file deleted
-# under running responders (a known bug, marked TODO). Output: TAP.
+# under running responders. Output: TAP.
 
 . "${top_srcdir:?run the tests with make check}/tests/lib.sh" || exit 1
 
@@ -229,11 +229,9 @@ rm -f "$LOG.shm"
 stop_responder p4
 start_responder p4 "$CONF" || bail "responder p4 did not start"
 make_ids shm-lost 1500 >"$DIR/shm.ids"
-TODO="writer bug: a responder does not notice that its state file was replaced"
 ok "state file deleted under running responders, one restarted: 1500 deliveries get 200" \
     deliver_until_ok "$DIR/shm.ids" "$DIR/shm-load" 5
 ok "  and the log verifies" check_chain "$LOG"
-TODO=
 stop_all
 stop_nginx
 

@@ -84,11 +84,6 @@ mounted()
 	at_exit "umount -l '$1'"
 }
 
-# Known bug: when the state file cannot be made, both the append and the handler's
-# eventlog_metrics() (for the reply counters) try to attach it, and each says why it
-# failed: two identical lines per refused request, not one.
-ONE_LINE_BUG="responder bug: the state file's attach failure is reported twice per request"
-
 ok "running as root (mount, prlimit, a responder as RUN_USER)" test "$(id -u)" -eq 0 ||
     bail "run as root"
 
@@ -184,9 +179,7 @@ post_string "$(step_event missing-1)"
 refused "  again"
 like "$(causes_new | head -n 1)" "^idwise-fcgi: $TEST_TMP/missing/logs/.*: No such file or directory\$" \
     "  stderr names the path and the reason"
-TODO=$ONE_LINE_BUG
 is "$(causes_new | grep -c .)" 2 "  one such line for each refused request"
-TODO=
 mkdir "$TEST_TMP/missing/logs" && give_to_responder "$TEST_TMP/missing/logs"
 post_string "$(step_event missing-1)"
 reply_is 200 '{"status":"accepted","seq":1}' "the directory made: stored as seq 1"
@@ -201,9 +194,7 @@ post_string "$(step_event ro-1)"
 refused "log directory on a read-only filesystem: 503 with Retry-After: 60"
 like "$(causes_new | head -n 1)" "^idwise-fcgi: $RO/.*: Read-only file system\$" \
     "  stderr names the path and the reason"
-TODO=$ONE_LINE_BUG
 is "$(causes_new | grep -c .)" 1 "  in one line"
-TODO=
 mount -o remount,rw "$RO" && give_to_responder "$RO" || bail "cannot remount rw"
 post_string "$(step_event ro-1)"
 reply_is 200 '{"status":"accepted","seq":1}' "remounted read-write: stored as seq 1"
@@ -218,9 +209,7 @@ post_string "$(step_event foreign-1)"
 refused "log directory not writable by the responder's user ($RUN_USER): 503 with Retry-After: 60"
 like "$(causes_new | head -n 1)" "^idwise-fcgi: $TEST_TMP/foreign/logs/.*: Permission denied\$" \
     "  stderr names the path and the reason"
-TODO=$ONE_LINE_BUG
 is "$(causes_new | grep -c .)" 1 "  in one line"
-TODO=
 give_to_responder "$TEST_TMP/foreign/logs"
 post_string "$(step_event foreign-1)"
 reply_is 200 '{"status":"accepted","seq":1}' "the directory given to it: stored as seq 1"

@@ -239,32 +239,41 @@ test_torn_tail(void)
 	eventlog_free(el);
 }
 
-/* What a writer that died between write(2) and updating the index leaves behind. */
+/*
+ * What a writer that died between write(2) and updating the index leaves behind: record
+ * seq for ev, chained to the log's last line.
+ */
 static void
-test_dead_writer(void)
+leave_record(const struct event *ev, uint64_t seq)
 {
-	struct eventlog		*el;
-	struct event		 ev;
 	struct record_place	 at;
 	unsigned char		 hash[SHA256_LEN];
 	char			*buf, *last, *line;
 	size_t			 len, linelen;
-	uint64_t		 seq;
 
 	buf = slurp(logpath, &len);
 	for (last = buf + len - 1; last > buf && last[-1] != '\n'; last--)
 		;
 	sha256(last, (size_t)(buf + len - last), hash);
 	memset(&at, 0, sizeof(at));
-	at.seq = 7;
+	at.seq = seq;
 	hex_encode(hash, SHA256_LEN, at.prev);
 	clock_gettime(CLOCK_REALTIME, &at.received);
-	make_event(&ev, "Finished Journey", "{\"eventId\":\"ghost\",\"systemDecision\":\"Refer\"}");
-	line = record_line(&ev, &at, &linelen);
+	line = record_line(ev, &at, &linelen);
 	append_raw(logpath, line, linelen);
 	free(line);
 	free(buf);
+}
 
+static void
+test_dead_writer(void)
+{
+	struct eventlog		*el;
+	struct event		 ev;
+	uint64_t		 seq;
+
+	make_event(&ev, "Finished Journey", "{\"eventId\":\"ghost\",\"systemDecision\":\"Refer\"}");
+	leave_record(&ev, 7);
 	el = eventlog_new(&cfg);
 	is_int(eventlog_append(el, &ev, &seq), APPEND_DUPLICATE,
 	    "a record a dead writer left is taken in: its redelivery is a duplicate");
@@ -600,6 +609,45 @@ test_dedup_window(void)
 	is_int(check_log(), 4, "chain intact");
 }
 
+/*
+ * A record a dead writer left at the end of a file that was then rotated away, before any
+ * process had opened the new file: the next writer (a new process) takes it in from the
+ * rotated file.
+ */
+static void
+test_dead_writer_then_rotation(void)
+{
+	struct eventlog	*el;
+	struct event	 ev;
+	char		 one[320];
+	const char	*paths[] = { one, logpath, NULL };
+	uint64_t	 seq;
+
+	fresh_log();
+	el = eventlog_new(&cfg);
+	append(el, "r1", "Refer", &seq);
+	append(el, "r2", "Refer", &seq);
+	eventlog_free(el);
+	make_event(&ev, "Finished Journey", "{\"eventId\":\"left\",\"systemDecision\":\"Refer\"}");
+	leave_record(&ev, 3);
+	snprintf(one, sizeof(one), "%s.1", logpath);
+	if (rotate() == -1) {
+		ok(0, "rotate: %s", strerror(errno));
+		event_free(&ev);
+		return;
+	}
+	el = eventlog_new(&cfg);
+	is_int(append(el, "r4", "Refer", &seq), APPEND_STORED,
+	    "a record left unindexed, then a rotation: the next event is stored");
+	is_int(seq, 4, "  after the left record (seq 3), taken in from the rotated file");
+	is_int(eventlog_append(el, &ev, &seq), APPEND_DUPLICATE,
+	    "  the left record's redelivery is a duplicate");
+	is_int(seq, 3, "  of seq 3");
+	is_int(check_chain(paths, 1, NULL), 4, "  the chain runs from the rotated file on");
+	event_free(&ev);
+	eventlog_free(el);
+}
+
 static void
 test_many_processes(void)
 {
@@ -663,6 +711,7 @@ main(void)
 	test_index_damage();
 	test_truncated_in_place();
 	test_dedup_window();
+	test_dead_writer_then_rotation();
 	test_many_processes();
 	cleanup();
 	config_free(&cfg);

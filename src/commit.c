@@ -1,0 +1,113 @@
+/* commit.c: group commit across threads and processes, in the shared state file. */
+#include "autoconf.h"
+
+#include <stdbool.h>
+
+#include "commit.h"
+#include "pmutex.h"
+
+#define SEQ_BITS	48
+#define SEQ_MASK	((UINT64_C(1) << SEQ_BITS) - 1)
+
+static uint64_t
+seq_of(uint64_t ticket)
+{
+	return ticket & SEQ_MASK;
+}
+
+static uint64_t
+file_of(uint64_t ticket)
+{
+	return ticket >> SEQ_BITS;
+}
+
+static uint64_t
+load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+/* *p = max(*p, value), against other processes doing the same. */
+static void
+raise_to(uint64_t *p, uint64_t value)
+{
+	uint64_t	 seen = load(p);
+
+	while (seen < value && !__atomic_compare_exchange_n(p, &seen, value, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		continue;
+}
+
+int
+commit_init(struct commit *c)
+{
+	c->written = 0;
+	c->dev = c->ino = 0;
+	c->synced = 0;
+	return pmutex_init(&c->sync_lock);
+}
+
+commit_ticket
+commit_written(struct commit *c, uint64_t seq, uint64_t dev, uint64_t ino)
+{
+	uint64_t	 file = file_of(load(&c->written));
+
+	if (dev != c->dev || ino != c->ino) {
+		file = (file + 1) & (UINT64_MAX >> SEQ_BITS);
+		c->dev = dev;
+		c->ino = ino;
+	}
+	__atomic_store_n(&c->written, file << SEQ_BITS | (seq & SEQ_MASK), __ATOMIC_RELEASE);
+	return file << SEQ_BITS | (seq & SEQ_MASK);
+}
+
+/*
+ * A stored record is in the file last written to or in one before it, which is on disk
+ * (see commit.h); so a sync of the file last written to covers it.
+ */
+commit_ticket
+commit_stored(struct commit *c, uint64_t seq)
+{
+	return file_of(load(&c->written)) << SEQ_BITS | (seq & SEQ_MASK);
+}
+
+int
+commit_done(struct commit *c, commit_ticket ticket)
+{
+	return load(&c->synced) >= seq_of(ticket);
+}
+
+/*
+ * Holding the sync lock: sync fd. When the ticket's file is still the one last written
+ * to, the sync covers every record written so far; else (a later file was opened, so
+ * the ticket's is on disk) just the ticket's.
+ */
+static int
+sync_for(struct commit *c, commit_ticket ticket, int fd, commit_sync_fn sync_fn, void *arg)
+{
+	uint64_t	 written = load(&c->written), upto = seq_of(ticket);
+
+	if (file_of(written) == file_of(ticket) && seq_of(written) > upto)
+		upto = seq_of(written);
+	if (sync_fn(fd, arg) == -1)
+		return -1;
+	raise_to(&c->synced, upto);
+	return 0;
+}
+
+int
+commit_wait(struct commit *c, commit_ticket ticket, int fd, commit_sync_fn sync_fn,
+    void *arg, int timeout_ms)
+{
+	bool	 holder_died;
+	int	 rc;
+
+	if (commit_done(c, ticket))
+		return 0;
+	if ((rc = pmutex_lock(&c->sync_lock, timeout_ms, &holder_died)) != 0)
+		return rc;
+	if (!commit_done(c, ticket))
+		rc = sync_for(c, ticket, fd, sync_fn, arg);
+	pthread_mutex_unlock(&c->sync_lock);
+	return rc;
+}

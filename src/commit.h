@@ -1,0 +1,46 @@
+/*
+ * commit.h: group commit. A writer appends its line under the append lock and leaves
+ * it; then it waits until its record is on disk. One waiter at a time, the one holding
+ * the sync lock, runs fdatasync for every record written so far by every thread and
+ * process; a waiter whose record a sync already covered returns without one.
+ *
+ * A ticket says which record to wait for and which file it is in (file numbers count
+ * the files written to, so that a sync of one file is not taken for another's). Files
+ * before the current one are on disk already: a writer syncs the file the chain was in
+ * before it opens the next one (eventlog.c).
+ */
+#ifndef IDW_COMMIT_H
+#define IDW_COMMIT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+struct commit {
+	pthread_mutex_t	 sync_lock;	/* robust, process-shared: who syncs now */
+	uint64_t	 written;	/* file number << 48 | the last seq written */
+	uint64_t	 dev, ino;	/* the file of that record (under the append lock) */
+	uint64_t	 synced;	/* every seq up to this one is on disk */
+};
+
+/* The seq in the file it is in: what commit_wait() waits for. */
+typedef uint64_t	commit_ticket;
+
+typedef int	(*commit_sync_fn)(int fd, void *);
+
+/* In a new shared state file: 0 or an errno value. */
+int	commit_init(struct commit *);
+/* Under the append lock: record seq was written to the file dev/ino. */
+commit_ticket	commit_written(struct commit *, uint64_t seq, uint64_t dev, uint64_t ino);
+/* Under the append lock: a ticket for a stored record seq (a duplicate's). */
+commit_ticket	commit_stored(struct commit *, uint64_t seq);
+/* Is the record of the ticket on disk already? */
+int	commit_done(struct commit *, commit_ticket);
+/*
+ * Without the append lock: return once the ticket's record is on disk, syncing fd (the
+ * file the ticket names, or a later one) with sync_fn if no one else has. 0; -1 when
+ * sync_fn failed (it said why); else an errno value from the sync lock.
+ */
+int	commit_wait(struct commit *, commit_ticket, int fd, commit_sync_fn, void *arg,
+	    int timeout_ms);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * pmutex.h: mutexes in shared memory for every process of a deployment: process-shared
+ * and robust, so that the death of a holder hands the mutex on instead of wedging it.
+ */
+#ifndef IDW_PMUTEX_H
+#define IDW_PMUTEX_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+/* 0 or an errno value. */
+int	pmutex_init(pthread_mutex_t *);
+/*
+ * Take it, waiting at most timeout_ms. 0 on success; *holder_died tells that the last
+ * holder died holding it (it is made consistent again). Else an errno value (ETIMEDOUT).
+ */
+int	pmutex_lock(pthread_mutex_t *, int timeout_ms, bool *holder_died);
+
+#endif
