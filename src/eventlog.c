@@ -557,9 +557,9 @@ follow_rotation(struct eventlog *el)
 static int
 reconcile(struct eventlog *el, int found)
 {
-	off_t	 size;
+	off_t	 size = -1;
 
-	if (logfile_moved(&el->log) && follow_rotation(el) == -1)
+	if (logfile_look(&el->log, &size) && follow_rotation(el) == -1)
 		return -1;
 	if (found == 1)
 		return rebuild(el);
@@ -569,7 +569,7 @@ reconcile(struct eventlog *el, int found)
 		el->head.ino = el->log.ino;
 		el->head.end = 0;
 	}
-	if ((size = logfile_size(&el->log)) == -1)
+	if (size == -1 && (size = logfile_size(&el->log)) == -1)
 		return -1;
 	if ((uint64_t)size == el->head.end)
 		return 0;
@@ -783,22 +783,15 @@ unlock_log(struct eventlog *el, struct shm *shm)
 }
 
 /*
- * Under the lock: the fd to sync the record with after the lock is let go, -1 if none is
- * needed; a dup, for another thread may close the log's fd meanwhile (at a rotation).
- * Without one, the sync is done here, holding the lock. -2 if that failed.
+ * Under the lock: hold the log's fd to sync the record with after the lock is let go
+ * (another thread may reopen the log meanwhile); NULL if no sync is needed.
  */
-static int
-fd_to_sync(struct eventlog *el, struct shm *shm)
+static struct fdref *
+fd_to_sync(struct eventlog *el, struct shm *shm, int *fd)
 {
-	struct sync_arg	 sa = { el, shm };
-	int		 fd;
-
 	if (el->cfg->sync == SYNC_NONE || commit_done(shm_commit(shm), el->ticket))
-		return -1;
-	if ((fd = dup(el->log.fd)) != -1)
-		return fd;
-	msg("%s: dup: %s", el->log.path, strerror(errno));
-	return sync_log(el->log.fd, &sa) == 0 ? -1 : -2;
+		return NULL;
+	return logfile_hold(&el->log, fd);
 }
 
 /* After the lock: wait until the ticket's record is on disk (commit.h). */
@@ -809,8 +802,6 @@ wait_durable(struct eventlog *el, struct shm *shm, commit_ticket ticket, int fd)
 	int		 rc;
 
 	rc = commit_wait(shm_commit(shm), ticket, fd, sync_log, &sa, LOCK_TIMEOUT_MS);
-	if (close(fd) == -1)
-		msg("%s: close: %s", el->log.path, strerror(errno));
 	if (rc > 0)
 		msg("%s: sync lock: %s", el->shm_path, strerror(rc));
 	return rc == 0 ? 0 : -1;
@@ -822,6 +813,7 @@ eventlog_append(struct eventlog *el, const struct event *ev, uint64_t *seq)
 	enum append_result	 result;
 	struct timespec		 start;
 	struct shm		*shm;
+	struct fdref		*held = NULL;
 	commit_ticket		 ticket;
 	int			 fd = -1;
 
@@ -833,12 +825,13 @@ eventlog_append(struct eventlog *el, const struct event *ev, uint64_t *seq)
 		msg("%s: retrying with a rebuilt index", el->log.path);
 		result = append_locked(el, ev, seq);
 	}
-	if (result != APPEND_FAILED && (fd = fd_to_sync(el, shm)) == -2)
-		result = APPEND_FAILED;
+	if (result != APPEND_FAILED)
+		held = fd_to_sync(el, shm, &fd);
 	ticket = el->ticket;
 	unlock_log(el, shm);
-	if (fd >= 0 && wait_durable(el, shm, ticket, fd) == -1)
+	if (held != NULL && wait_durable(el, shm, ticket, fd) == -1)
 		result = APPEND_FAILED;
+	logfile_release(held);
 	if (result == APPEND_STORED || result == APPEND_CONFLICT)
 		metrics_observe(&shm_metrics(shm)->append, seconds_since(&start));
 	return result;

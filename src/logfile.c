@@ -23,12 +23,66 @@ logfile_init(struct logfile *lf, const char *path)
 	lf->fd = -1;
 }
 
+struct fdref {
+	int		 fd;
+	unsigned	 holds;
+	const char	*path;	/* for messages */
+};
+
+/* lf->fd is open now: it is held once, by lf. */
+static int
+hold_new(struct logfile *lf)
+{
+	if ((lf->ref = malloc(sizeof(*lf->ref))) == NULL) {
+		msg("%s: %s", lf->path, strerror(errno));
+		close(lf->fd);
+		lf->fd = -1;
+		return -1;
+	}
+	lf->ref->fd = lf->fd;
+	lf->ref->holds = 1;
+	lf->ref->path = lf->path;
+	return 0;
+}
+
+struct fdref *
+logfile_hold(struct logfile *lf, int *fd)
+{
+	if (lf->ref == NULL)
+		return NULL;
+	__atomic_add_fetch(&lf->ref->holds, 1, __ATOMIC_RELAXED);
+	*fd = lf->ref->fd;
+	return lf->ref;
+}
+
+void
+logfile_release(struct fdref *ref)
+{
+	if (ref == NULL || __atomic_sub_fetch(&ref->holds, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (close(ref->fd) == -1)
+		msg("%s: close: %s", ref->path, strerror(errno));
+	free(ref);
+}
+
 void
 logfile_close(struct logfile *lf)
 {
-	if (lf->fd != -1 && close(lf->fd) == -1)
-		msg("%s: close: %s", lf->path, strerror(errno));
+	logfile_release(lf->ref);
+	lf->ref = NULL;
 	lf->fd = -1;
+}
+
+bool
+logfile_look(const struct logfile *lf, off_t *size)
+{
+	struct stat	 st;
+
+	if (lf->fd == -1 || stat(lf->path, &st) == -1 || (uint64_t)st.st_dev != lf->dev ||
+	    (uint64_t)st.st_ino != lf->ino)
+		return true;
+	*size = st.st_size;
+	return false;
 }
 
 bool
@@ -69,7 +123,7 @@ logfile_open_existing(struct logfile *lf)
 {
 	struct stat	 st;
 
-	if ((lf->fd = open_regular(lf->path, 0, &st)) == -1)
+	if ((lf->fd = open_regular(lf->path, 0, &st)) == -1 || hold_new(lf) == -1)
 		return -1;
 	lf->dev = (uint64_t)st.st_dev;
 	lf->ino = (uint64_t)st.st_ino;
@@ -96,6 +150,8 @@ logfile_reopen(struct logfile *lf)
 	}
 	logfile_close(lf);
 	lf->fd = fd;
+	if (hold_new(lf) == -1)
+		return -1;
 	lf->dev = (uint64_t)st.st_dev;
 	lf->ino = (uint64_t)st.st_ino;
 	return 0;

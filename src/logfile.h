@@ -8,11 +8,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* An open file and how many hold it: it is closed when the last one lets go. */
+struct fdref;
+
 struct logfile {
 	char		*path;
 	int		 fd;		/* -1 when not open */
 	uint64_t	 dev;
 	uint64_t	 ino;
+	struct fdref	*ref;		/* the fd's, while open */
 };
 
 /* Called with each complete line (without its '\n') and the offset it starts at. */
@@ -21,11 +25,19 @@ typedef int	(*line_fn)(const char *, size_t, off_t, void *);
 void	logfile_init(struct logfile *, const char *path);
 /* Is the open file no longer the one at the path (renamed away, removed), or none open? */
 bool	logfile_moved(const struct logfile *);
+/* The same with one stat(2): when it has not moved, *size is the file's size. */
+bool	logfile_look(const struct logfile *, off_t *size);
 /* Open the file at the path (creating it); the old one is synced and closed. */
 int	logfile_reopen(struct logfile *);
 /* Open the existing file at the path (a rotated one, to finish it); -1 if it cannot. */
 int	logfile_open_existing(struct logfile *);
 void	logfile_close(struct logfile *);
+/*
+ * Keep the open file open for use without the lock (another thread may reopen the log
+ * meanwhile); its fd, and the hold to let go of with logfile_release(). NULL if none open.
+ */
+struct fdref	*logfile_hold(struct logfile *, int *fd);
+void	logfile_release(struct fdref *);
 /* The file's size, or -1. */
 off_t	logfile_size(const struct logfile *);
 
