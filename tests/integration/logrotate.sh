@@ -78,11 +78,16 @@ rotate()
 	return "$rc"
 }
 
-# new_second: the clock is past the second of the last rotation.
+# new_second: the clock is past the second of the last rotation, and no rotated file has
+# this second's name yet (once, two runs of logrotate in a row got the same dateext
+# second although the clock had passed it in between; the second one then skipped).
 LAST_ROTATION=0
 new_second()
 {
-	[ "$(date +%s)" -gt "$LAST_ROTATION" ]
+	local now
+	now=$(date +%s)
+	[ "$now" -gt "$LAST_ROTATION" ] &&
+	    ! compgen -G "$LOG-$(date -d "@$now" +%Y%m%d-%H%M%S)*" >/dev/null
 }
 
 # rotated_names: the rotated files' names (not the .backup ones), oldest first.
