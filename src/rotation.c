@@ -164,6 +164,34 @@ rotation_free(struct log_ends *files, size_t n)
 	free(files);
 }
 
+/* The log's directory and file name, split off copies of its path. */
+struct log_place {
+	char	*dir_copy, *base_copy;
+	char	*dir, *base;
+};
+
+static int
+log_place(const char *logpath, struct log_place *lp)
+{
+	lp->dir_copy = strdup(logpath);
+	lp->base_copy = strdup(logpath);
+	if (lp->dir_copy == NULL || lp->base_copy == NULL) {
+		free(lp->dir_copy);
+		free(lp->base_copy);
+		return -1;
+	}
+	lp->dir = dirname(lp->dir_copy);
+	lp->base = basename(lp->base_copy);
+	return 0;
+}
+
+static void
+log_place_free(struct log_place *lp)
+{
+	free(lp->dir_copy);
+	free(lp->base_copy);
+}
+
 /* Every rotated file in the log's directory that has records, in any order. */
 static int
 list_rotated(const char *logpath, const struct stat *current, struct log_ends **out,
@@ -172,22 +200,19 @@ list_rotated(const char *logpath, const struct stat *current, struct log_ends **
 	struct log_ends	*list = NULL, *grown, ends;
 	struct dirent	*de;
 	struct stat	 st;
-	char		*copy1, *copy2, *dir, *base, *path;
+	struct log_place lp;
+	char		*path;
 	DIR		*dp;
 	int		 rc = 0;
 
 	*n = 0;
-	if ((copy1 = strdup(logpath)) == NULL || (copy2 = strdup(logpath)) == NULL) {
-		free(copy1);
+	if (log_place(logpath, &lp) == -1)
 		return -1;
-	}
-	dir = dirname(copy1);
-	base = basename(copy2);
-	if ((dp = opendir(dir)) == NULL)
+	if ((dp = opendir(lp.dir)) == NULL)
 		rc = -1;
 	while (rc == 0 && (de = readdir(dp)) != NULL) {
-		if (!rotated_name(de->d_name, base) ||
-		    asprintf(&path, "%s/%s", dir, de->d_name) == -1)
+		if (!rotated_name(de->d_name, lp.base) ||
+		    asprintf(&path, "%s/%s", lp.dir, de->d_name) == -1)
 			continue;
 		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode) ||
 		    (st.st_dev == current->st_dev && st.st_ino == current->st_ino) ||
@@ -206,8 +231,7 @@ list_rotated(const char *logpath, const struct stat *current, struct log_ends **
 	}
 	if (dp != NULL)
 		closedir(dp);
-	free(copy1);
-	free(copy2);
+	log_place_free(&lp);
 	if (rc == -1) {
 		rotation_free(list, *n);
 		return -1;
@@ -309,21 +333,17 @@ bool
 rotation_has_compressed(const char *logpath)
 {
 	struct dirent	*de;
-	char		*copy1, *copy2, *dir, *base;
+	struct log_place lp;
 	size_t		 len, i;
 	bool		 found = false;
 	DIR		*dp;
 
-	if ((copy1 = strdup(logpath)) == NULL || (copy2 = strdup(logpath)) == NULL) {
-		free(copy1);
+	if (log_place(logpath, &lp) == -1)
 		return false;
-	}
-	dir = dirname(copy1);
-	base = basename(copy2);
-	len = strlen(base);
-	if ((dp = opendir(dir)) != NULL) {
+	len = strlen(lp.base);
+	if ((dp = opendir(lp.dir)) != NULL) {
 		while (!found && (de = readdir(dp)) != NULL) {
-			if (strncmp(de->d_name, base, len) != 0 ||
+			if (strncmp(de->d_name, lp.base, len) != 0 ||
 			    (de->d_name[len] != '.' && de->d_name[len] != '-'))
 				continue;
 			for (i = 0; i < sizeof(compressed_suffixes) /
@@ -333,8 +353,7 @@ rotation_has_compressed(const char *logpath)
 		}
 		closedir(dp);
 	}
-	free(copy1);
-	free(copy2);
+	log_place_free(&lp);
 	return found;
 }
 
@@ -344,19 +363,16 @@ rotation_find_file(const char *logpath, uint64_t dev, uint64_t ino)
 {
 	struct dirent	*de;
 	struct stat	 st;
-	char		*copy1, *copy2, *dir, *base, *path, *found = NULL;
+	struct log_place lp;
+	char		*path, *found = NULL;
 	DIR		*dp;
 
-	if ((copy1 = strdup(logpath)) == NULL || (copy2 = strdup(logpath)) == NULL) {
-		free(copy1);
+	if (log_place(logpath, &lp) == -1)
 		return NULL;
-	}
-	dir = dirname(copy1);
-	base = basename(copy2);
-	if ((dp = opendir(dir)) != NULL) {
+	if ((dp = opendir(lp.dir)) != NULL) {
 		while (found == NULL && (de = readdir(dp)) != NULL) {
-			if (!rotated_name(de->d_name, base) ||
-			    asprintf(&path, "%s/%s", dir, de->d_name) == -1)
+			if (!rotated_name(de->d_name, lp.base) ||
+			    asprintf(&path, "%s/%s", lp.dir, de->d_name) == -1)
 				continue;
 			if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 			    (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino)
@@ -366,7 +382,6 @@ rotation_find_file(const char *logpath, uint64_t dev, uint64_t ino)
 		}
 		closedir(dp);
 	}
-	free(copy1);
-	free(copy2);
+	log_place_free(&lp);
 	return found;
 }
