@@ -3,11 +3,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "ratelimit.h"
@@ -15,10 +18,52 @@
 
 static const char *progname = "idwise-fcgi";
 
+/*
+ * OpenSSL 3's SHA256() and EVP_sha256() look the implementation up in the provider store
+ * (locks, a hash table) on every call: fetch it once per process instead.
+ */
+static pthread_once_t	 sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD		*sha256_md;
+
+static void
+sha256_fetch(void)
+{
+	if ((sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		msg("EVP_MD_fetch: SHA256 is not available; using SHA256()");
+}
+
+static const EVP_MD *
+sha256_impl(void)
+{
+	int	 rc;
+
+	if ((rc = pthread_once(&sha256_once, sha256_fetch)) != 0) {
+		msg("pthread_once: %s", strerror(rc));
+		return NULL;
+	}
+	return sha256_md;
+}
+
+/* A digest we cannot compute would put a wrong hash in the chain: stop instead. */
+static void
+sha256_failed(void)
+{
+	msg("sha256: libcrypto failed to compute a digest");
+	abort();
+}
+
 void
 sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
 {
-	SHA256(data, len, out);
+	const EVP_MD	*md = sha256_impl();
+	unsigned int	 outlen = 0;
+
+	if (md != NULL && EVP_Digest(data, len, out, &outlen, md, NULL) == 1 &&
+	    outlen == SHA256_LEN)
+		return;
+	/* The way it was done before: slower, but needs no fetched implementation. */
+	if (SHA256(data, len, out) == NULL)
+		sha256_failed();
 }
 
 void

@@ -18,6 +18,14 @@ test_sha256_hex(void)
 	    "SHA-256 of \"abc\" in hex");
 	ok(hex_decode(hex, SHA256_HEX_LEN, back) == 0 && memcmp(back, digest, SHA256_LEN) == 0,
 	    "hex decodes back");
+	sha256("", 0, digest);
+	hex_encode(digest, SHA256_LEN, hex);
+	is_str(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	    "SHA-256 of the empty string");
+	sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, digest);
+	hex_encode(digest, SHA256_LEN, hex);
+	is_str(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+	    "SHA-256 of the two-block FIPS 180-2 vector (the implementation is reused)");
 	ok(hex_decode("0g", 2, back) == -1, "hex_decode refuses a non-hex digit");
 	ok(hex_decode("ABCD", 4, back) == -1, "hex_decode refuses upper case (we write lower)");
 	ok(hex_decode("abc", 3, back) == -1, "hex_decode refuses an odd length");
