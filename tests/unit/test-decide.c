@@ -348,6 +348,18 @@ test_replies(void)
 	reply_format(&cfg, REPLY_CONFLICT, 9, NULL, buf);
 	ok(has(buf, "Status: 200") && has(buf, "\"seq\":9") && has(buf, "\"conflict\":true"),
 	    "200 for a conflict, saying so");
+	reply_format(&cfg, REPLY_ACCEPTED, 9007199254740993ULL, NULL, buf);
+	is_str(buf, "Status: 200 OK\r\nContent-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\n\r\n{\"status\":\"accepted\",\"seq\":9007199254740993}\n",
+	    "200 accepted, the whole reply");
+	reply_format(&cfg, REPLY_DUPLICATE, 1, NULL, buf);
+	is_str(buf, "Status: 200 OK\r\nContent-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\n\r\n{\"status\":\"duplicate\",\"seq\":1}\n",
+	    "200 duplicate, the whole reply");
+	reply_format(&cfg, REPLY_CONFLICT, 12, NULL, buf);
+	is_str(buf, "Status: 200 OK\r\nContent-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\n\r\n{\"status\":\"accepted\",\"seq\":12,"
+	    "\"conflict\":true}\n", "200 conflict, the whole reply");
 	reply_format(&cfg, REPLY_METHOD, 0, NULL, buf);
 	ok(has(buf, "Status: 405 ") && has(buf, "Allow: POST\r\n"), "405 with Allow: POST");
 	reply_format(&cfg, REPLY_UNAUTHORIZED, 0, NULL, buf);
