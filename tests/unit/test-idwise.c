@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canon.h"
 #include "idwise.h"
 #include "tap.h"
 
@@ -236,6 +237,55 @@ test_body_digest(void)
 	event_free(&c);
 }
 
+/* The canonical text itself, byte for byte: dedup indexes hold digests of it. */
+static void
+canon_is(const char *json, const char *canonical, const char *what)
+{
+	json_object	*v = json_tokener_parse(json);
+	unsigned char	 got[SHA256_LEN], want[SHA256_LEN];
+
+	sha256(canonical, strlen(canonical), want);
+	ok(v != NULL && canon_digest(v, got) == 0 && memcmp(got, want, SHA256_LEN) == 0,
+	    "%s", what);
+	json_object_put(v);
+}
+
+static void
+test_canonical_text(void)
+{
+	char	*big, *bigcanon;
+	size_t	 i, n = 3000;
+
+	canon_is("{ \"b\" : [ 1, -2, 3.50, 1e5, true, false, null, {} , [ ] ], \"a\" : null }",
+	    "{\"a\":null,\"b\":[1,-2,3.50,1e5,true,false,null,{},[]]}",
+	    "canonical text: sorted names, no blanks, numbers as written");
+	canon_is("{\"s\":\"\\u0001\\b\\f\\n\\r\\t\\\"\\\\\\/\\u007f\\u00e9\\ud83d\\ude00\"}",
+	    "{\"s\":\"\\u0001\\b\\f\\n\\r\\t\\\"\\\\/\x7f\xc3\xa9\xf0\x9f\x98\x80\"}",
+	    "canonical text: json-c's escapes, no \\/, UTF-8 as is");
+	canon_is("{\"\\n\":1,\"B\":2,\"a\":18446744073709551615,\"\\u00e9\":-9223372036854775808}",
+	    "{\"\\n\":1,\"B\":2,\"a\":18446744073709551615,\"\xc3\xa9\":-9223372036854775808}",
+	    "canonical text: names escaped and sorted by byte, 64-bit integers");
+	/* Past the 4 KB kept on the stack, and more than 32 members in one object. */
+	big = malloc(n * 16 + 16);
+	bigcanon = malloc(n * 16 + 16);
+	if (big == NULL || bigcanon == NULL) {
+		ok(0, "malloc");
+		return;
+	}
+	strcpy(big, "{");
+	strcpy(bigcanon, "{");
+	for (i = 0; i < n; i++) {
+		sprintf(big + strlen(big), "%s\"k%04zu\":%zu", i > 0 ? "," : "", n - 1 - i, i);
+		sprintf(bigcanon + strlen(bigcanon), "%s\"k%04zu\":%zu", i > 0 ? "," : "", i,
+		    n - 1 - i);
+	}
+	strcat(big, "}");
+	strcat(bigcanon, "}");
+	canon_is(big, bigcanon, "canonical text: a body of 3000 members");
+	free(big);
+	free(bigcanon);
+}
+
 static void
 test_tables(void)
 {
@@ -258,6 +308,7 @@ main(void)
 	test_outcomes();
 	test_fields();
 	test_body_digest();
+	test_canonical_text();
 	test_tables();
 	return done_testing();
 }
