@@ -1,6 +1,7 @@
 /* test-record.c: the log line of SPEC §4: members, order, body kept, read back, chain. */
 #include "autoconf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,6 +77,12 @@ test_line(struct event *ev)
 	line = record_line(ev, &at, &len);
 	ok(line != NULL && strstr(line, "\"conflict\":true,\"body\":") != NULL,
 	    "a conflict record says so");
+	free(line);
+
+	place(&at, INT64_MAX, 0);
+	line = record_line(ev, &at, &len);
+	ok(line != NULL && strncmp(line, "{\"v\":1,\"seq\":9223372036854775807,\"received_at\":",
+	    47) == 0, "a seq of 19 digits is written whole");
 	free(line);
 }
 
