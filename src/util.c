@@ -107,8 +107,37 @@ hex_decode(const char *in, size_t len, unsigned char *out)
 	return 0;
 }
 
-void
-format_rfc3339_ms(const struct timespec *ts, char out[RFC3339_MS_LEN + 1])
+/* Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil, inverted). */
+static void
+civil_from_days(int64_t days, int64_t *year, int *month, int *day)
+{
+	int64_t		 era, y;
+	unsigned	 doe, yoe, doy, mp;
+
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = (unsigned)(days - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*day = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*month = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*year = y + (*month <= 2);
+}
+
+static void
+put_digits(char *out, unsigned value, int width)
+{
+	while (width-- > 0) {
+		out[width] = (char)('0' + value % 10);
+		value /= 10;
+	}
+}
+
+/* The snprintf() way, for what the fast one does not cover (years before 1970 or after 9999). */
+static void
+format_rfc3339_ms_slow(const struct timespec *ts, char out[RFC3339_MS_LEN + 1])
 {
 	struct tm	 tm;
 	time_t		 secs = ts->tv_sec;
@@ -120,6 +149,31 @@ format_rfc3339_ms(const struct timespec *ts, char out[RFC3339_MS_LEN + 1])
 	    tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
 	memcpy(out, text, RFC3339_MS_LEN);
 	out[RFC3339_MS_LEN] = '\0';
+}
+
+/* Once per record, under the log's lock: arithmetic, no snprintf(), no gmtime_r() lock. */
+void
+format_rfc3339_ms(const struct timespec *ts, char out[RFC3339_MS_LEN + 1])
+{
+	int64_t		 secs = ts->tv_sec, year;
+	unsigned	 sod;
+	int		 month, day;
+
+	if (secs < 0 || secs >= (int64_t)253402300800 || ts->tv_nsec < 0 ||
+	    ts->tv_nsec >= 1000000000) {
+		format_rfc3339_ms_slow(ts, out);
+		return;
+	}
+	civil_from_days(secs / 86400, &year, &month, &day);
+	sod = (unsigned)(secs % 86400);
+	memcpy(out, "0000-00-00T00:00:00.000Z", RFC3339_MS_LEN + 1);
+	put_digits(out, (unsigned)year, 4);
+	put_digits(out + 5, (unsigned)month, 2);
+	put_digits(out + 8, (unsigned)day, 2);
+	put_digits(out + 11, sod / 3600, 2);
+	put_digits(out + 14, sod / 60 % 60, 2);
+	put_digits(out + 17, sod % 60, 2);
+	put_digits(out + 20, (unsigned)(ts->tv_nsec / 1000000), 3);
 }
 
 int

@@ -1,7 +1,9 @@
 /* test-util.c: hex, SHA-256 and RFC 3339 time stamps. */
 #include "autoconf.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "tap.h"
 #include "util.h"
@@ -48,10 +50,58 @@ test_time(void)
 	ok(parse_rfc3339_ms("2026-11-25T16:40:26.1a3Z", &ms) == -1, "refuses a letter in ms");
 }
 
+/* What format_rfc3339_ms() wrote before it did its own arithmetic. */
+static void
+reference_rfc3339(const struct timespec *ts, char *out)
+{
+	struct tm	 tm;
+	time_t		 secs = ts->tv_sec;
+	char		 text[64];
+
+	gmtime_r(&secs, &tm);
+	snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
+	memcpy(out, text, RFC3339_MS_LEN);
+	out[RFC3339_MS_LEN] = '\0';
+}
+
+static void
+test_time_sweep(void)
+{
+	struct timespec	 ts;
+	char		 got[RFC3339_MS_LEN + 1], want[RFC3339_MS_LEN + 1];
+	long long	 s, bad = 0, n = 0;
+	long long	 edges[] = { 0, 59, 86399, 86400, 951782400, 951868799, 4107542400LL,
+	    253402300799LL, 253402300800LL, -1, -86401 };
+	size_t		 i;
+
+	/* Every 13th day from 1970 to 9999, at a second of the day that moves. */
+	for (s = 0; s < 253402300800LL; s += 13 * 86400 + 7919) {
+		ts.tv_sec = (time_t)s;
+		ts.tv_nsec = (long)(s % 1000000000);
+		format_rfc3339_ms(&ts, got);
+		reference_rfc3339(&ts, want);
+		bad += strcmp(got, want) != 0;
+		n++;
+	}
+	for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		ts.tv_sec = (time_t)edges[i];
+		ts.tv_nsec = 999999999;
+		format_rfc3339_ms(&ts, got);
+		reference_rfc3339(&ts, want);
+		bad += strcmp(got, want) != 0;
+		n++;
+	}
+	ok(bad == 0 && n > 200000, "RFC 3339 time stamps as gmtime_r and snprintf wrote them "
+	    "(%lld of %lld differ)", bad, n);
+}
+
 int
 main(void)
 {
 	test_sha256_hex();
 	test_time();
+	test_time_sweep();
 	return done_testing();
 }
