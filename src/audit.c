@@ -167,12 +167,18 @@ audit_reject(struct audit *au, const struct decision_report *r)
 		write_reject(au, r);
 }
 
+bool
+audit_logs_accepts(const struct audit *au)
+{
+	return au->cfg->log_level == LOG_LEVEL_DEBUG;
+}
+
 void
 audit_accept(struct audit *au, const struct decision_report *r)
 {
 	char	 id[SHOWN_MAX + 1], addr[SHOWN_MAX + 1], key[SHOWN_MAX + 1];
 
-	if (au->cfg->log_level != LOG_LEVEL_DEBUG)
+	if (!audit_logs_accepts(au))
 		return;
 	msg_reject("%s request %s from %s: seq %llu id %s type %s", r->reason,
 	    shown(r->request_id, id), shown(r->remote_addr, addr),

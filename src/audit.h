@@ -7,6 +7,7 @@
 #ifndef IDW_AUDIT_H
 #define IDW_AUDIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct config;
@@ -28,6 +29,8 @@ struct decision_report {
 struct audit	*audit_new(const struct config *);
 void		 audit_free(struct audit *);
 void		 audit_reject(struct audit *, const struct decision_report *);
+/* Whether audit_accept() writes anything (log_level = debug): else skip making its report. */
+bool		 audit_logs_accepts(const struct audit *);
 void		 audit_accept(struct audit *, const struct decision_report *);
 
 #endif

@@ -167,6 +167,9 @@ report(struct service *svc, const struct exchange_state *st, const struct event 
 		audit_reject(svc->audit, &r);
 		return;
 	}
+	/* Serializing the id costs an allocation: only for a line that is written. */
+	if (!audit_logs_accepts(svc->audit))
+		return;
 	r.seq = st->seq;
 	r.id = json_object_to_json_string_ext(ev->id, JSON_C_TO_STRING_PLAIN);
 	r.type = ev->type;
