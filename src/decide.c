@@ -2,6 +2,7 @@
 #include "autoconf.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
@@ -11,6 +12,7 @@
 #include "config.h"
 #include "decide.h"
 #include "jsonstrict.h"
+#include "util.h"
 
 #define JSON_MAX_DEPTH	32
 /* json-c counts a scalar inside the innermost array or object as one level more. */
@@ -118,6 +120,71 @@ check_parsed(struct json_tokener *tok, json_object *root, size_t len, size_t nam
 	return NULL;
 }
 
+/*
+ * One parser per thread, kept: a new one per request costs three allocations, one of them
+ * over 1 KB (glibc then consolidates its fast bins). Freed when the thread ends.
+ */
+static pthread_once_t	 tokener_once = PTHREAD_ONCE_INIT;
+static pthread_key_t	 tokener_key;
+static int		 tokener_key_rc = -1;
+
+static void
+free_tokener(void *tok)
+{
+	json_tokener_free(tok);
+}
+
+static void
+make_tokener_key(void)
+{
+	if ((tokener_key_rc = pthread_key_create(&tokener_key, free_tokener)) != 0)
+		msg("pthread_key_create: %s", strerror(tokener_key_rc));
+}
+
+static struct json_tokener *
+new_tokener(void)
+{
+	struct json_tokener	*tok;
+
+	if ((tok = json_tokener_new_ex(TOKENER_DEPTH)) != NULL)
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	return tok;
+}
+
+/* This thread's parser, or one of its own (*owned) when it cannot be kept. */
+static struct json_tokener *
+get_tokener(bool *owned)
+{
+	struct json_tokener	*tok;
+	int			 rc;
+
+	*owned = true;
+	if ((rc = pthread_once(&tokener_once, make_tokener_key)) != 0 || tokener_key_rc != 0)
+		return new_tokener();
+	if ((tok = pthread_getspecific(tokener_key)) != NULL) {
+		*owned = false;
+		return tok;
+	}
+	if ((tok = new_tokener()) == NULL)
+		return NULL;
+	if ((rc = pthread_setspecific(tokener_key, tok)) != 0) {
+		msg("pthread_setspecific: %s", strerror(rc));
+		return tok;
+	}
+	*owned = false;
+	return tok;
+}
+
+/* Done with it: a kept parser is reset (what a failed parse left goes now). */
+static void
+put_tokener(struct json_tokener *tok, bool owned)
+{
+	if (owned)
+		json_tokener_free(tok);
+	else
+		json_tokener_reset(tok);
+}
+
 /* Strict parse: RFC 8259 tokens, json-c structure with a depth limit, one object. */
 static enum reply_code
 parse_object(const unsigned char *body, size_t len, json_object **rootp, const char **detail)
@@ -125,18 +192,18 @@ parse_object(const unsigned char *body, size_t len, json_object **rootp, const c
 	struct json_tokener	*tok;
 	json_object		*root;
 	size_t			 names;
+	bool			 owned;
 
 	*rootp = NULL;
 	if (len == 0)
 		return fail_body(detail, "empty body", REPLY_BAD_JSON);
 	if (len > INT32_MAX || jsonstrict_check(body, len, &names, detail) == -1)
 		return REPLY_BAD_JSON;
-	if ((tok = json_tokener_new_ex(TOKENER_DEPTH)) == NULL)
+	if ((tok = get_tokener(&owned)) == NULL)
 		return fail_body(detail, "out of memory", REPLY_UNAVAILABLE);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, (const char *)body, (int)len);
 	*detail = check_parsed(tok, root, len, names);
-	json_tokener_free(tok);
+	put_tokener(tok, owned);
 	if (*detail != NULL) {
 		json_object_put(root);
 		return REPLY_BAD_JSON;
