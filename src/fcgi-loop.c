@@ -66,12 +66,24 @@ install(int sig, void (*handler)(int))
 	return sigaction(sig, &sa, NULL);
 }
 
+/*
+ * FCGX_GetParam()'s answer (the first NAME=value), with a cheap look at the first byte
+ * before strncmp(): seven look-ups per request over some thirty parameters from nginx.
+ */
 static const char *
 fcgi_param(void *ctx, const char *name)
 {
 	FCGX_Request	*req = ctx;
+	char		**p;
+	size_t		  len;
 
-	return FCGX_GetParam(name, req->envp);
+	if (name == NULL || req->envp == NULL || name[0] == '\0')
+		return FCGX_GetParam(name, req->envp);
+	len = strlen(name);
+	for (p = req->envp; *p != NULL; p++)
+		if ((*p)[0] == name[0] && strncmp(name, *p, len) == 0 && (*p)[len] == '=')
+			return *p + len + 1;
+	return NULL;
 }
 
 static ssize_t
