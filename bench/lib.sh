@@ -394,7 +394,7 @@ fcgi_stop()
 # the bearer token (a trigger rule on a header value); anything else gets 401.
 webhook_start()
 {
-	local dir=$WORK/webhook
+	local dir=$WORK/webhook try
 	mkdir -p "$dir"
 	cat >"$dir/hooks.json" <<EOF
 [
@@ -418,11 +418,18 @@ webhook_start()
 EOF
 	chmod 0600 "$dir/hooks.json"
 	[ -n "$WEBHOOK_PORT" ] || WEBHOOK_PORT=$(free_port) || die "no free port"
-	webhook -hooks "$dir/hooks.json" -ip 127.0.0.1 -port "$WEBHOOK_PORT" \
-	    >"$WORK/webhook.stderr" 2>&1 &
-	WEBHOOK_PID=$!
-	wait_for curl -s -o /dev/null "http://127.0.0.1:$WEBHOOK_PORT/" ||
-	    die "webhook did not start: $(tail -n 3 "$WORK/webhook.stderr")"
+	# The port of the last run is sometimes not free again at once (seen once between
+	# two runs: "bind: address already in use"): try a few times.
+	for try in 1 2 3 4 5; do
+		webhook -hooks "$dir/hooks.json" -ip 127.0.0.1 -port "$WEBHOOK_PORT" \
+		    >"$WORK/webhook.stderr" 2>&1 &
+		WEBHOOK_PID=$!
+		wait_for curl -s -o /dev/null "http://127.0.0.1:$WEBHOOK_PORT/" && return 0
+		webhook_stop
+		note "webhook did not start (try $try): $(tail -n 1 "$WORK/webhook.stderr")"
+		sleep 1
+	done
+	die "webhook did not start: $(tail -n 3 "$WORK/webhook.stderr")"
 }
 
 webhook_stop()
