@@ -2,7 +2,8 @@
 # tests/integration/many-writers.sh: 8 responder processes (spawn-fcgi -F 8) behind a real
 # nginx share one log; 32 senders at once post 20,000 unique deliveries. Every one gets 200,
 # the log holds 20,000 whole records with seq 1..20,000, each id once with the seq its reply
-# named, and the prev chain verifies. Output: TAP.
+# named, and the prev chain verifies. And group commit: the deployment's fdatasync count
+# (the status page's metrics) is below the number of records. Output: TAP.
 
 . "${top_srcdir:?run the tests with make check}/tests/lib.sh" || exit 1
 
@@ -17,7 +18,14 @@ syscalls_written()
 	awk '$1 == "syscw:" { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0
 }
 
-write_config "$DIR" || bail "cannot write the config"
+# fdatasyncs: the deployment's count of fdatasync calls, from the status page.
+fdatasyncs()
+{
+	curl -sS "${URL%/webhook}/status" |
+	    awk '$1 == "idwise_fdatasync_seconds_count" { printf "%d\n", $2 }'
+}
+
+write_config "$DIR" status_path=/idwise/status || bail "cannot write the config"
 start_responder many "$CONF" "$PROCS" || bail "spawn-fcgi -F $PROCS failed"
 start_nginx "$(responder_socket many)" || bail "nginx did not start"
 mapfile -t PIDS < <(responder_pids many)
@@ -43,6 +51,10 @@ is "$(jq -c 'select((keys | length) == 14 and .env == "test" and .type == "finis
     and .body == {eventId: .id, journeyId: "j-gen", stepId: "1"})' "$LOG" | wc -l | tr -d ' ')" \
     "$N" "every line is one whole record of this test (nothing interleaved)"
 ok "no torn tail was cut (none happened)" test ! -e "$LOG.torn"
+syncs=$(fdatasyncs)
+diag "$syncs fdatasyncs for $N records"
+ok "group commit: fewer fdatasyncs than records ($syncs < $N)" \
+    test "${syncs:-$N}" -lt "$N"
 
 served=0
 for p in "${PIDS[@]}"; do
