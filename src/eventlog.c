@@ -544,11 +544,14 @@ finish_rotated_head_file(struct eventlog *el)
 static int
 follow_rotation(struct eventlog *el)
 {
-	if (head_in_open_file(el) && finish_head_file(el, &el->log) == -1)
+	bool	 had_head_file = head_in_open_file(el);
+
+	/* logfile_reopen() syncs the file it lets go of. */
+	if (had_head_file && finish_head_file(el, &el->log) == -1)
 		return -1;
 	if (logfile_reopen(&el->log) == -1)
 		return -1;
-	if (el->head.seq != 0 && !head_in_open_file(el))
+	if (!had_head_file && el->head.seq != 0 && !head_in_open_file(el))
 		return finish_rotated_head_file(el);
 	return 0;
 }
