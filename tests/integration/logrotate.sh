@@ -61,7 +61,7 @@ rotate()
 	    >"$DIR/logrotate.last" 2>&1
 	rc=$?
 	cat "$DIR/logrotate.last" >>"$DIR/logrotate.out"
-	LAST_ROTATION=$(date +%s)
+	LAST_ROTATION=$(rotated_at "$DIR/logrotate.last")
 	n=$(grep -c '^error: destination .* already exists, renaming to .*\.backup$' \
 	    "$DIR/logrotate.last")
 	RENAMES=$((RENAMES + n))
@@ -78,16 +78,33 @@ rotate()
 	return "$rc"
 }
 
-# new_second: the clock is past the second of the last rotation, and no rotated file has
-# this second's name yet (once, two runs of logrotate in a row got the same dateext
-# second although the clock had passed it in between; the second one then skipped).
+# new_second: the clock is a fifth of a second past the second of the last rotation, and
+# no rotated file has this second's name yet. Twice, two runs of logrotate in a row got the
+# same dateext name although the test's clock had passed that second in between (the
+# second run then skipped the rotation): logrotate's time(2) can lag behind date(1)'s
+# clock at the turn of a second, so the test keeps a margin.
 LAST_ROTATION=0
 new_second()
 {
-	local now
+	local now sec frac
+	now=$(date +%s%N)
+	sec=${now:0:${#now}-9}
+	frac=${now:${#now}-9}
+	[ "$sec" -gt "$LAST_ROTATION" ] && [ "$((10#$frac))" -ge 200000000 ] &&
+	    ! compgen -G "$LOG-$(date -d "@$sec" +%Y%m%d-%H%M%S)*" >/dev/null
+}
+
+# rotated_at OUTPUT: the later of now and the second logrotate named its file by, from
+# its verbose OUTPUT ("dateext suffix '-20261126-004551'").
+rotated_at()
+{
+	local now named
 	now=$(date +%s)
-	[ "$now" -gt "$LAST_ROTATION" ] &&
-	    ! compgen -G "$LOG-$(date -d "@$now" +%Y%m%d-%H%M%S)*" >/dev/null
+	named=$(sed -n "s/^dateext suffix '-\([0-9]\{8\}\)-\([0-9]\{2\}\)\([0-9]\{2\}\)\([0-9]\{2\}\)'$/\1 \2:\3:\4/p" \
+	    "$1" | tail -n 1)
+	[ -n "$named" ] && named=$(date -d "$named" +%s 2>/dev/null) && [ "$named" -gt "$now" ] &&
+	    now=$named
+	echo "$now"
 }
 
 # rotated_names: the rotated files' names (not the .backup ones), oldest first.
@@ -139,7 +156,7 @@ create_race()
 	    "  a delivery before logrotate's create is stored, in a file the writer made"
 	wait "$RACE_PID"
 	diag "create race: logrotate exited $?"
-	LAST_ROTATION=$(date +%s)
+	LAST_ROTATION=$(rotated_at "$DIR/race.out")
 	is "$(grep -c '^error: destination .* already exists, renaming to .*\.backup$' "$DIR/race.out")" 1 \
 	    "  logrotate found that file, said so (error: ... renaming to ....backup) and moved it aside"
 	is "$(cat "$LOG"-*.backup 2>/dev/null | jq -r .id)" create-race \
@@ -185,7 +202,7 @@ double_race()
 	    "  a second delivery is stored, in a file the writer made again"
 	wait "$RACE_PID"
 	rc=$?
-	LAST_ROTATION=$(date +%s)
+	LAST_ROTATION=$(rotated_at "$DIR/race2.out")
 	is "$rc $(grep -c 'already exists, renaming to .*\.backup$' "$DIR/race2.out")" "1 2" \
 	    "  logrotate moved that one aside too, and failed"
 	is "$(cat "$LOG"-*.backup | jq -r .id)" double-2 "  onto the same .backup: it holds only the second"
