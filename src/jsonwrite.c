@@ -166,9 +166,12 @@ jw_string_utf8(struct jsonwrite *w, const char *s)
 	return jw_char(w, '"');
 }
 
-/* Numbers as json-c writes them (a parsed double keeps the text it was read from). */
+/*
+ * Numbers, objects and arrays: json-c's own text (a parsed double keeps the text it was
+ * read from).
+ */
 static int
-number(struct jsonwrite *w, json_object *value)
+json_c_text(struct jsonwrite *w, json_object *value)
 {
 	const char	*s;
 	size_t		 len;
@@ -191,50 +194,18 @@ jw_scalar(struct jsonwrite *w, json_object *value)
 		return json_object_get_boolean(value) ? jw_raw(w, "true", 4) :
 		    jw_raw(w, "false", 5);
 	default:
-		return number(w, value);
+		return json_c_text(w, value);
 	}
 }
 
-static int
-object(struct jsonwrite *w, json_object *obj)
-{
-	bool	 first = true;
-
-	if (jw_char(w, '{') == -1)
-		return -1;
-	json_object_object_foreach(obj, name, member) {
-		if ((!first && jw_char(w, ',') == -1) ||
-		    jw_string(w, name, strlen(name)) == -1 || jw_char(w, ':') == -1 ||
-		    jw_value(w, member) == -1)
-			return -1;
-		first = false;
-	}
-	return jw_char(w, '}');
-}
-
-static int
-array(struct jsonwrite *w, json_object *arr)
-{
-	size_t	 i, n = json_object_array_length(arr);
-
-	if (jw_char(w, '[') == -1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if ((i > 0 && jw_char(w, ',') == -1) ||
-		    jw_value(w, json_object_array_get_idx(arr, i)) == -1)
-			return -1;
-	}
-	return jw_char(w, ']');
-}
-
+/* Objects and arrays as json-c's own serializer writes them. */
 int
 jw_value(struct jsonwrite *w, json_object *value)
 {
 	switch (json_object_get_type(value)) {
 	case json_type_object:
-		return object(w, value);
 	case json_type_array:
-		return array(w, value);
+		return json_c_text(w, value);
 	default:
 		return jw_scalar(w, value);
 	}

@@ -1,7 +1,8 @@
 /*
- * jsonwrite.h: JSON text written straight into one growing buffer, byte for byte as json-c
- * 0.16 writes it with JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, without
- * the objects and printbufs json-c needs for it.
+ * jsonwrite.h: JSON text put together in one growing buffer, byte for byte as json-c 0.16
+ * writes it with JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE: the record's
+ * members and canon.c's sorted text, without building json-c objects for them. Numbers,
+ * objects and arrays are json-c's own serializer's text.
  */
 #ifndef IDW_JSONWRITE_H
 #define IDW_JSONWRITE_H
@@ -31,7 +32,7 @@ int	jw_string(struct jsonwrite *, const char *, size_t);
 int	jw_string_utf8(struct jsonwrite *, const char *);
 /* null, a boolean, a number or a string (numbers as json-c writes them). */
 int	jw_scalar(struct jsonwrite *, json_object *);
-/* Any value, members in their order: json_object_to_json_string_ext's text. */
+/* Any value, members in their order: json_object_to_json_string_ext's text (its own). */
 int	jw_value(struct jsonwrite *, json_object *);
 
 #endif

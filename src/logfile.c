@@ -88,10 +88,9 @@ logfile_look(const struct logfile *lf, off_t *size)
 bool
 logfile_moved(const struct logfile *lf)
 {
-	struct stat	 st;
+	off_t	 size;
 
-	return lf->fd == -1 || stat(lf->path, &st) == -1 ||
-	    (uint64_t)st.st_dev != lf->dev || (uint64_t)st.st_ino != lf->ino;
+	return logfile_look(lf, &size);
 }
 
 /* Open the file at the path for appending, a regular file; its fd and identity, or -1. */
