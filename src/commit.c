@@ -1,13 +1,22 @@
 /* commit.c: group commit across threads and processes, in the shared state file. */
 #include "autoconf.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
 
 #include "commit.h"
 #include "pmutex.h"
 
 #define SEQ_BITS	48
 #define SEQ_MASK	((UINT64_C(1) << SEQ_BITS) - 1)
+/* A waiter looks again this often, in case a syncing process died. */
+#define NAP_MS		100
 
 static uint64_t
 seq_of(uint64_t ticket)
@@ -44,6 +53,7 @@ commit_init(struct commit *c)
 	c->written = 0;
 	c->dev = c->ino = 0;
 	c->synced = 0;
+	c->syncs_ended = 0;
 	return pmutex_init(&c->sync_lock);
 }
 
@@ -95,19 +105,74 @@ sync_for(struct commit *c, commit_ticket ticket, int fd, commit_sync_fn sync_fn,
 	return 0;
 }
 
+static int64_t
+now_ms(void)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/*
+ * Sleep while c->syncs_ended is still seen, at most ms. A shared futex (not private: the
+ * word is in a file every process maps); pthread has no wait-for-a-word to use instead,
+ * and a process-shared condition variable is not safe against a waiter's death.
+ */
+static void
+nap(struct commit *c, uint32_t seen, int64_t ms)
+{
+	struct timespec	 timeout = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	(void)syscall(SYS_futex, &c->syncs_ended, FUTEX_WAIT, seen, &timeout, NULL, 0);
+}
+
+static void
+wake_all(struct commit *c)
+{
+	__atomic_add_fetch(&c->syncs_ended, 1, __ATOMIC_ACQ_REL);
+	(void)syscall(SYS_futex, &c->syncs_ended, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Holding the sync lock: sync unless someone did, let it go, wake the sleepers. */
+static int
+lead(struct commit *c, commit_ticket ticket, int fd, commit_sync_fn sync_fn, void *arg)
+{
+	int	 rc = 0;
+
+	if (!commit_done(c, ticket))
+		rc = sync_for(c, ticket, fd, sync_fn, arg);
+	pthread_mutex_unlock(&c->sync_lock);
+	wake_all(c);
+	return rc;
+}
+
+/*
+ * The sync lock is only tried: a waiter that finds it taken sleeps until that sync
+ * ends (or NAP_MS, in case its process died) and looks again, so that every waiter
+ * the sync covered returns at once instead of queuing for the lock in turn.
+ */
 int
 commit_wait(struct commit *c, commit_ticket ticket, int fd, commit_sync_fn sync_fn,
     void *arg, int timeout_ms)
 {
-	bool	 holder_died;
-	int	 rc;
+	int64_t		 deadline = now_ms() + timeout_ms, left;
+	uint32_t	 seen;
+	bool		 holder_died;
+	int		 rc;
 
-	if (commit_done(c, ticket))
-		return 0;
-	if ((rc = pmutex_lock(&c->sync_lock, timeout_ms, &holder_died)) != 0)
-		return rc;
-	if (!commit_done(c, ticket))
-		rc = sync_for(c, ticket, fd, sync_fn, arg);
-	pthread_mutex_unlock(&c->sync_lock);
-	return rc;
+	for (;;) {
+		seen = __atomic_load_n(&c->syncs_ended, __ATOMIC_ACQUIRE);
+		if (commit_done(c, ticket))
+			return 0;
+		/* A syncer that died leaves nothing to mend: the sync is run again. */
+		rc = pmutex_trylock(&c->sync_lock, &holder_died);
+		if (rc == 0)
+			return lead(c, ticket, fd, sync_fn, arg);
+		if (rc != EBUSY)
+			return rc;
+		if ((left = deadline - now_ms()) <= 0)
+			return ETIMEDOUT;
+		nap(c, seen, left < NAP_MS ? left : NAP_MS);
+	}
 }

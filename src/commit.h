@@ -2,7 +2,8 @@
  * commit.h: group commit. A writer appends its line under the append lock and leaves
  * it; then it waits until its record is on disk. One waiter at a time, the one holding
  * the sync lock, runs fdatasync for every record written so far by every thread and
- * process; a waiter whose record a sync already covered returns without one.
+ * process. The others sleep until a sync ends (a futex on the count of syncs ended, so
+ * one wake reaches them all); those it covered return, one of the rest syncs next.
  *
  * A ticket says which record to wait for and which file it is in (file numbers count
  * the files written to, so that a sync of one file is not taken for another's). Files
@@ -20,6 +21,7 @@ struct commit {
 	uint64_t	 written;	/* file number << 48 | the last seq written */
 	uint64_t	 dev, ino;	/* the file of that record (under the append lock) */
 	uint64_t	 synced;	/* every seq up to this one is on disk */
+	uint32_t	 syncs_ended;	/* a futex: waiters sleep until it moves */
 };
 
 /* The seq in the file it is in: what commit_wait() waits for. */

@@ -36,17 +36,28 @@ lock_within(pthread_mutex_t *mutex, int timeout_ms)
 	return pthread_mutex_clocklock(mutex, CLOCK_MONOTONIC, &deadline);
 }
 
+/* EOWNERDEAD: take it over from the dead holder. */
+static int
+made_consistent(pthread_mutex_t *mutex, int rc, bool *holder_died)
+{
+	*holder_died = rc == EOWNERDEAD;
+	if (rc == EOWNERDEAD)
+		rc = pthread_mutex_consistent(mutex);
+	return rc;
+}
+
 int
 pmutex_lock(pthread_mutex_t *mutex, int timeout_ms, bool *holder_died)
 {
 	int	 rc;
 
-	*holder_died = false;
 	if ((rc = pthread_mutex_trylock(mutex)) == EBUSY)
 		rc = lock_within(mutex, timeout_ms);
-	if (rc == EOWNERDEAD) {
-		*holder_died = true;
-		rc = pthread_mutex_consistent(mutex);
-	}
-	return rc;
+	return made_consistent(mutex, rc, holder_died);
+}
+
+int
+pmutex_trylock(pthread_mutex_t *mutex, bool *holder_died)
+{
+	return made_consistent(mutex, pthread_mutex_trylock(mutex), holder_died);
 }

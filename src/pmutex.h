@@ -15,5 +15,7 @@ int	pmutex_init(pthread_mutex_t *);
  * holder died holding it (it is made consistent again). Else an errno value (ETIMEDOUT).
  */
 int	pmutex_lock(pthread_mutex_t *, int timeout_ms, bool *holder_died);
+/* Take it if it is free: as pmutex_lock(), or EBUSY at once. */
+int	pmutex_trylock(pthread_mutex_t *, bool *holder_died);
 
 #endif

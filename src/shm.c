@@ -21,7 +21,7 @@
 #include "shm.h"
 
 #define SHM_MAGIC	0x69647773u	/* "idws" */
-#define SHM_VERSION	3
+#define SHM_VERSION	4
 #define BOOT_ID_LEN	36
 #define BOOT_ID_FILE	"/proc/sys/kernel/random/boot_id"
 

@@ -1,10 +1,14 @@
 /*
  * test-commit.c: group commit. One sync covers every record written before it; a sync
- * of an older file does not count for a newer one; a failed sync counts for nothing.
+ * of an older file does not count for a newer one; a failed sync counts for nothing;
+ * the waiters a sync covered do not wait for the next one; a syncer that died or hangs
+ * does not wedge the others.
  */
 #include "autoconf.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -138,6 +142,148 @@ test_failed_sync(void)
 	pthread_mutex_destroy(&c.sync_lock);
 }
 
+/* fake_sync's twin for test_covered_not_queued: says it began, waits for the gate. */
+static sem_t	 sync_began, gate;
+
+static int
+gated_sync(int fd, void *arg)
+{
+	(void)fd;
+	(void)arg;
+	atomic_fetch_add(&syncs, 1);
+	sem_post(&sync_began);
+	sem_wait(&gate);
+	return 0;
+}
+
+struct gated_waiter {
+	struct commit	*c;
+	commit_ticket	 ticket;
+	atomic_int	 returned;
+};
+
+static void *
+wait_gated(void *arg)
+{
+	struct gated_waiter	*w = arg;
+
+	(void)commit_wait(w->c, w->ticket, 100, gated_sync, NULL, TIMEOUT_MS);
+	atomic_store(&w->returned, 1);
+	return NULL;
+}
+
+/* Whether waiter w returns within ms. */
+static int
+returns_within(struct gated_waiter *w, int ms)
+{
+	for (; ms > 0 && !atomic_load(&w->returned); ms -= 5)
+		usleep(5000);
+	return atomic_load(&w->returned);
+}
+
+static void
+start_gated(struct gated_waiter *w, pthread_t *tid, struct commit *c, commit_ticket t)
+{
+	w->c = c;
+	w->ticket = t;
+	atomic_store(&w->returned, 0);
+	pthread_create(tid, NULL, wait_gated, w);
+}
+
+/*
+ * Records 1-4 written; 1's waiter syncs; record 5 is written during that sync. The
+ * waiters of 2-4 were covered by it and return when it ends, although 5's waiter
+ * (queued before them) is by then in a sync that does not end until the gate opens.
+ */
+static void
+test_covered_not_queued(void)
+{
+	struct commit		 c;
+	struct gated_waiter	 w[5];
+	pthread_t		 tid[5];
+	commit_ticket		 t[5];
+	int			 i, back = 0;
+
+	commit_init(&c);
+	atomic_store(&syncs, 0);
+	sem_init(&sync_began, 0, 0);
+	sem_init(&gate, 0, 0);
+	for (i = 0; i < 4; i++)
+		t[i] = commit_written(&c, (uint64_t)i + 1, 1, 1);
+	start_gated(&w[0], &tid[0], &c, t[0]);
+	sem_wait(&sync_began);
+	t[4] = commit_written(&c, 5, 1, 1);
+	start_gated(&w[4], &tid[4], &c, t[4]);
+	usleep(50000);
+	for (i = 1; i < 4; i++)
+		start_gated(&w[i], &tid[i], &c, t[i]);
+	usleep(50000);
+	sem_post(&gate);
+	ok(returns_within(&w[0], 2000), "the first sync ends");
+	sem_wait(&sync_began);
+	for (i = 1; i < 4; i++)
+		back += returns_within(&w[i], 2000);
+	is_int(back, 3, "the 3 waiters it covered return while the next sync runs");
+	ok(!atomic_load(&w[4].returned), "  the record written during it waits for that one");
+	sem_post(&gate);
+	ok(returns_within(&w[4], 2000), "  and returns when it ends");
+	is_int(atomic_load(&syncs), 2, "  two syncs in all");
+	for (i = 0; i < 5; i++)
+		pthread_join(tid[i], NULL);
+	sem_destroy(&sync_began);
+	sem_destroy(&gate);
+	pthread_mutex_destroy(&c.sync_lock);
+}
+
+static void *
+lock_and_exit(void *arg)
+{
+	pthread_mutex_lock(arg);
+	return NULL;
+}
+
+static void *
+lock_and_hold(void *arg)
+{
+	pthread_mutex_lock(arg);
+	sem_wait(&gate);
+	pthread_mutex_unlock(arg);
+	return NULL;
+}
+
+/* A syncer that died holding the sync lock: the next waiter syncs. One that hangs: a
+ * waiter gives up at its timeout with ETIMEDOUT. */
+static void
+test_dead_or_stuck_syncer(void)
+{
+	struct commit	 c;
+	pthread_t	 tid;
+	commit_ticket	 t;
+
+	commit_init(&c);
+	atomic_store(&syncs, 0);
+	pthread_create(&tid, NULL, lock_and_exit, &c.sync_lock);
+	pthread_join(tid, NULL);
+	t = commit_written(&c, 1, 1, 1);
+	is_int(commit_wait(&c, t, 7, fake_sync, NULL, TIMEOUT_MS), 0,
+	    "the sync lock's holder died: the waiter syncs");
+	is_int(atomic_load(&syncs), 1, "  once");
+
+	sem_init(&gate, 0, 0);
+	pthread_create(&tid, NULL, lock_and_hold, &c.sync_lock);
+	while (pthread_mutex_trylock(&c.sync_lock) == 0)
+		pthread_mutex_unlock(&c.sync_lock);
+	t = commit_written(&c, 2, 1, 1);
+	is_int(commit_wait(&c, t, 7, fake_sync, NULL, 300), ETIMEDOUT,
+	    "a syncer that hangs: ETIMEDOUT at the timeout");
+	sem_post(&gate);
+	pthread_join(tid, NULL);
+	is_int(commit_wait(&c, t, 7, fake_sync, NULL, TIMEOUT_MS), 0,
+	    "  and once it is gone the wait syncs");
+	sem_destroy(&gate);
+	pthread_mutex_destroy(&c.sync_lock);
+}
+
 int
 main(void)
 {
@@ -145,5 +291,7 @@ main(void)
 	test_older_file();
 	test_stored();
 	test_failed_sync();
+	test_covered_not_queued();
+	test_dead_or_stuck_syncer();
 	return done_testing();
 }
