@@ -54,6 +54,7 @@ commit_init(struct commit *c)
 	c->dev = c->ino = 0;
 	c->synced = 0;
 	c->syncs_ended = 0;
+	c->failed = 0;
 	return pmutex_init(&c->sync_lock);
 }
 
@@ -87,6 +88,18 @@ commit_done(struct commit *c, commit_ticket ticket)
 	return load(&c->synced) >= seq_of(ticket);
 }
 
+int
+commit_failed(struct commit *c)
+{
+	return __atomic_load_n(&c->failed, __ATOMIC_ACQUIRE) != 0;
+}
+
+void
+commit_fail(struct commit *c)
+{
+	__atomic_store_n(&c->failed, 1, __ATOMIC_RELEASE);
+}
+
 /*
  * Holding the sync lock: sync fd. When the ticket's file is still the one last written
  * to, the sync covers every record written so far; else (a later file was opened, so
@@ -99,8 +112,10 @@ sync_for(struct commit *c, commit_ticket ticket, int fd, commit_sync_fn sync_fn,
 
 	if (file_of(written) == file_of(ticket) && seq_of(written) > upto)
 		upto = seq_of(written);
-	if (sync_fn(fd, arg) == -1)
-		return -1;
+	if (sync_fn(fd, arg) == -1) {
+		commit_fail(c);
+		return COMMIT_SYNC_FAILED;
+	}
 	raise_to(&c->synced, upto);
 	return 0;
 }
@@ -141,7 +156,8 @@ lead(struct commit *c, commit_ticket ticket, int fd, commit_sync_fn sync_fn, voi
 	int	 rc = 0;
 
 	if (!commit_done(c, ticket))
-		rc = sync_for(c, ticket, fd, sync_fn, arg);
+		rc = commit_failed(c) ? COMMIT_FAILED_BEFORE :
+		    sync_for(c, ticket, fd, sync_fn, arg);
 	pthread_mutex_unlock(&c->sync_lock);
 	wake_all(c);
 	return rc;
@@ -165,6 +181,8 @@ commit_wait(struct commit *c, commit_ticket ticket, int fd, commit_sync_fn sync_
 		seen = __atomic_load_n(&c->syncs_ended, __ATOMIC_ACQUIRE);
 		if (commit_done(c, ticket))
 			return 0;
+		if (commit_failed(c))
+			return COMMIT_FAILED_BEFORE;
 		/* A syncer that died leaves nothing to mend: the sync is run again. */
 		rc = pmutex_trylock(&c->sync_lock, &holder_died);
 		if (rc == 0)

@@ -9,6 +9,12 @@
  * the files written to, so that a sync of one file is not taken for another's). Files
  * before the current one are on disk already: a writer syncs the file the chain was in
  * before it opens the next one (eventlog.c).
+ *
+ * A sync that fails spoils every later one: Linux reports a failed writeback to one
+ * fdatasync only and may drop the pages it could not write, so a later sync that
+ * returns 0 proves nothing about what was written before it. From then on nothing that
+ * was not on disk before the failure counts as synced, for as long as the state file
+ * lives (a reboot, or an operator making it anew: README "A failed fdatasync").
  */
 #ifndef IDW_COMMIT_H
 #define IDW_COMMIT_H
@@ -22,6 +28,7 @@ struct commit {
 	uint64_t	 dev, ino;	/* the file of that record (under the append lock) */
 	uint64_t	 synced;	/* every seq up to this one is on disk */
 	uint32_t	 syncs_ended;	/* a futex: waiters sleep until it moves */
+	uint32_t	 failed;	/* a sync failed: none after it counts */
 };
 
 /* The seq in the file it is in: what commit_wait() waits for. */
@@ -37,10 +44,18 @@ commit_ticket	commit_written(struct commit *, uint64_t seq, uint64_t dev, uint64
 commit_ticket	commit_stored(struct commit *, uint64_t seq);
 /* Is the record of the ticket on disk already? */
 int	commit_done(struct commit *, commit_ticket);
+/* Has a sync failed (so that nothing not yet on disk will be)? */
+int	commit_failed(struct commit *);
+/* A sync of the log outside commit_wait() failed: the same as one in it. */
+void	commit_fail(struct commit *);
+
+#define COMMIT_SYNC_FAILED	(-1)	/* this wait's sync failed; sync_fn said why */
+#define COMMIT_FAILED_BEFORE	(-2)	/* an earlier sync failed (commit_failed()) */
 /*
  * Without the append lock: return once the ticket's record is on disk, syncing fd (the
- * file the ticket names, or a later one) with sync_fn if no one else has. 0; -1 when
- * sync_fn failed (it said why); else an errno value from the sync lock.
+ * file the ticket names, or a later one) with sync_fn if no one else has. 0;
+ * COMMIT_SYNC_FAILED or COMMIT_FAILED_BEFORE when it will not be; else an errno value
+ * from the sync lock.
  */
 int	commit_wait(struct commit *, commit_ticket, int fd, commit_sync_fn, void *arg,
 	    int timeout_ms);

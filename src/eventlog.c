@@ -325,6 +325,20 @@ spot_record(const char *line, size_t len, off_t at, void *arg)
 }
 
 /*
+ * Under the lock: an fdatasync outside the group commit (a file about to be let go, a
+ * torn tail just cut). A failure spoils later syncs just the same (commit.h).
+ */
+static int
+sync_file(struct eventlog *el, int fd, const char *path)
+{
+	if (fdatasync(fd) == 0)
+		return 0;
+	msg("%s: fdatasync: %s", path, strerror(errno));
+	commit_fail(shm_commit(el->locked));
+	return -1;
+}
+
+/*
  * After a scan stopped at `at` (a line that is no record, or an unfinished last line):
  * cut the rest into the .torn file, unless it is a record out of the chain or whole
  * records follow, which means the log was damaged: then stop appending and say so.
@@ -349,7 +363,9 @@ handle_tail(struct eventlog *el, struct logfile *lf, struct scan *sc, off_t at, 
 		    (long long)at, sc->bad_why);
 		return -1;
 	}
-	return logfile_cut(lf, at, el->torn_path);
+	if (logfile_cut(lf, at, el->torn_path) == -1)
+		return -1;
+	return sync_file(el, lf->fd, lf->path);
 }
 
 /*
@@ -496,6 +512,18 @@ head_in_open_file(const struct eventlog *el)
 }
 
 /* Take in what a writer that died left at the end of lf, the file the head is in. */
+/*
+ * Go on in the file at the log's path. The file open now is synced first, so that what
+ * any writer put there is on disk before anything is written to the new one.
+ */
+static int
+reopen_log(struct eventlog *el)
+{
+	if (el->log.fd != -1 && sync_file(el, el->log.fd, el->log.path) == -1)
+		return -1;
+	return logfile_reopen(&el->log);
+}
+
 static int
 finish_head_file(struct eventlog *el, struct logfile *lf)
 {
@@ -527,10 +555,8 @@ finish_rotated_head_file(struct eventlog *el)
 	rc = logfile_open_existing(&old);
 	if (rc == 0)
 		rc = finish_head_file(el, &old);
-	if (rc == 0 && fdatasync(old.fd) == -1) {
-		msg("%s: fdatasync: %s", path, strerror(errno));
-		rc = -1;
-	}
+	if (rc == 0)
+		rc = sync_file(el, old.fd, path);
 	logfile_close(&old);
 	free(path);
 	return rc;
@@ -546,10 +572,9 @@ follow_rotation(struct eventlog *el)
 {
 	bool	 had_head_file = head_in_open_file(el);
 
-	/* logfile_reopen() syncs the file it lets go of. */
 	if (had_head_file && finish_head_file(el, &el->log) == -1)
 		return -1;
-	if (logfile_reopen(&el->log) == -1)
+	if (reopen_log(el) == -1)
 		return -1;
 	if (!had_head_file && el->head.seq != 0 && !head_in_open_file(el))
 		return finish_rotated_head_file(el);
@@ -629,6 +654,15 @@ write_line(struct eventlog *el, const char *line, size_t len)
 	return -1;
 }
 
+/* After a failed fdatasync (commit.h): why nothing more is acknowledged. */
+static void
+say_sync_failed(const struct eventlog *el)
+{
+	msg("%s: not appending: an fdatasync of the log failed earlier, so what is written "
+	    "now may never reach the disk; fix the disk, then reboot (README \"A failed "
+	    "fdatasync\")", el->log.path);
+}
+
 static enum append_result
 store(struct eventlog *el, const struct event *ev, bool conflict, uint64_t *seq)
 {
@@ -638,6 +672,10 @@ store(struct eventlog *el, const struct event *ev, bool conflict, uint64_t *seq)
 	size_t			 len;
 	int			 forgotten;
 
+	if (el->cfg->sync != SYNC_NONE && commit_failed(shm_commit(el->locked))) {
+		say_sync_failed(el);
+		return APPEND_FAILED;
+	}
 	memset(&at, 0, sizeof(at));
 	at.seq = el->head.seq + 1;
 	at.conflict = conflict;
@@ -805,7 +843,9 @@ wait_durable(struct eventlog *el, struct shm *shm, commit_ticket ticket, int fd)
 	int		 rc;
 
 	rc = commit_wait(shm_commit(shm), ticket, fd, sync_log, &sa, LOCK_TIMEOUT_MS);
-	if (rc > 0)
+	if (rc == COMMIT_FAILED_BEFORE)
+		say_sync_failed(el);
+	else if (rc > 0)
 		msg("%s: sync lock: %s", el->shm_path, strerror(rc));
 	return rc == 0 ? 0 : -1;
 }
@@ -840,6 +880,16 @@ eventlog_append(struct eventlog *el, const struct event *ev, uint64_t *seq)
 	return result;
 }
 
+bool
+eventlog_sync_failed(struct eventlog *el)
+{
+	struct shm	*shm;
+
+	if ((shm = attach(el, true)) == NULL)
+		return false;
+	return commit_failed(shm_commit(shm));
+}
+
 struct metrics *
 eventlog_metrics(struct eventlog *el)
 {
@@ -870,7 +920,7 @@ reindex_locked(struct eventlog *el)
 		return -1;
 	if (dedup_begin(el->dedup) == -1)
 		return index_failed(el, "begin");
-	if ((logfile_moved(&el->log) && logfile_reopen(&el->log) == -1) ||
+	if ((logfile_moved(&el->log) && reopen_log(el) == -1) ||
 	    rebuild(el) == -1) {
 		if (el->dedup != NULL)
 			dedup_abort(el->dedup);

@@ -6,6 +6,7 @@
 #ifndef IDW_EVENTLOG_H
 #define IDW_EVENTLOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct config;
@@ -28,6 +29,8 @@ enum append_result eventlog_append(struct eventlog *, const struct event *, uint
 void	eventlog_free(struct eventlog *);
 /* The deployment's shared counters (in the same state file); NULL if it cannot be had. */
 struct metrics	*eventlog_metrics(struct eventlog *);
+/* Has an fdatasync of the log failed (commit.h)? Then nothing more is appended. */
+bool	eventlog_sync_failed(struct eventlog *);
 
 /*
  * Rebuild the index from the log now (idwise-log reindex): from a new index file, reading

@@ -129,10 +129,6 @@ logfile_open_existing(struct logfile *lf)
 	return 0;
 }
 
-/*
- * The old file is synced before it is let go, so that whatever a writer put there is on
- * disk before anything is written to the new one.
- */
 int
 logfile_reopen(struct logfile *lf)
 {
@@ -141,12 +137,6 @@ logfile_reopen(struct logfile *lf)
 
 	if ((fd = open_regular(lf->path, O_CREAT, &st)) == -1)
 		return -1;
-	if (lf->fd != -1 && fdatasync(lf->fd) == -1) {
-		msg("%s: fdatasync of the file it was before rotation: %s", lf->path,
-		    strerror(errno));
-		close(fd);
-		return -1;
-	}
 	logfile_close(lf);
 	lf->fd = fd;
 	if (hold_new(lf) == -1)
@@ -292,7 +282,7 @@ logfile_cut(struct logfile *lf, off_t at, const char *torn_path)
 		return 0;
 	if (keep_tail(lf, at, size, torn_path) == -1)
 		return -1;
-	if (ftruncate(lf->fd, at) == -1 || fdatasync(lf->fd) == -1) {
+	if (ftruncate(lf->fd, at) == -1) {
 		msg("%s: truncate: %s", lf->path, strerror(errno));
 		return -1;
 	}

@@ -27,7 +27,7 @@ void	logfile_init(struct logfile *, const char *path);
 bool	logfile_moved(const struct logfile *);
 /* The same with one stat(2): when it has not moved, *size is the file's size. */
 bool	logfile_look(const struct logfile *, off_t *size);
-/* Open the file at the path (creating it); the old one is synced and closed. */
+/* Open the file at the path (creating it); the old one is closed (the caller synced it). */
 int	logfile_reopen(struct logfile *);
 /* Open the existing file at the path (a rotated one, to finish it); -1 if it cannot. */
 int	logfile_open_existing(struct logfile *);
@@ -48,7 +48,8 @@ off_t	logfile_size(const struct logfile *);
  */
 int	logfile_lines(int fd, off_t from, off_t to, line_fn fn, void *arg, off_t *end);
 
-/* Append the bytes from offset at to the end to torn_path, then cut the log there. */
+/* Append the bytes from offset at to the end to torn_path, then cut the log there (the
+ * caller syncs it). */
 int	logfile_cut(struct logfile *, off_t at, const char *torn_path);
 
 #endif

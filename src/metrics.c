@@ -184,6 +184,8 @@ metrics_write_prometheus(FILE *out, struct metrics *m, const struct health *h)
 {
 	gauge(out, "idwise_log_writable", "1 if the log directory and file can be written.",
 	    h->log_writable);
+	gauge(out, "idwise_log_sync_failed", "1 if an fdatasync of the log failed: nothing "
+	    "more is stored until the state file is made anew.", h->sync_failed);
 	gauge(out, "idwise_log_disk_free_bytes", "Bytes free for the log's filesystem.",
 	    (double)h->disk_free);
 	gauge(out, "idwise_last_seq", "The seq of the last stored record.", (double)h->last_seq);

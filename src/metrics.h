@@ -49,6 +49,7 @@ int	metrics_processes(struct metrics *);
 /* What the status page adds from outside the counters. */
 struct health {
 	int		 log_writable;
+	int		 sync_failed;	/* an fdatasync failed: nothing more is stored */
 	uint64_t	 disk_free;
 	uint64_t	 last_seq;
 	int64_t		 last_event_ms;

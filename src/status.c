@@ -76,6 +76,12 @@ log_health(const struct config *cfg, struct metrics *m, struct health *h)
 	}
 }
 
+static bool
+health_ok(const struct health *h)
+{
+	return h->log_writable && !h->sync_failed;
+}
+
 static void
 write_health_json(FILE *out, const struct config *cfg, struct metrics *m,
     const struct health *h)
@@ -86,11 +92,12 @@ write_health_json(FILE *out, const struct config *cfg, struct metrics *m,
 
 	if ((obj = json_object_new_object()) == NULL)
 		return;
-	json_object_object_add(obj, "status", json_object_new_string(h->log_writable ?
+	json_object_object_add(obj, "status", json_object_new_string(health_ok(h) ?
 	    "ok" : "failing"));
 	json_object_object_add(obj, "env", json_object_new_string(cfg->env));
 	json_object_object_add(obj, "log", json_object_new_string(cfg->log));
 	json_object_object_add(obj, "log_writable", json_object_new_boolean(h->log_writable));
+	json_object_object_add(obj, "sync_failed", json_object_new_boolean(h->sync_failed));
 	json_object_object_add(obj, "last_seq", json_object_new_int64((int64_t)h->last_seq));
 	if (h->last_event_ms != 0) {
 		ts.tv_sec = h->last_event_ms / 1000;
@@ -155,6 +162,7 @@ status_serve(struct service *svc, const struct exchange *io)
 	m = eventlog_metrics(svc->log);
 	metrics_status_request(m);
 	log_health(svc->cfg, m, &h);
+	h.sync_failed = svc->cfg->sync != SYNC_NONE && eventlog_sync_failed(svc->log);
 	if ((out = open_memstream(&body, &len)) == NULL) {
 		send_error(io, 503, "Service Unavailable", "Retry-After: 60\r\n");
 		return;
@@ -164,7 +172,7 @@ status_serve(struct service *svc, const struct exchange *io)
 	else
 		metrics_write_prometheus(out, m, &h);
 	fclose(out);
-	if (json && !h.log_writable)
+	if (json && !health_ok(&h))
 		send_page(io, 503, "Service Unavailable", "application/json", "", body, len,
 		    method[0] == 'H');
 	else

@@ -1,6 +1,6 @@
 /*
  * test-commit.c: group commit. One sync covers every record written before it; a sync
- * of an older file does not count for a newer one; a failed sync counts for nothing;
+ * of an older file does not count for a newer one; a failed sync spoils every later one;
  * the waiters a sync covered do not wait for the next one; a syncer that died or hangs
  * does not wedge the others.
  */
@@ -123,22 +123,34 @@ test_stored(void)
 	pthread_mutex_destroy(&c.sync_lock);
 }
 
-/* A sync that fails counts for nothing: the next waiter syncs again. */
+/*
+ * A sync that fails spoils every later one (commit.h): no wait after it succeeds, nor
+ * syncs; a record on disk before the failure is still done.
+ */
 static void
 test_failed_sync(void)
 {
 	struct commit	 c;
-	commit_ticket	 t;
+	commit_ticket	 before, t, later;
 
 	commit_init(&c);
 	atomic_store(&syncs, 0);
-	t = commit_written(&c, 1, 1, 10);
+	before = commit_written(&c, 1, 1, 10);
+	is_int(commit_wait(&c, before, 7, fake_sync, NULL, TIMEOUT_MS), 0, "a record synced");
+	t = commit_written(&c, 2, 1, 10);
 	atomic_store(&fail_next, 1);
-	is_int(commit_wait(&c, t, 7, fake_sync, NULL, TIMEOUT_MS), -1, "a failed sync: -1");
-	ok(!commit_done(&c, t), "  the record is not taken as synced");
-	is_int(commit_wait(&c, t, 7, fake_sync, NULL, TIMEOUT_MS), 0,
-	    "  the next wait syncs again");
-	is_int(atomic_load(&syncs), 2, "  two syncs");
+	is_int(commit_wait(&c, t, 7, fake_sync, NULL, TIMEOUT_MS), COMMIT_SYNC_FAILED,
+	    "then a sync fails: COMMIT_SYNC_FAILED");
+	ok(!commit_done(&c, t), "  its record is not taken as synced");
+	ok(commit_failed(&c), "  commit_failed() says so");
+	is_int(commit_wait(&c, t, 7, fake_sync, NULL, TIMEOUT_MS), COMMIT_FAILED_BEFORE,
+	    "  a second wait for it: COMMIT_FAILED_BEFORE (a second sync might say 0)");
+	later = commit_written(&c, 3, 1, 11);
+	is_int(commit_wait(&c, later, 8, fake_sync, NULL, TIMEOUT_MS), COMMIT_FAILED_BEFORE,
+	    "  so does a wait for a record written after it, even in a new file");
+	is_int(atomic_load(&syncs), 2, "  neither synced");
+	is_int(commit_wait(&c, before, 7, fake_sync, NULL, TIMEOUT_MS), 0,
+	    "  the record synced before the failure is still on disk");
 	pthread_mutex_destroy(&c.sync_lock);
 }
 
