@@ -514,14 +514,25 @@ head_in_open_file(const struct eventlog *el)
 /* Take in what a writer that died left at the end of lf, the file the head is in. */
 /*
  * Go on in the file at the log's path. The file open now is synced first, so that what
- * any writer put there is on disk before anything is written to the new one.
+ * any writer put there is on disk before anything is written to the new one; and if the
+ * new one is empty, the directory, so that its name is.
  */
 static int
 reopen_log(struct eventlog *el)
 {
+	off_t	 size;
+	int	 rc;
+
 	if (el->log.fd != -1 && sync_file(el, el->log.fd, el->log.path) == -1)
 		return -1;
-	return logfile_reopen(&el->log);
+	if (logfile_reopen(&el->log) == -1 || (size = logfile_size(&el->log)) == -1)
+		return -1;
+	if (size != 0)
+		return 0;
+	/* New (made now, or by logrotate): its name is on disk before a record in it is. */
+	if ((rc = logfile_sync_dir(el->log.path)) == LOGFILE_DIR_UNSYNCED)
+		commit_fail(shm_commit(el->locked));
+	return rc == 0 ? 0 : -1;
 }
 
 static int

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include <json-c/json.h>
 
 #include "log-cursor.h"
+#include "logfile.h"
 
 #define SLOT_SIZE	512
 #define NSLOTS		2
@@ -205,24 +205,6 @@ write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-static int
-sync_dir_of(const char *path)
-{
-	char	*copy;
-	int	 fd, rc = -1;
-
-	if ((copy = strdup(path)) == NULL)
-		return -1;
-	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	if (rc == -1)
-		msg("%s: fsync: %s", copy, strerror(errno));
-	free(copy);
-	return rc;
-}
-
 /* A new file: both slots hold "no position"; made aside, synced, linked in place. */
 static int
 create(const char *path)
@@ -245,7 +227,7 @@ create(const char *path)
 		msg("%s: write: %s", tmp, strerror(errno));
 	else if (link(tmp, path) == -1 && errno != EEXIST)
 		msg("%s: link: %s", path, strerror(errno));
-	else if (sync_dir_of(path) == 0)
+	else if (logfile_sync_dir(path) == 0)
 		rc = 0;
 	if (fd != -1) {
 		close(fd);

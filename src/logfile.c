@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -144,6 +145,30 @@ logfile_reopen(struct logfile *lf)
 	lf->dev = (uint64_t)st.st_dev;
 	lf->ino = (uint64_t)st.st_ino;
 	return 0;
+}
+
+int
+logfile_sync_dir(const char *path)
+{
+	char	*copy, *dir;
+	int	 fd, rc = 0;
+
+	if ((copy = strdup(path)) == NULL) {
+		msg("%s: %s", path, strerror(errno));
+		return LOGFILE_DIR_UNOPENED;
+	}
+	dir = dirname(copy);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		msg("%s: open: %s", dir, strerror(errno));
+		rc = LOGFILE_DIR_UNOPENED;
+	} else if (fsync(fd) == -1) {
+		msg("%s: fsync: %s", dir, strerror(errno));
+		rc = LOGFILE_DIR_UNSYNCED;
+	}
+	if (fd != -1)
+		close(fd);
+	free(copy);
+	return rc;
 }
 
 off_t

@@ -32,6 +32,14 @@ int	logfile_reopen(struct logfile *);
 /* Open the existing file at the path (a rotated one, to finish it); -1 if it cannot. */
 int	logfile_open_existing(struct logfile *);
 void	logfile_close(struct logfile *);
+
+#define LOGFILE_DIR_UNOPENED	(-1)
+#define LOGFILE_DIR_UNSYNCED	(-2)
+/*
+ * fsync the directory path is in, so that a name just made there is on disk. 0, or
+ * LOGFILE_DIR_UNOPENED or LOGFILE_DIR_UNSYNCED (it said why).
+ */
+int	logfile_sync_dir(const char *path);
 /*
  * Keep the open file open for use without the lock (another thread may reopen the log
  * meanwhile); its fd, and the hold to let go of with logfile_release(). NULL if none open.
