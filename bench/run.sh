@@ -3,11 +3,16 @@
 # one machine, against
 #   - bench/minimal-fcgi: a libfcgi responder that reads the body and answers 200, with the
 #     same processes and threads and no disk work (the FastCGI limit of the machine);
+#   - bench/minimal-fcgi --durable: the same, but each body is appended to a file and
+#     group-committed with fdatasync before the 200 (the floor of any durable receiver
+#     on this disk: what durability alone costs, without idwise-fcgi's checks, chain and
+#     index); run in the nginx part;
 #   - adnanh/webhook (Debian package webhook) with a token rule and /bin/true, the tool an
 #     operator would otherwise pick.
 # Load: wrk with bench/unique.lua (every delivery a new eventId, the Finished Journey
 # sample, the bearer token). Parts (default all):
-#   nginx    idwise-fcgi and minimal-fcgi under spawn-fcgi behind one nginx
+#   nginx    idwise-fcgi, minimal-fcgi and minimal-fcgi --durable under spawn-fcgi behind
+#            one nginx
 #   webhook  webhook behind the same nginx (proxy_pass), and hit directly
 #   apache   idwise-fcgi and minimal-fcgi as mod_fcgid applications
 #   sweep    idwise-fcgi and minimal-fcgi behind nginx at 8, 32 and 128 connections
@@ -255,18 +260,25 @@ current_fcgi_pids()
 	printf '%s\n' ${FCGI_PIDS[$CUR]}
 }
 
-# fcgi_side LABEL KIND CONNS [BASE]: KIND (idwise or minimal) under spawn-fcgi behind
-# nginx; for idwise a fresh log, or one of BASE records made by make_big_log.
+# fcgi_side LABEL KIND CONNS [BASE]: KIND (idwise, minimal or durable: minimal-fcgi
+# --durable) under spawn-fcgi behind nginx; for idwise a fresh log, or one of BASE
+# records made by make_big_log.
 fcgi_side()
 {
-	local label=$1 kind=$2 conns=$3 base=${4:-0} url mem acks=$WORK/$1.acks
-	url=http://127.0.0.1:$NGINX_PORT/$kind/webhook
+	local label=$1 kind=$2 conns=$3 base=${4:-0} url mem acks=$WORK/$1.acks name=$2
+	local responder=$2-fcgi
+	[ "$kind" != durable ] || { name=minimal; responder="minimal-fcgi --durable"; }
+	url=http://127.0.0.1:$NGINX_PORT/$name/webhook
 	rm -f "$acks"
-	CUR=$kind
+	CUR=$name
 	if [ "$kind" = idwise ]; then
 		idwise_dir "$label"
 		[ "$base" -eq 0 ] || make_big_log "$base"
 		fcgi_start idwise "$WORK/bin/idwise-fcgi" "$PROCS" -c "$CONF" --threads "$THREADS"
+	elif [ "$kind" = durable ]; then
+		idwise_dir "$label"
+		fcgi_start minimal "$WORK/bin/minimal-fcgi" "$PROCS" --threads "$THREADS" \
+		    --durable "$SIDE_DIR"
 	else
 		fcgi_start minimal "$WORK/bin/minimal-fcgi" "$PROCS" --threads "$THREADS"
 	fi
@@ -280,15 +292,18 @@ fcgi_side()
 	load "$label" "$url" "$conns" current_fcgi_pids "$acks"
 	# shellcheck disable=SC2046
 	mem=$(proc_mem $(current_fcgi_pids))
-	fcgi_stop "$kind"
+	fcgi_stop "$name"
 	CHECK=-
 	if [ "$kind" = idwise ]; then
 		log_check "$LOG" "$base" 2 "$conns" "$acks"
 		say "  log: $CHECK"
 		cp "$WORK/idwise.stderr" "$OUT/$label.stderr" 2>/dev/null
 		settle "$base"
+	elif [ "$kind" = durable ]; then
+		CHECK="$(cat "$SIDE_DIR"/minimal.*.log | wc -l) lines on disk, ${W[ok]} 200s"
+		settle 0
 	fi
-	record "$label" "$kind-fcgi" nginx "$conns" "${PROCS}x$THREADS" "$mem" "$CPU_RESP" "$CPU_WEB" "$CHECK"
+	record "$label" "$responder" nginx "$conns" "${PROCS}x$THREADS" "$mem" "$CPU_RESP" "$CPU_WEB" "$CHECK"
 }
 
 # --- parts ---------------------------------------------------------------------------
@@ -310,13 +325,15 @@ median_row()
 part_nginx()
 {
 	local i
-	say "== nginx: idwise-fcgi and minimal-fcgi, $PROCS processes x $THREADS threads, $CONNS connections"
+	say "== nginx: idwise-fcgi, minimal-fcgi and minimal-fcgi --durable, $PROCS processes x $THREADS threads, $CONNS connections"
 	for ((i = 1; i <= REPEATS; i++)); do
 		fcgi_side "nginx-idwise.$i" idwise "$CONNS"
 		fcgi_side "nginx-minimal.$i" minimal "$CONNS"
+		fcgi_side "nginx-durable.$i" durable "$CONNS"
 	done
 	median_row nginx-idwise
 	median_row nginx-minimal
+	median_row nginx-durable
 }
 
 webhook_pids()
@@ -531,6 +548,10 @@ summary()
 	printf '  nginx   idwise/minimal throughput    %5s  (>= 0.9: %s)\n' "$r" "$(goal "$r" '>=' 0.9)"
 	r=$(ratio "$(col nginx-idwise 8)" "$(col nginx-minimal 8)")
 	printf '  nginx   idwise/minimal p99           %5s  (<= 2: %s)\n' "$r" "$(goal "$r" '<=' 2)"
+	printf '  nginx   durable floor/minimal        %5s  (minimal-fcgi --durable: a write and a share of an fdatasync)\n' \
+	    "$(ratio "$(col nginx-durable 6)" "$(col nginx-minimal 6)")"
+	printf '  nginx   idwise/durable floor         %5s  (what idwise-fcgi costs beyond being durable)\n' \
+	    "$(ratio "$(col nginx-idwise 6)" "$(col nginx-durable 6)")"
 	r=$(ratio "$(col nginx-idwise 6)" "$(col nginx-webhook 6)")
 	printf '  nginx   idwise/webhook throughput    %5s  (>= 1.5: %s)  webhook behind the same nginx\n' \
 	    "$r" "$(goal "$r" '>=' 1.5)"
