@@ -300,7 +300,7 @@ fcgi_side()
 		cp "$WORK/idwise.stderr" "$OUT/$label.stderr" 2>/dev/null
 		settle "$base"
 	elif [ "$kind" = durable ]; then
-		CHECK="$(cat "$SIDE_DIR"/minimal.*.log | wc -l) lines on disk, ${W[ok]} 200s"
+		CHECK="$(cat "$SIDE_DIR"/minimal.*.log | grep -o '"eventId"' | wc -l) bodies on disk (warm-up included), ${W[ok]} 200s in the run"
 		settle 0
 	fi
 	record "$label" "$responder" nginx "$conns" "${PROCS}x$THREADS" "$mem" "$CPU_RESP" "$CPU_WEB" "$CHECK"
