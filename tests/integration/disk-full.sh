@@ -11,10 +11,7 @@
 # Needs root (mount, prlimit on another process, a responder run as RUN_USER). Run in a
 # mount namespace of its own when it can be, so its mounts go away with it.
 
-if [ "$(id -u)" -eq 0 ] && [ -z "${IDWISE_TEST_MOUNT_NS:-}" ] &&
-    unshare --mount --propagation private true 2>/dev/null; then
-	IDWISE_TEST_MOUNT_NS=1 exec unshare --mount --propagation private "$BASH" "$0" "$@"
-fi
+. "${top_srcdir:?run the tests with make check}/tests/mount-ns.sh" || exit 1
 
 . "${top_srcdir:?run the tests with make check}/tests/lib.sh" || exit 1
 

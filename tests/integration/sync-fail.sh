@@ -14,10 +14,7 @@
 #
 # Needs root (losetup, mount). Run in a mount namespace of its own when it can be.
 
-if [ "$(id -u)" -eq 0 ] && [ -z "${IDWISE_TEST_MOUNT_NS:-}" ] &&
-    unshare --mount --propagation private true 2>/dev/null; then
-	IDWISE_TEST_MOUNT_NS=1 exec unshare --mount --propagation private "$BASH" "$0" "$@"
-fi
+. "${top_srcdir:?run the tests with make check}/tests/mount-ns.sh" || exit 1
 
 . "${top_srcdir:?run the tests with make check}/tests/lib.sh" || exit 1
 
