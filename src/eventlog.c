@@ -511,7 +511,6 @@ head_in_open_file(const struct eventlog *el)
 	return el->log.fd != -1 && el->head.dev == el->log.dev && el->head.ino == el->log.ino;
 }
 
-/* Take in what a writer that died left at the end of lf, the file the head is in. */
 /*
  * Go on in the file at the log's path. The file open now is synced first, so that what
  * any writer put there is on disk before anything is written to the new one; and if the
@@ -525,16 +524,25 @@ reopen_log(struct eventlog *el)
 
 	if (el->log.fd != -1 && sync_file(el, el->log.fd, el->log.path) == -1)
 		return -1;
-	if (logfile_reopen(&el->log) == -1 || (size = logfile_size(&el->log)) == -1)
+	if (logfile_reopen(&el->log) == -1)
 		return -1;
-	if (size != 0)
+	if ((size = logfile_size(&el->log)) > 0)
 		return 0;
-	/* New (made now, or by logrotate): its name is on disk before a record in it is. */
-	if ((rc = logfile_sync_dir(el->log.path)) == LOGFILE_DIR_UNSYNCED)
-		commit_fail(shm_commit(el->locked));
-	return rc == 0 ? 0 : -1;
+	/*
+	 * New (made now, or by logrotate): its name is on disk before a record in it is.
+	 * If not, it is let go again, so that the next append tries again.
+	 */
+	if (size == 0) {
+		if ((rc = logfile_sync_dir(el->log.path)) == 0)
+			return 0;
+		if (rc == LOGFILE_DIR_UNSYNCED)
+			commit_fail(shm_commit(el->locked));
+	}
+	logfile_close(&el->log);
+	return -1;
 }
 
+/* Take in what a writer that died left at the end of lf, the file the head is in. */
 static int
 finish_head_file(struct eventlog *el, struct logfile *lf)
 {

@@ -5,7 +5,9 @@
 # rotation) it fsyncs the directory before it writes a record there. Seen with strace
 # on idwise-fcgi run as CGI: the directory's fsync comes after the file is opened and
 # before the record's write and fdatasync; a delivery to a log file that already holds
-# records syncs no directory. Output: TAP.
+# records syncs no directory. A directory that cannot be opened for its fsync: 503 for
+# every delivery until it can, also from a FastCGI responder that has the new file open
+# already. Output: TAP.
 
 . "${top_srcdir:?run the tests with make check}/tests/lib.sh" || exit 1
 
@@ -73,5 +75,29 @@ reply_is 200 '{"status":"accepted","seq":3}' "after a rotation (the log renamed)
 is "$(order)" "open<dir<fsync<write<fdatasync" \
     "  the new file's directory is fsynced before the record is written"
 is "$(log_count "$LOG")" 1 "  which is the new file's first"
+
+# The directory unreadable for a FastCGI responder that keeps the log open (so it cannot
+# open the directory to fsync it), and another rotation: the new file's name cannot be
+# made durable, and the responder must not go on using that file.
+start_responder ds "$CONF" || bail "the responder did not start"
+SOCK=$(responder_socket ds)
+sized_event ds-4 300 >"$TEST_TMP/body.ds-4"
+sized_event ds-5 300 >"$TEST_TMP/body.ds-5"
+fcgi_post "$SOCK" "$TEST_TMP/body.ds-4"
+reply_is 200 '{"status":"accepted","seq":4}' "a FastCGI responder stores seq 4"
+mv "$LOG" "$LOG.2"
+chmod u-r "$DIR"
+fcgi_post "$SOCK" "$TEST_TMP/body.ds-5"
+error_is 503 "directory unreadable, after a rotation: 503"
+like "$(grep -c "$DIR: open: Permission denied" "$TEST_TMP/ds.stderr")" '^[1-9]' \
+    "  stderr: the directory's open: Permission denied"
+fcgi_post "$SOCK" "$TEST_TMP/body.ds-5"
+error_is 503 "  the same delivery again, by the same process: 503 again"
+is "$(log_count "$LOG")" 0 "  nothing was written to the new file"
+chmod u+r "$DIR"
+fcgi_post "$SOCK" "$TEST_TMP/body.ds-5"
+reply_is 200 '{"status":"accepted","seq":5}' "readable again: stored as seq 5"
+ok "  the chain runs through the rotated files into the new one" \
+    check_chain "$LOG.1" "$LOG.2" "$LOG"
 
 done_testing
