@@ -524,20 +524,18 @@ reopen_log(struct eventlog *el)
 
 	if (el->log.fd != -1 && sync_file(el, el->log.fd, el->log.path) == -1)
 		return -1;
-	if (logfile_reopen(&el->log) == -1)
+	if (logfile_reopen(&el->log, &size) == -1)
 		return -1;
-	if ((size = logfile_size(&el->log)) > 0)
+	if (size > 0)
 		return 0;
 	/*
 	 * New (made now, or by logrotate): its name is on disk before a record in it is.
 	 * If not, it is let go again, so that the next append tries again.
 	 */
-	if (size == 0) {
-		if ((rc = logfile_sync_dir(el->log.path)) == 0)
-			return 0;
-		if (rc == LOGFILE_DIR_UNSYNCED)
-			commit_fail(shm_commit(el->locked));
-	}
+	if ((rc = logfile_sync_dir(el->log.path)) == 0)
+		return 0;
+	if (rc == LOGFILE_DIR_UNSYNCED)
+		commit_fail(shm_commit(el->locked));
 	logfile_close(&el->log);
 	return -1;
 }
@@ -673,6 +671,16 @@ write_line(struct eventlog *el, const char *line, size_t len)
 	return -1;
 }
 
+/*
+ * Has a sync failed (commit.h), so that nothing more is stored? Not with sync = none,
+ * which promises nothing about the disk.
+ */
+static bool
+sync_spoiled(const struct eventlog *el, struct shm *shm)
+{
+	return el->cfg->sync != SYNC_NONE && commit_failed(shm_commit(shm));
+}
+
 /* After a failed fdatasync (commit.h): why nothing more is acknowledged. */
 static void
 say_sync_failed(const struct eventlog *el)
@@ -691,7 +699,7 @@ store(struct eventlog *el, const struct event *ev, bool conflict, uint64_t *seq)
 	size_t			 len;
 	int			 forgotten;
 
-	if (el->cfg->sync != SYNC_NONE && commit_failed(shm_commit(el->locked))) {
+	if (sync_spoiled(el, el->locked)) {
 		say_sync_failed(el);
 		return APPEND_FAILED;
 	}
@@ -906,7 +914,7 @@ eventlog_sync_failed(struct eventlog *el)
 
 	if ((shm = attach(el, true)) == NULL)
 		return false;
-	return commit_failed(shm_commit(shm));
+	return sync_spoiled(el, shm);
 }
 
 struct metrics *

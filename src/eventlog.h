@@ -29,7 +29,7 @@ enum append_result eventlog_append(struct eventlog *, const struct event *, uint
 void	eventlog_free(struct eventlog *);
 /* The deployment's shared counters (in the same state file); NULL if it cannot be had. */
 struct metrics	*eventlog_metrics(struct eventlog *);
-/* Has an fdatasync of the log failed (commit.h)? Then nothing more is appended. */
+/* Has an fdatasync of the log failed (commit.h), so that nothing more is appended? */
 bool	eventlog_sync_failed(struct eventlog *);
 
 /*

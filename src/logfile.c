@@ -118,20 +118,31 @@ open_regular(const char *path, int flags, struct stat *st)
 	return fd;
 }
 
-int
-logfile_open_existing(struct logfile *lf)
+/* fd, just opened at lf's path and found to be st, is lf's file now. */
+static int
+adopt(struct logfile *lf, int fd, const struct stat *st)
 {
-	struct stat	 st;
-
-	if ((lf->fd = open_regular(lf->path, 0, &st)) == -1 || hold_new(lf) == -1)
+	lf->fd = fd;
+	if (hold_new(lf) == -1)
 		return -1;
-	lf->dev = (uint64_t)st.st_dev;
-	lf->ino = (uint64_t)st.st_ino;
+	lf->dev = (uint64_t)st->st_dev;
+	lf->ino = (uint64_t)st->st_ino;
 	return 0;
 }
 
 int
-logfile_reopen(struct logfile *lf)
+logfile_open_existing(struct logfile *lf)
+{
+	struct stat	 st;
+	int		 fd;
+
+	if ((fd = open_regular(lf->path, 0, &st)) == -1)
+		return -1;
+	return adopt(lf, fd, &st);
+}
+
+int
+logfile_reopen(struct logfile *lf, off_t *size)
 {
 	struct stat	 st;
 	int		 fd;
@@ -139,12 +150,8 @@ logfile_reopen(struct logfile *lf)
 	if ((fd = open_regular(lf->path, O_CREAT, &st)) == -1)
 		return -1;
 	logfile_close(lf);
-	lf->fd = fd;
-	if (hold_new(lf) == -1)
-		return -1;
-	lf->dev = (uint64_t)st.st_dev;
-	lf->ino = (uint64_t)st.st_ino;
-	return 0;
+	*size = st.st_size;
+	return adopt(lf, fd, &st);
 }
 
 int

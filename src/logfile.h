@@ -27,8 +27,11 @@ void	logfile_init(struct logfile *, const char *path);
 bool	logfile_moved(const struct logfile *);
 /* The same with one stat(2): when it has not moved, *size is the file's size. */
 bool	logfile_look(const struct logfile *, off_t *size);
-/* Open the file at the path (creating it); the old one is closed (the caller synced it). */
-int	logfile_reopen(struct logfile *);
+/*
+ * Open the file at the path (creating it), and say its size; the old one is closed (the
+ * caller synced it).
+ */
+int	logfile_reopen(struct logfile *, off_t *size);
 /* Open the existing file at the path (a rotated one, to finish it); -1 if it cannot. */
 int	logfile_open_existing(struct logfile *);
 void	logfile_close(struct logfile *);

@@ -162,7 +162,7 @@ status_serve(struct service *svc, const struct exchange *io)
 	m = eventlog_metrics(svc->log);
 	metrics_status_request(m);
 	log_health(svc->cfg, m, &h);
-	h.sync_failed = svc->cfg->sync != SYNC_NONE && eventlog_sync_failed(svc->log);
+	h.sync_failed = eventlog_sync_failed(svc->log);
 	if ((out = open_memstream(&body, &len)) == NULL) {
 		send_error(io, 503, "Service Unavailable", "Retry-After: 60\r\n");
 		return;
