@@ -4,12 +4,18 @@
 
 struct service;
 
+struct edge_limits {
+	int	 threads;	/* worker threads: requests served at once */
+	int	 io_timeout;	/* seconds from accept (or a kept connection's next request's
+				   first byte) to the last byte of the reply */
+	int	 max_conns;	/* connections held at once */
+};
+
 /*
- * Accept FastCGI requests on listen_fd with nthreads workers until SIGTERM or SIGINT;
- * the requests in hand are finished first. A connection that sends or takes nothing for
- * io_timeout seconds is given up. Returns 0, or -1 if it could not start.
+ * Accept FastCGI connections on listen_fd until SIGTERM or SIGINT; the requests begun are
+ * finished first. Returns 0, or -1 if it could not start.
  */
-int	serve_fastcgi(struct service *, int listen_fd, int nthreads, int io_timeout);
+int	serve_fastcgi(struct service *, int listen_fd, const struct edge_limits *);
 /* One request from the environment and stdin, reply on stdout. */
 int	serve_cgi(struct service *);
 

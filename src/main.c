@@ -25,6 +25,7 @@
 
 #define THREADS_MAX	256
 #define IO_TIMEOUT_MAX	3600
+#define MAX_CONNS_MAX	65536
 
 struct options {
 	const char	*config_path;
@@ -38,6 +39,7 @@ struct options {
 	bool		 allow_root;
 	int		 threads;
 	int		 io_timeout;
+	int		 max_conns;
 	bool		 check_config;
 };
 
@@ -47,7 +49,8 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: idwise-fcgi [-c FILE] [--listen unix:PATH | --listen HOST:PORT]\n"
 	    "                   [--socket-mode MODE] [--socket-group GROUP] [--threads N]\n"
-	    "                   [--io-timeout SECONDS] [--user NAME | --allow-root]\n"
+	    "                   [--io-timeout SECONDS] [--max-conns N]\n"
+	    "                   [--user NAME | --allow-root]\n"
 	    "       idwise-fcgi [-c FILE] --check-config\n"
 	    "       idwise-fcgi --version | --help\n"
 	    "\n"
@@ -76,7 +79,7 @@ parse_number(const char *text, int base, long min, long max, long *out)
 
 enum {
 	OPT_LISTEN = 256, OPT_SOCKET_MODE, OPT_SOCKET_GROUP, OPT_USER, OPT_ALLOW_ROOT,
-	OPT_THREADS, OPT_IO_TIMEOUT, OPT_CHECK, OPT_VERSION, OPT_HELP
+	OPT_THREADS, OPT_IO_TIMEOUT, OPT_MAX_CONNS, OPT_CHECK, OPT_VERSION, OPT_HELP
 };
 
 static const struct option long_options[] = {
@@ -88,6 +91,7 @@ static const struct option long_options[] = {
 	{ "allow-root",		no_argument,		NULL, OPT_ALLOW_ROOT },
 	{ "threads",		required_argument,	NULL, OPT_THREADS },
 	{ "io-timeout",		required_argument,	NULL, OPT_IO_TIMEOUT },
+	{ "max-conns",		required_argument,	NULL, OPT_MAX_CONNS },
 	{ "check-config",	no_argument,		NULL, OPT_CHECK },
 	{ "version",		no_argument,		NULL, OPT_VERSION },
 	{ "help",		no_argument,		NULL, OPT_HELP },
@@ -157,6 +161,14 @@ parse_options(int argc, char **argv, struct options *opt)
 				return EX_USAGE;
 			}
 			opt->io_timeout = (int)v;
+			break;
+		case OPT_MAX_CONNS:
+			if (parse_number(optarg, 10, 1, MAX_CONNS_MAX, &v) == -1) {
+				msg("--max-conns: not a number from 1 to %d: %s", MAX_CONNS_MAX,
+				    optarg);
+				return EX_USAGE;
+			}
+			opt->max_conns = (int)v;
 			break;
 		case OPT_CHECK:
 			opt->check_config = true;
@@ -266,7 +278,9 @@ serve(const struct config *cfg, const struct options *opt)
 	else {
 		/* Be counted among the deployment's processes from the start. */
 		(void)eventlog_metrics(svc.log);
-		rc = serve_fastcgi(&svc, fd == -1 ? 0 : fd, opt->threads, opt->io_timeout);
+		struct edge_limits	 lim = { opt->threads, opt->io_timeout, opt->max_conns };
+
+		rc = serve_fastcgi(&svc, fd == -1 ? 0 : fd, &lim);
 	}
 	listen_cleanup();
 	service_free(&svc);
@@ -287,6 +301,7 @@ main(int argc, char **argv)
 	opt.socket_gid = (gid_t)-1;
 	opt.threads = 1;
 	opt.io_timeout = 15;
+	opt.max_conns = 256;
 	if ((rc = parse_options(argc, argv, &opt)) != -1)
 		return rc;
 	if ((rc = check_identity(&opt)) != -1) {
