@@ -2,7 +2,7 @@
 # fuzz/run.sh SECONDS [HARNESS...]: build the libFuzzer harnesses out of tree in build-fuzz/
 # (clang, ./configure --enable-fuzzing: ASan+UBSan, coverage) and run each for SECONDS
 # (-max_total_time) from its committed corpus fuzz/corpus/NAME/ (read only) and a working
-# corpus build-fuzz/corpus-NAME/ (kept between runs). HARNESS: request, config, verify
+# corpus build-fuzz/corpus-NAME/ (kept between runs). HARNESS: request, config, verify, fcgi
 # (default all). Prints one line per harness (runs, exec/s, corpus size) and fails when a
 # harness cannot be built or finds anything: a crash, a sanitizer report, a leak, a timeout
 # or an oracle's abort. The input is then in build-fuzz/artifacts-NAME/; replay it with
@@ -12,13 +12,13 @@ set -u -o pipefail
 
 cd "$(dirname "$0")/.." || exit 1
 SRC=$PWD
-SECS=${1:?usage: fuzz/run.sh SECONDS [request|config|verify]...}
+SECS=${1:?usage: fuzz/run.sh SECONDS [request|config|verify|fcgi]...}
 shift
 HARNESSES=("$@")
-[ "${#HARNESSES[@]}" -gt 0 ] || HARNESSES=(request config verify)
+[ "${#HARNESSES[@]}" -gt 0 ] || HARNESSES=(request config verify fcgi)
 B=$SRC/build-fuzz
 
-declare -A MAX_LEN=([request]=4096 [config]=2048 [verify]=8192)
+declare -A MAX_LEN=([request]=4096 [config]=2048 [verify]=8192 [fcgi]=16384)
 
 if [ ! -x "$SRC/configure" ]; then
 	autoreconf -fi || exit 1

@@ -140,6 +140,8 @@ fcgi_put_record(struct bytes *out, int type, uint16_t id, const void *content, s
 		put_header(h, type, id, chunk);
 		if (bytes_put(out, h, sizeof(h)) == -1 || bytes_put(out, at, chunk) == -1)
 			return -1;
+		if (chunk == 0)
+			break;		/* an empty record: the end of a stream */
 		at += chunk;
 		len -= chunk;
 	} while (len > 0);
