@@ -1,0 +1,72 @@
+#!/bin/bash
+# tests/integration/caddy.sh: idwise-fcgi as its own daemon (--listen unix:PATH) behind a real
+# Caddy 2 whose site imports the operator's snippet caddy/idwise-fcgi.caddy: every sample,
+# a bad token, a redelivery, a chunked body (Caddy passes CONTENT_LENGTH=-1), an over-large
+# body, an HTTP/2 (h2c) body without a length, the log verified. Output: TAP.
+
+. "${top_srcdir:?run the tests with make check}/tests/lib.sh" || exit 1
+. "$top_srcdir/tests/lib-hosts.sh" || exit 1
+
+command -v caddy >/dev/null || bail "caddy is not installed"
+
+SOCK=$(responder_socket idwise)
+write_config "$TEST_TMP/main" || bail "cannot write the config"
+start_daemon idwise "$CONF" || bail "idwise-fcgi did not start"
+
+DIR=$TEST_TMP/caddy
+mkdir -p "$DIR" || bail "mkdir $DIR"
+[ -z "$HOST_USER" ] || chown "$HOST_USER:" "$DIR" || bail "chown $DIR"
+host_snippet "$top_srcdir/caddy/idwise-fcgi.caddy" "unix/$SNIPPET_SOCKET" "unix/$SOCK" \
+    >"$DIR/idwise-fcgi.caddy" || bail "cannot copy the snippet"
+HOST_PORT=$(free_port) || bail "no free port"
+# No admin endpoint (it would take localhost:2019), no automatic HTTPS, HTTP/2 in clear.
+cat >"$DIR/Caddyfile" <<EOC
+{
+	admin off
+	auto_https off
+	storage file_system $DIR/data
+	servers {
+		protocols h1 h2c
+	}
+}
+http://127.0.0.1:$HOST_PORT {
+	bind 127.0.0.1
+	import $DIR/idwise-fcgi.caddy
+}
+EOC
+# caddy_run CMD...: as HOST_USER when root, its state under $DIR.
+caddy_run()
+{
+	local -a as=()
+	[ -z "$HOST_USER" ] || as=(setpriv --reuid="$HOST_USER" --regid="$HOST_GROUP" --init-groups --)
+	env HOME="$DIR" XDG_DATA_HOME="$DIR/data" XDG_CONFIG_HOME="$DIR/config" "${as[@]}" "$@"
+}
+caddy_run caddy validate --config "$DIR/Caddyfile" --adapter caddyfile >"$DIR/configtest" 2>&1 ||
+    bail "caddy validate: $(tail -n 5 "$DIR/configtest")"
+start_host caddy "$DIR/caddy.pid" caddy_run caddy run --config "$DIR/Caddyfile" \
+    --adapter caddyfile --pidfile "$DIR/caddy.pid" || bail "caddy did not start"
+URL=http://127.0.0.1:$HOST_PORT/idwise/webhook
+
+if [ -n "$HOST_USER" ]; then
+	is "$(ps -o user= -p "$(cat "$DIR/caddy.pid")" | tr -d ' ')" "$HOST_USER" \
+	    "caddy runs as $HOST_USER"
+fi
+host_checks caddy
+
+# HTTP/2 in clear text, the body sent from a pipe: curl sends no content-length, and Caddy
+# passes CONTENT_LENGTH=-1 as for chunked bodies.
+step_event caddy-h2 >"$TEST_TMP/h2.json"
+seq=$(($(log_count "$LOG") + 1))
+request POST --http2-prior-knowledge -T - -H 'Content-Type: application/json' -v \
+    -w '%{http_code} %{http_version}' <"$TEST_TMP/h2.json"
+cp "$TEST_TMP/curl.err" "$TEST_TMP/h2.trace"
+is "${STATUS#* }" 2 "caddy: the request went over HTTP/2"
+STATUS=${STATUS%% *}
+reply_is 200 "{\"status\":\"accepted\",\"seq\":$seq}" \
+    "caddy: an HTTP/2 body without a length: accepted as seq $seq" || diag "body: $BODY"
+is "$(log_record "$LOG" "$seq" .id)" caddy-h2 "caddy: the HTTP/2 body is stored"
+ok "caddy: the HTTP/2 request carried no content-length" \
+    not grep -qi '^> content-length:' "$TEST_TMP/h2.trace"
+ok "caddy: idwise-log verify passes on the log" quiet "$IDWISE_LOG" verify "$LOG"
+
+done_testing
