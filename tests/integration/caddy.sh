@@ -69,4 +69,22 @@ ok "caddy: the HTTP/2 request carried no content-length" \
     not grep -qi '^> content-length:' "$TEST_TMP/h2.trace"
 ok "caddy: idwise-log verify passes on the log" quiet "$IDWISE_LOG" verify "$LOG"
 
+# Any other bad CONTENT_LENGTH is 400, and the reject line says what arrived: its first 32
+# bytes, quotes and control bytes escaped (on stderr), valid JSON in the reject log.
+REJECTS=$TEST_TMP/rej/rejects.jsonl
+write_config "$TEST_TMP/rej" "reject_log=$REJECTS" || bail "cannot write the config"
+BAD_LENGTH=$'12"a\n\x1b'$(printf '%040d' 7)
+SHOWN='12\x22a\x0a\x1b00000000000000000000000000...'
+: >"$TEST_TMP/cgi.stderr"
+cgi_run "$CONF" "$SAMPLES/finished_step.json" REQUEST_METHOD=POST "CONTENT_LENGTH=$BAD_LENGTH" \
+    CONTENT_TYPE=application/json REMOTE_ADDR=127.0.0.1 "HTTP_AUTHORIZATION=Bearer $TOKEN"
+error_is 400 "a CONTENT_LENGTH with a quote, control bytes and 46 bytes: 400"
+like "$(cat "$TEST_TMP/cgi.stderr")" "400 bad Content-Length: got \"${SHOWN//\\/\\\\}\"\$" \
+    "the stderr line shows the value, cut to 32 bytes and escaped"
+ok "with no control byte but its newline" not grep -q $'[\x01-\x09\x0b-\x1f\x7f]' \
+    "$TEST_TMP/cgi.stderr"
+is "$(jq -r .detail "$REJECTS" 2>&1)" "got \"$SHOWN\"" \
+    "the reject log line is JSON and its detail says the same"
+is "$(log_count "$TEST_TMP/rej/events.jsonl")" 0 "nothing stored"
+
 done_testing
