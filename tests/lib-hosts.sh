@@ -145,3 +145,33 @@ host_checks()
 	    quiet "$IDWISE_LOG" verify "$LOG"
 	is "$(log_count "$LOG")" "$seq" "$host: the log holds $seq records"
 }
+
+# timed_batch IDS DIR [PARALLEL]: POST step_event ID for every id in the file IDS to $URL
+# with the bearer $TOKEN, PARALLEL (8) at a time from one curl process; each appends
+# "ID CODE SECONDS" to DIR/times.
+timed_batch()
+{
+	local ids=$1 dir=$2 par=${3:-8} id body n=0
+	mkdir -p "$dir/replies" || return 1
+	while IFS= read -r id; do
+		[ -n "$id" ] || continue
+		[ "$n" -eq 0 ] || printf 'next\n'
+		n=$((n + 1))
+		body=$(step_event "$id")
+		body=${body//\"/\\\"}
+		printf 'url = "%s"\nheader = "Authorization: Bearer %s"\n' "$URL" "$TOKEN"
+		printf 'header = "Content-Type: application/json"\nheader = "Expect:"\n'
+		printf 'max-time = 60\noutput = "%s/replies/%s"\n' "$dir" "$id"
+		printf 'write-out = "%s %%{http_code} %%{time_total}\\n"\ndata-binary = "%s"\n' \
+		    "$id" "$body"
+	done <"$ids" >"$dir/curl.config"
+	curl --parallel --parallel-max "$par" --no-progress-meter -sS --config "$dir/curl.config" \
+	    >>"$dir/times" 2>>"$dir/curl.err"
+	return 0
+}
+
+# slowest DIR: the longest time in DIR/times, in seconds.
+slowest()
+{
+	sort -g -k3 "$1/times" | tail -n 1 | cut -d' ' -f3
+}
