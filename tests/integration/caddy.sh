@@ -34,22 +34,21 @@ http://127.0.0.1:$HOST_PORT {
 	import $DIR/idwise-fcgi.caddy
 }
 EOC
-# caddy_run CMD...: as HOST_USER when root, its state under $DIR.
-caddy_run()
-{
-	local -a as=()
-	[ -z "$HOST_USER" ] || as=(setpriv --reuid="$HOST_USER" --regid="$HOST_GROUP" --init-groups --)
-	env HOME="$DIR" XDG_DATA_HOME="$DIR/data" XDG_CONFIG_HOME="$DIR/config" "${as[@]}" "$@"
-}
-caddy_run caddy validate --config "$DIR/Caddyfile" --adapter caddyfile >"$DIR/configtest" 2>&1 ||
+# Caddy as HOST_USER when root, its state under $DIR; a command that execs, so that the
+# pid start_host records is caddy's own.
+CADDY=(env HOME="$DIR" XDG_DATA_HOME="$DIR/data" XDG_CONFIG_HOME="$DIR/config")
+[ -z "$HOST_USER" ] ||
+    CADDY+=(setpriv --reuid="$HOST_USER" --regid="$HOST_GROUP" --init-groups --)
+CADDY+=(caddy)
+"${CADDY[@]}" validate --config "$DIR/Caddyfile" --adapter caddyfile >"$DIR/configtest" 2>&1 ||
     bail "caddy validate: $(tail -n 5 "$DIR/configtest")"
-start_host caddy "$DIR/caddy.pid" caddy_run caddy run --config "$DIR/Caddyfile" \
+start_host caddy "$DIR/caddy.pid" "${CADDY[@]}" run --config "$DIR/Caddyfile" \
     --adapter caddyfile --pidfile "$DIR/caddy.pid" || bail "caddy did not start"
 URL=http://127.0.0.1:$HOST_PORT/idwise/webhook
 
 if [ -n "$HOST_USER" ]; then
-	is "$(ps -o user= -p "$(cat "$DIR/caddy.pid")" | tr -d ' ')" "$HOST_USER" \
-	    "caddy runs as $HOST_USER"
+	is "$(ps -o user= -p "$HOST_PID" | tr -d ' ')" "$HOST_USER" "caddy runs as $HOST_USER"
+	is "$(cat "$DIR/caddy.pid")" "$HOST_PID" "the pid the test stops is caddy's"
 fi
 host_checks caddy
 
