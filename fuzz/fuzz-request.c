@@ -323,7 +323,7 @@ ref_head(const struct input *in, size_t *want)
 	if (!ref_credential_ok(in->cfg, in->param[4], in->param[5]))
 		return REPLY_UNAUTHORIZED;
 	*want = BODY_LEN_UNKNOWN;
-	if (cl == NULL || cl[0] == '\0')
+	if (cl == NULL || cl[0] == '\0' || strcmp(cl, "-1") == 0)
 		return REPLY_CONTINUE;
 	if (strspn(cl, "0123456789") != strlen(cl))
 		return REPLY_BAD_LENGTH;

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
@@ -65,7 +66,8 @@ decide_head(const struct config *cfg, const struct request *req, size_t *want)
 		return REPLY_FORBIDDEN;
 	if (!auth_permits(cfg, req->authorization, req->custom_header))
 		return REPLY_UNAUTHORIZED;
-	if (req->content_length == NULL || req->content_length[0] == '\0') {
+	if (req->content_length == NULL || req->content_length[0] == '\0' ||
+	    strcmp(req->content_length, "-1") == 0) {
 		*want = BODY_LEN_UNKNOWN;
 		return REPLY_CONTINUE;
 	}
@@ -74,6 +76,18 @@ decide_head(const struct config *cfg, const struct request *req, size_t *want)
 	if (*want > cfg->max_body)
 		return REPLY_TOO_LARGE;
 	return REPLY_CONTINUE;
+}
+
+const char *
+decide_length_detail(const struct request *req, char buf[LENGTH_DETAIL_LEN])
+{
+	char	 value[SHOWN_ESCAPED_LEN(LENGTH_SHOWN_MAX)];
+
+	if (req->content_length == NULL)
+		return NULL;
+	escape_shown(req->content_length, LENGTH_SHOWN_MAX, value);
+	snprintf(buf, LENGTH_DETAIL_LEN, "got \"%s\"", value);
+	return buf;
 }
 
 /* No header, or application/json with or without parameters. */

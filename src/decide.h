@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "idwise.h"
+#include "util.h"
 
 struct config;
 
@@ -57,10 +58,16 @@ struct request {
 
 /*
  * Method, source, credential and size. On REPLY_CONTINUE, *want is the number of body
- * bytes to read, or BODY_LEN_UNKNOWN (no CONTENT_LENGTH: read to the end, at most
+ * bytes to read, or BODY_LEN_UNKNOWN (no CONTENT_LENGTH, an empty one, or "-1", which
+ * Caddy passes for chunked and length-less HTTP/2 bodies: read to the end, at most
  * max_body + 1 bytes).
  */
 enum reply_code	decide_head(const struct config *, const struct request *, size_t *want);
+
+/* The CONTENT_LENGTH shown in a REPLY_BAD_LENGTH line: its first bytes, escaped. */
+#define LENGTH_SHOWN_MAX	32
+#define LENGTH_DETAIL_LEN	(sizeof("got \"\"") + SHOWN_ESCAPED_LEN(LENGTH_SHOWN_MAX))
+const char	*decide_length_detail(const struct request *, char [LENGTH_DETAIL_LEN]);
 
 /*
  * The body: length, content type, JSON, envelope, event type. On REPLY_ACCEPTED, ev is

@@ -30,6 +30,7 @@ struct exchange_state {
 	char		 body_sha256[SHA256_HEX_LEN + 1];
 	enum reply_code	 code;
 	const char	*detail;
+	char		 length_detail[LENGTH_DETAIL_LEN];
 	uint64_t	 seq;
 };
 
@@ -210,6 +211,8 @@ handle_request(struct service *svc, const struct exchange *io)
 	collect_request(svc->cfg, io, &st);
 	st.code = decide_head(svc->cfg, &st.req, &want);
 	forget_credentials(&st.req);
+	if (st.code == REPLY_BAD_LENGTH)
+		st.detail = decide_length_detail(&st.req, st.length_detail);
 	if (st.code != REPLY_CONTINUE) {
 		drain_body(io, want);
 		report(svc, &st, NULL);

@@ -204,6 +204,32 @@ timespec_to_ms(const struct timespec *ts)
 	return (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
 }
 
+char *
+escape_shown(const char *s, size_t max, char *out)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	unsigned char		 c;
+	size_t			 i, o = 0;
+
+	for (i = 0; i < max && s[i] != '\0'; i++) {
+		c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			out[o++] = (char)c;
+			continue;
+		}
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = digits[c >> 4];
+		out[o++] = digits[c & 0xf];
+	}
+	if (s[i] != '\0') {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 void
 set_progname(const char *name)
 {

@@ -17,6 +17,14 @@ void	format_rfc3339_ms(const struct timespec *, char [RFC3339_MS_LEN + 1]);
 int	parse_rfc3339_ms(const char *, int64_t *);	/* to ms since epoch */
 int64_t	timespec_to_ms(const struct timespec *);
 
+/*
+ * A client-given value for a one-line message, cut to at most max bytes: printable ASCII
+ * but '"' and '\' kept, every other byte as \xHH, "..." after a cut. out holds
+ * SHOWN_ESCAPED_LEN(max) bytes; the result is out.
+ */
+#define SHOWN_ESCAPED_LEN(max)	((max) * 4 + sizeof("..."))
+char	*escape_shown(const char *, size_t max, char *out);
+
 void	set_progname(const char *);
 const char *get_progname(void);
 /* One line on stderr, "progname: ...", rate-limited (see util.c); msg_reject for rejections. */

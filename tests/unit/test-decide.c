@@ -161,6 +161,62 @@ test_size(void)
 	    "no CONTENT_LENGTH and more than max_body arrived: 413");
 }
 
+/* Caddy 2.6 passes CONTENT_LENGTH=-1 for chunked and length-less HTTP/2 bodies. */
+static void
+test_unknown_length(void)
+{
+	struct request	 req;
+	struct event	 ev;
+	const char	*detail;
+	enum reply_code	 code;
+	size_t		 want = 0;
+
+	load_config("auth = none\nmax_body = 1000\n");
+	good_request(&req, good_body);
+	req.content_length = "-1";
+	is_int(decide_head(&cfg, &req, &want), REPLY_CONTINUE,
+	    "CONTENT_LENGTH -1: read the body (an unknown length)");
+	ok(want == BODY_LEN_UNKNOWN, "to the end, as with no CONTENT_LENGTH");
+	code = decide_body(&cfg, &req, want, &ev, &detail);
+	is_int(code, REPLY_ACCEPTED, "CONTENT_LENGTH -1 and a good body: accepted");
+	if (code == REPLY_ACCEPTED)
+		event_free(&ev);
+	req.body_len = 1001;
+	is_int(decide_body(&cfg, &req, want, &ev, &detail), REPLY_TOO_LARGE,
+	    "CONTENT_LENGTH -1 and more than max_body arrived: 413");
+	req.content_length = "-2";
+	is_int(decide_head(&cfg, &req, &want), REPLY_BAD_LENGTH, "CONTENT_LENGTH -2: 400");
+	req.content_length = "-10";
+	is_int(decide_head(&cfg, &req, &want), REPLY_BAD_LENGTH, "CONTENT_LENGTH -10: 400");
+	req.content_length = "-1 ";
+	is_int(decide_head(&cfg, &req, &want), REPLY_BAD_LENGTH, "CONTENT_LENGTH \"-1 \": 400");
+	req.content_length = "--1";
+	is_int(decide_head(&cfg, &req, &want), REPLY_BAD_LENGTH, "CONTENT_LENGTH --1: 400");
+}
+
+/* A bad CONTENT_LENGTH is shown in the reject line: cut and escaped. */
+static void
+test_length_detail(void)
+{
+	struct request	 req;
+	char		 buf[LENGTH_DETAIL_LEN];
+	size_t		 want;
+
+	load_config("auth = none\n");
+	good_request(&req, good_body);
+	req.content_length = "12a";
+	is_int(decide_head(&cfg, &req, &want), REPLY_BAD_LENGTH, "CONTENT_LENGTH 12a: 400");
+	is_str(decide_length_detail(&req, buf), "got \"12a\"", "the detail says what arrived");
+	req.content_length = "1\"\n\x1b";
+	is_str(decide_length_detail(&req, buf), "got \"1\\x22\\x0a\\x1b\"",
+	    "quotes and control bytes are escaped");
+	req.content_length = "123456789012345678901234567890123456789x";
+	is_str(decide_length_detail(&req, buf), "got \"12345678901234567890123456789012...\"",
+	    "a long value is cut to 32 bytes");
+	req.content_length = NULL;
+	ok(decide_length_detail(&req, buf) == NULL, "no CONTENT_LENGTH: no detail");
+}
+
 static void
 test_truncated(void)
 {
@@ -399,6 +455,8 @@ main(void)
 	test_source();
 	test_credentials();
 	test_size();
+	test_unknown_length();
+	test_length_detail();
 	test_truncated();
 	test_content_type();
 	test_json();

@@ -1,4 +1,4 @@
-/* test-util.c: hex, SHA-256 and RFC 3339 time stamps. */
+/* test-util.c: hex, SHA-256, RFC 3339 time stamps, client values made safe to show. */
 #include "autoconf.h"
 
 #include <stdio.h>
@@ -97,10 +97,30 @@ test_time_sweep(void)
 	    "(%lld of %lld differ)", bad, n);
 }
 
+static void
+test_escape_shown(void)
+{
+	char	 buf[SHOWN_ESCAPED_LEN(8)];
+
+	is_str(escape_shown("12a", 8, buf), "12a", "a printable value is shown as it is");
+	is_str(escape_shown("", 8, buf), "", "an empty value stays empty");
+	is_str(escape_shown("1\"2\\3", 8, buf), "1\\x222\\x5c3",
+	    "quote and backslash are escaped");
+	is_str(escape_shown("\n\r\x1b\x7f\xff", 8, buf), "\\x0a\\x0d\\x1b\\x7f\\xff",
+	    "control bytes, DEL and high bytes are escaped");
+	is_str(escape_shown("123456789", 8, buf), "12345678...", "cut after max bytes");
+	is_str(escape_shown("12345678", 8, buf), "12345678", "exactly max bytes: no cut");
+	is_str(escape_shown("\xff\xff\xff\xff\xff\xff\xff\xff\xff", 8, buf),
+	    "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff...",
+	    "the worst case fits SHOWN_ESCAPED_LEN");
+	ok(strlen(buf) + 1 == sizeof(buf), "and fills it exactly");
+}
+
 int
 main(void)
 {
 	test_sha256_hex();
+	test_escape_shown();
 	test_time();
 	test_time_sweep();
 	return done_testing();
