@@ -55,8 +55,7 @@ make_ids h2o-ka 64 >"$KA/ids"
 timed_batch "$KA/ids" "$KA" 8
 is "$(awk '$2 == 200' "$KA/times" | wc -l | tr -d ' ')" 64 "h2o keepalive: 64 of 64 deliveries got 200"
 is "$(log_count "$LOG")" 64 "h2o keepalive: all 64 are stored"
-TODO="waits on the new FastCGI edge (issue 13, finding 4)" \
-    ok "h2o keepalive: none slower than 1 s (slowest $(slowest "$KA") s)" \
+ok "h2o keepalive: none slower than 1 s (slowest $(slowest "$KA") s)" \
     awk '$3 >= 1 { exit 1 }' "$KA/times"
 
 done_testing
