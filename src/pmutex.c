@@ -87,12 +87,13 @@ pmutex_plausible(const pthread_mutex_t *mutex)
 {
 	const struct __pthread_mutex_s	*seen = &mutex->__data;
 	pthread_mutex_t			 fresh;
-	int				 owner = seen->__owner;
+	int				 owner = seen->__owner, kind;
 
 	if (pmutex_init(&fresh) != 0)
 		return false;
+	kind = fresh.__data.__kind;	/* (destroy() spoils it) */
 	pthread_mutex_destroy(&fresh);
-	return seen->__kind == fresh.__data.__kind && seen->__spins == 0 &&
+	return seen->__kind == kind && seen->__spins == 0 &&
 	    seen->__elision == 0 && seen->__count <= 1 &&
 	    tid_or_none((unsigned)seen->__lock & FUTEX_TID_BITS) &&
 	    (owner == OWNER_INCONSISTENT || owner == OWNER_UNRECOVERABLE ||
