@@ -966,7 +966,8 @@ eventlog_metrics(struct eventlog *el)
 	return shm_metrics(shm);
 }
 
-/* Run as root (idwise-log reindex), files we made must still be the service's. */
+/* Run as root (idwise-log reindex), files we made must still be the service's (lchown: a
+ * link put at the path is not followed). */
 static void
 give_to_log_owner(const struct eventlog *el, const char *path)
 {
@@ -974,8 +975,8 @@ give_to_log_owner(const struct eventlog *el, const char *path)
 
 	if (geteuid() != 0 || fstat(el->log.fd, &st) == -1)
 		return;
-	if (chown(path, st.st_uid, st.st_gid) == -1)
-		msg("%s: chown: %s", path, strerror(errno));
+	if (lchown(path, st.st_uid, st.st_gid) == -1)
+		msg("%s: lchown: %s", path, strerror(errno));
 }
 
 static int

@@ -18,7 +18,8 @@ timed_post()
 # _shm_py FILE ACTION [ARG...]: read or write the state file (src/shm.c's layout): magic,
 # version, size, the boot id, fresh, the append lock (a pthread_mutex_t, 40 bytes), then
 # the group commit (commit.h): its sync lock, written, dev, ino, synced. The lock words
-# are found by glibc's kind of a robust process-shared mutex (144) at +16 of each.
+# are checked to be where they were by glibc's kind of a robust process-shared mutex
+# (144) at +16 of each.
 _shm_py()
 {
 	python3 - "$@" <<'PY'
@@ -30,7 +31,8 @@ with open(path, "r+b") as f:
         sys.exit("%s: no magic" % path)
     LOCK, SYNC_LOCK = 56, 96
     for at in (LOCK, SYNC_LOCK):
-        if struct.unpack_from("<i", data, at + 16)[0] != 144:
+        # 144, or 176 once poisoned below
+        if struct.unpack_from("<i", data, at + 16)[0] not in (144, 144 | 32):
             sys.exit("%s: no robust mutex at %d: the layout changed" % (path, at))
     off = {"written": 136, "synced": 160}
     if action == "get":

@@ -391,7 +391,7 @@ test_unwritable(void)
 	bad.log = path;
 	el = eventlog_new(&bad);
 	is_int(append(el, "m", "Refer", &seq), APPEND_FAILED, "log directory missing: failed");
-	ok(said("missing-dir/events.jsonl.shm: No such file or directory"),
+	ok(said("missing-dir/events.jsonl.shm: open: No such file or directory"),
 	    "with one clear line naming the path");
 	eventlog_free(el);
 
