@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "config.h"
 #include "jsonstrict.h"
+#include "ownfile.h"
 #include "util.h"
 
 #define REJECT_LOG_MODE	0640
@@ -71,22 +72,24 @@ shown(const char *s, char buf[SHOWN_MAX + 1])
 	return buf;
 }
 
-/* The reject log at its path now (it may have been rotated), opened for appending. */
+/*
+ * The reject log at its path now (it may have been rotated), opened for appending; a
+ * regular file of the service's user (ownfile.h). Anything else there (a FIFO, a symbolic
+ * link, another user's file) is not written to: the line is dropped, and that is said.
+ */
 static int
 reject_log_fd(struct audit *au)
 {
 	struct stat	 st;
+	char		 why[OWNFILE_WHY_LEN];
 	int		 fd;
 
-	if (au->fd != -1 && stat(au->cfg->reject_log, &st) == 0 && st.st_dev == au->dev &&
+	if (au->fd != -1 && lstat(au->cfg->reject_log, &st) == 0 && st.st_dev == au->dev &&
 	    st.st_ino == au->ino)
 		return au->fd;
-	fd = open(au->cfg->reject_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    REJECT_LOG_MODE);
-	if (fd == -1 || fstat(fd, &st) == -1) {
-		msg("%s: open: %s", au->cfg->reject_log, strerror(errno));
-		if (fd != -1)
-			close(fd);
+	if ((fd = ownfile_open(au->cfg->reject_log, O_WRONLY | O_APPEND | O_CREAT,
+	    REJECT_LOG_MODE, &st, why, sizeof(why))) == -1) {
+		msg("%s: %s; the reject line is dropped", au->cfg->reject_log, why);
 		return -1;
 	}
 	if (au->fd != -1)

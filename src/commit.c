@@ -94,6 +94,34 @@ commit_failed(struct commit *c)
 	return __atomic_load_n(&c->failed, __ATOMIC_ACQUIRE) != 0;
 }
 
+bool
+commit_flags_plausible(const struct commit *c)
+{
+	return c->failed == 0 || c->failed == 1;
+}
+
+bool
+commit_believable(struct commit *c, uint64_t last_seq)
+{
+	return seq_of(load(&c->written)) <= last_seq && load(&c->synced) <= last_seq;
+}
+
+/*
+ * Nothing is taken as synced any more, and the next record starts another file number,
+ * so that no ticket is taken as covered by a sync of what the counters said. Lowering
+ * synced is always safe: at worst a record is synced twice.
+ */
+void
+commit_distrust(struct commit *c)
+{
+	uint64_t	 file = file_of(load(&c->written));
+
+	c->dev = c->ino = 0;
+	__atomic_store_n(&c->written, ((file + 1) & (UINT64_MAX >> SEQ_BITS)) << SEQ_BITS,
+	    __ATOMIC_RELEASE);
+	__atomic_store_n(&c->synced, 0, __ATOMIC_RELEASE);
+}
+
 void
 commit_fail(struct commit *c)
 {

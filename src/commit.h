@@ -20,6 +20,7 @@
 #define IDW_COMMIT_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct commit {
@@ -46,6 +47,15 @@ commit_ticket	commit_stored(struct commit *, uint64_t seq);
 int	commit_done(struct commit *, commit_ticket);
 /* Has a sync failed (so that nothing not yet on disk will be)? */
 int	commit_failed(struct commit *);
+/* Are the flags ones commit.c writes (in a file others may have written to)? */
+bool	commit_flags_plausible(const struct commit *);
+/*
+ * Under the append lock, the log's last record being last_seq: do the counters agree
+ * with it (nothing written or synced past it)? If not (the state file was written to, or
+ * the log was replaced by a shorter chain), commit_distrust() before going on.
+ */
+bool	commit_believable(struct commit *, uint64_t last_seq);
+void	commit_distrust(struct commit *);
 /* A sync of the log outside commit_wait() failed: the same as one in it. */
 void	commit_fail(struct commit *);
 

@@ -1,7 +1,10 @@
 /* dedup.c: the LMDB index of stored ids and of the chain head. */
 #include "autoconf.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include <lmdb.h>
 
 #include "dedup.h"
+#include "ownfile.h"
 
 #define INDEX_FORMAT	2
 #define MAP_SIZE	((size_t)4 << 30)	/* address space only; the file grows as used */
@@ -38,6 +42,7 @@ struct dedup {
 	MDB_txn		*txn;
 	MDB_dbi		 meta, ids, seqs;
 	int		 last_rc;
+	uint64_t	 dev, ino;	/* the file */
 };
 
 static int
@@ -90,32 +95,81 @@ open_dbis(struct dedup *dd)
 	return rc;
 }
 
-/*
- * No lock file (MDB_NOLOCK): the append lock serializes every use. No sync (MDB_NOSYNC):
- * the index is rebuilt from the log after a reboot (shm.h), so it never has to survive one.
- */
-struct dedup *
-dedup_open(const char *path, char *err, size_t errlen)
+static int
+env_open(struct dedup *dd, const char *path)
 {
-	struct dedup	*dd;
-	int		 rc;
+	int	 rc;
 
-	if ((dd = calloc(1, sizeof(*dd))) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
 	if ((rc = mdb_env_create(&dd->env)) == 0 &&
 	    (rc = mdb_env_set_maxdbs(dd->env, 4)) == 0 &&
 	    (rc = mdb_env_set_mapsize(dd->env, MAP_SIZE)) == 0 &&
 	    (rc = mdb_env_open(dd->env, path, MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOSYNC |
 	    MDB_NOTLS, 0600)) == 0)
 		rc = open_dbis(dd);
+	return rc;
+}
+
+/* Is the file LMDB has open the one st is of? */
+static bool
+env_is(struct dedup *dd, const struct stat *st)
+{
+	struct stat	 now;
+	mdb_filehandle_t fd;
+
+	return mdb_env_get_fd(dd->env, &fd) == 0 && fstat(fd, &now) == 0 &&
+	    now.st_dev == st->st_dev && now.st_ino == st->st_ino;
+}
+
+/*
+ * No lock file (MDB_NOLOCK): the append lock serializes every use. No sync (MDB_NOSYNC):
+ * the index is rebuilt from the log after a reboot (shm.h), so it never has to survive one.
+ * LMDB opens the path itself, following a symbolic link: so the file is opened here first
+ * (ownfile.h), and LMDB is given /proc/self/fd/N, which names that very file whatever
+ * the path holds by then; the file it ends up with is checked to be that one.
+ */
+struct dedup *
+dedup_open(const char *path, bool *refused, char *err, size_t errlen)
+{
+	struct dedup	*dd;
+	struct stat	 st;
+	char		 why[OWNFILE_WHY_LEN], by_fd[32];
+	int		 fd, rc;
+
+	*refused = false;
+	if ((fd = ownfile_open(path, O_RDWR | O_CREAT, 0600, &st, why, sizeof(why))) == -1) {
+		*refused = true;
+		snprintf(err, errlen, "%s: %s", path, why);
+		return NULL;
+	}
+	if ((dd = calloc(1, sizeof(*dd))) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	dd->dev = (uint64_t)st.st_dev;
+	dd->ino = (uint64_t)st.st_ino;
+	snprintf(by_fd, sizeof(by_fd), "/proc/self/fd/%d", fd);
+	rc = env_open(dd, by_fd);
+	close(fd);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
 		dedup_close(dd);
 		return NULL;
 	}
+	if (!env_is(dd, &st)) {
+		*refused = true;
+		snprintf(err, errlen, "%s: replaced while it was being opened", path);
+		dedup_close(dd);
+		return NULL;
+	}
 	return dd;
+}
+
+void
+dedup_identity(const struct dedup *dd, uint64_t *dev, uint64_t *ino)
+{
+	*dev = dd->dev;
+	*ino = dd->ino;
 }
 
 void
@@ -133,6 +187,13 @@ dedup_close(struct dedup *dd)
 int
 dedup_remove(const char *path)
 {
+	struct stat	 st;
+	char		 why[OWNFILE_WHY_LEN];
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!ownfile_check(path, &st, why, sizeof(why)))
+		return 0;
 	if (unlink(path) == -1 && errno != ENOENT)
 		return -1;
 	return 0;

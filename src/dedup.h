@@ -7,6 +7,7 @@
 #ifndef IDW_DEDUP_H
 #define IDW_DEDUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,10 +30,19 @@ enum dedup_match {
 	DEDUP_ERROR
 };
 
-/* Open (creating) the index. Call under the append lock. */
-struct dedup	*dedup_open(const char *path, char *err, size_t errlen);
+/*
+ * Open (creating) the index, a regular file of the service's user (ownfile.h), never
+ * through a symbolic link. Call under the append lock. NULL and why in err; *refused
+ * when it is what is at the path that is wrong (to be removed by its owner, not by us).
+ */
+struct dedup	*dedup_open(const char *path, bool *refused, char *err, size_t errlen);
+/* The index file's identity. */
+void		 dedup_identity(const struct dedup *, uint64_t *dev, uint64_t *ino);
 void		 dedup_close(struct dedup *);
-/* Remove the index files (when damaged). */
+/*
+ * Remove the index file (when damaged or stale). What is not ours to use (ownfile.h) is
+ * left in place, for dedup_open() to refuse.
+ */
 int		 dedup_remove(const char *path);
 
 /* One write transaction at a time; every other call happens inside it. */

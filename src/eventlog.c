@@ -191,44 +191,57 @@ drop_index(struct eventlog *el, bool remove)
 		msg("%s: unlink: %s", el->idx_path, strerror(errno));
 }
 
-/* Has another process replaced the index file since we opened it? */
+/* Has another process replaced the index file since we opened it (or put a link there)? */
 static bool
 index_replaced(const struct eventlog *el)
 {
 	struct stat	 st;
 
-	return stat(el->idx_path, &st) == -1 || (uint64_t)st.st_dev != el->dedup_dev ||
+	return lstat(el->idx_path, &st) == -1 || (uint64_t)st.st_dev != el->dedup_dev ||
 	    (uint64_t)st.st_ino != el->dedup_ino;
+}
+
+/*
+ * Open the index; one LMDB will not open is removed and made anew. What is at the path
+ * is not removed when it is not ours to use (a symbolic link, a FIFO, another user's
+ * file): nothing is appended until its owner removes it.
+ */
+static struct dedup *
+index_at_path(struct eventlog *el)
+{
+	struct dedup	*dd;
+	char		 err[512];
+	bool		 refused;
+
+	if ((dd = dedup_open(el->idx_path, &refused, err, sizeof(err))) != NULL)
+		return dd;
+	if (refused) {
+		msg("%s; not appending until it is removed", err);
+		return NULL;
+	}
+	msg("%s; removing it to rebuild it from the log", err);
+	if (dedup_remove(el->idx_path) == -1) {
+		msg("%s: unlink: %s", el->idx_path, strerror(errno));
+		return NULL;
+	}
+	if ((dd = dedup_open(el->idx_path, &refused, err, sizeof(err))) == NULL)
+		msg("%s", err);
+	return dd;
 }
 
 /* Under the lock: an index we can use, new after a reboot (it was never synced). */
 static int
 open_index(struct eventlog *el)
 {
-	struct stat	 st;
-	char		 err[512];
-
 	if (shm_is_fresh(el->locked))
 		drop_index(el, true);
 	else if (el->dedup != NULL && index_replaced(el))
 		drop_index(el, false);
 	if (el->dedup != NULL)
 		return 0;
-	if ((el->dedup = dedup_open(el->idx_path, err, sizeof(err))) == NULL) {
-		msg("%s; removing it to rebuild it from the log", err);
-		if (dedup_remove(el->idx_path) == -1 ||
-		    (el->dedup = dedup_open(el->idx_path, err, sizeof(err))) == NULL) {
-			msg("%s", err);
-			return -1;
-		}
-	}
-	if (stat(el->idx_path, &st) == -1) {
-		msg("%s: stat: %s", el->idx_path, strerror(errno));
-		drop_index(el, false);
+	if ((el->dedup = index_at_path(el)) == NULL)
 		return -1;
-	}
-	el->dedup_dev = (uint64_t)st.st_dev;
-	el->dedup_ino = (uint64_t)st.st_ino;
+	dedup_identity(el->dedup, &el->dedup_dev, &el->dedup_ino);
 	return 0;
 }
 
@@ -433,7 +446,8 @@ take_rotated(struct eventlog *el, const struct log_ends *file, int64_t since)
 		memcpy(el->head.hash, file->last_hash, SHA256_LEN);
 		return 0;
 	}
-	if ((fd = open(file->path, O_RDONLY | O_CLOEXEC)) == -1 || fstat(fd, &st) == -1) {
+	if ((fd = open(file->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1 ||
+	    fstat(fd, &st) == -1) {
 		msg("%s: %s", file->path, strerror(errno));
 		if (fd != -1)
 			close(fd);
@@ -743,6 +757,24 @@ store(struct eventlog *el, const struct event *ev, bool conflict, uint64_t *seq)
 	return conflict ? APPEND_CONFLICT : APPEND_STORED;
 }
 
+/*
+ * Under the lock, the head caught up with the log: the group commit's counters are
+ * believed only if they agree with it (nothing written or synced past its last record),
+ * else a record could be taken as synced that never was.
+ */
+static void
+check_counters(struct eventlog *el)
+{
+	struct commit	*c = shm_commit(el->locked);
+
+	if (commit_believable(c, el->head.seq))
+		return;
+	msg("%s: says records past the log's last one (seq %llu) were written or synced; "
+	    "not believed: what is written from now on is synced anew", el->shm_path,
+	    (unsigned long long)el->head.seq);
+	commit_distrust(c);
+}
+
 static enum append_result
 append_locked(struct eventlog *el, const struct event *ev, uint64_t *seq)
 {
@@ -760,6 +792,7 @@ append_locked(struct eventlog *el, const struct event *ev, uint64_t *seq)
 		return APPEND_FAILED;
 	}
 	shm_clear_fresh(el->locked);
+	check_counters(el);
 	match = dedup_find(el->dedup, json_object_get_string(ev->id),
 	    (size_t)json_object_get_string_len(ev->id), ev->body_digest, seq);
 	switch (match) {
@@ -824,6 +857,12 @@ lock_log(struct eventlog *el)
 	if ((shm = attach(el, false)) == NULL)
 		return NULL;
 	for (tries = 0; tries < 3 && shm != NULL; tries++) {
+		if (!shm_locks_plausible(shm)) {
+			msg("%s: its locks hold values no lock has (written to by someone "
+			    "else?); not appending: stop every idwise-fcgi process of this log "
+			    "and it is made anew", el->shm_path);
+			return NULL;
+		}
 		if ((rc = shm_lock(shm, LOCK_TIMEOUT_MS, &holder_died)) != 0) {
 			msg("%s: lock: %s", el->shm_path, strerror(rc));
 			return NULL;
@@ -927,7 +966,8 @@ eventlog_metrics(struct eventlog *el)
 	return shm_metrics(shm);
 }
 
-/* Run as root (idwise-log reindex), files we made must still be the service's. */
+/* Run as root (idwise-log reindex), files we made must still be the service's (lchown: a
+ * link put at the path is not followed). */
 static void
 give_to_log_owner(const struct eventlog *el, const char *path)
 {
@@ -935,8 +975,8 @@ give_to_log_owner(const struct eventlog *el, const char *path)
 
 	if (geteuid() != 0 || fstat(el->log.fd, &st) == -1)
 		return;
-	if (chown(path, st.st_uid, st.st_gid) == -1)
-		msg("%s: chown: %s", path, strerror(errno));
+	if (lchown(path, st.st_uid, st.st_gid) == -1)
+		msg("%s: lchown: %s", path, strerror(errno));
 }
 
 static int

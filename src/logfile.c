@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "logfile.h"
+#include "ownfile.h"
 #include "util.h"
 
 #define LOG_MODE	0640
@@ -94,27 +95,16 @@ logfile_moved(const struct logfile *lf)
 	return logfile_look(lf, &size);
 }
 
-/* Open the file at the path for appending, a regular file; its fd and identity, or -1. */
+/* Open the file at the path for appending, a regular file of ours; its fd and identity, or -1. */
 static int
 open_regular(const char *path, int flags, struct stat *st)
 {
+	char	 why[OWNFILE_WHY_LEN];
 	int	 fd;
 
-	if ((fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | flags,
-	    LOG_MODE)) == -1) {
-		msg("%s: open: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, st) == -1) {
-		msg("%s: fstat: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st->st_mode)) {
-		msg("%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
+	if ((fd = ownfile_open(path, O_RDWR | O_APPEND | flags, LOG_MODE, st, why,
+	    sizeof(why))) == -1)
+		msg("%s: %s", path, why);
 	return fd;
 }
 
@@ -276,9 +266,10 @@ write_all(int fd, const char *buf, size_t len)
 static int
 keep_tail(struct logfile *lf, off_t at, off_t size, const char *torn_path)
 {
-	char	*tail;
-	ssize_t	 n;
-	int	 fd, rc = -1;
+	struct stat	 st;
+	char		 why[OWNFILE_WHY_LEN], *tail;
+	ssize_t		 n;
+	int		 fd, rc = -1;
 
 	if ((tail = malloc((size_t)(size - at) + 1)) == NULL)
 		return -1;
@@ -290,9 +281,10 @@ keep_tail(struct logfile *lf, off_t at, off_t size, const char *torn_path)
 	}
 	if (tail[n - 1] != '\n')
 		tail[n++] = '\n';
-	fd = open(torn_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, LOG_MODE);
+	fd = ownfile_open(torn_path, O_WRONLY | O_APPEND | O_CREAT, LOG_MODE, &st, why,
+	    sizeof(why));
 	if (fd == -1)
-		msg("%s: open: %s", torn_path, strerror(errno));
+		msg("%s: %s; the torn tail stays in the log", torn_path, why);
 	else if (write_all(fd, tail, (size_t)n) == -1 || fsync(fd) == -1)
 		msg("%s: write: %s", torn_path, strerror(errno));
 	else

@@ -17,5 +17,11 @@ int	pmutex_init(pthread_mutex_t *);
 int	pmutex_lock(pthread_mutex_t *, int timeout_ms, bool *holder_died);
 /* Take it if it is free: as pmutex_lock(), or EBUSY at once. */
 int	pmutex_trylock(pthread_mutex_t *, bool *holder_died);
+/*
+ * Could a real mutex of pmutex_init()'s have these words (in a file others can write)?
+ * It may be in use: only what no state of a real one has is refused (glibc's layout;
+ * elsewhere, true).
+ */
+bool	pmutex_plausible(const pthread_mutex_t *);
 
 #endif

@@ -144,7 +144,7 @@ rotation_ends(const char *path, struct log_ends *ends)
 	int			 fd, rc = -1;
 
 	memset(ends, 0, sizeof(*ends));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) == -1)
 		return -1;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    logfile_lines(fd, 0, st.st_size, take_first, &fl, &end) != -1 && fl.found &&

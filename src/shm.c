@@ -17,6 +17,7 @@
 
 #include "commit.h"
 #include "metrics.h"
+#include "ownfile.h"
 #include "pmutex.h"
 #include "shm.h"
 
@@ -63,7 +64,15 @@ static bool
 layout_current(const struct shm_layout *map, const char *boot_id)
 {
 	return map->magic == SHM_MAGIC && map->version == SHM_VERSION &&
-	    map->size == sizeof(*map) && strcmp(map->boot_id, boot_id) == 0;
+	    map->size == sizeof(*map) && strcmp(map->boot_id, boot_id) == 0 &&
+	    (map->fresh == 0 || map->fresh == 1) && commit_flags_plausible(&map->commit);
+}
+
+/* Could the locks be real ones, in use by the processes attached? */
+static bool
+locks_plausible(const struct shm_layout *map)
+{
+	return pmutex_plausible(&map->lock) && pmutex_plausible(&map->commit.sync_lock);
 }
 
 /* Only while holding the file's flock exclusively: nobody else has it mapped. */
@@ -83,6 +92,21 @@ init_layout(struct shm_layout *map, const char *boot_id)
 	return 0;
 }
 
+/*
+ * Only while holding the file's flock exclusively: nobody holds the locks, so they are
+ * made anew whatever their words say (a holder that died, or someone who wrote there);
+ * the counters are kept (they are checked against the log under the lock: eventlog.c).
+ */
+static int
+renew_locks(struct shm_layout *map)
+{
+	int	 rc;
+
+	if ((rc = pmutex_init(&map->lock)) != 0)
+		return rc;
+	return pmutex_init(&map->commit.sync_lock);
+}
+
 static struct shm_layout *
 map_file(int fd)
 {
@@ -98,6 +122,11 @@ map_file(int fd)
  * Alone (exclusive flock): make the layout current. With others (shared flock): it must
  * already be current, or another version or boot's process is using it.
  */
+/*
+ * Alone (exclusive flock): make the layout current, its locks anew. With others (shared
+ * flock): it must already be current, or another version or boot's process is using it,
+ * and its locks must be ones a real lock could be.
+ */
 static const char *
 attach_layout(struct shm *shm, const char *boot_id, bool alone)
 {
@@ -112,13 +141,18 @@ attach_layout(struct shm *shm, const char *boot_id, bool alone)
 		return "in use by another version of idwise-fcgi";
 	if ((shm->map = map_file(shm->fd)) == NULL)
 		return strerror(errno);
-	if (layout_current(shm->map, boot_id))
-		return NULL;
-	if (!alone)
+	if (!alone && !layout_current(shm->map, boot_id))
 		return "in use by another version of idwise-fcgi";
-	if ((rc = init_layout(shm->map, boot_id)) != 0)
-		return strerror(rc);
-	return NULL;
+	if (!alone && !locks_plausible(shm->map))
+		return "its locks hold values no lock has (written to by someone else?); "
+		    "not used: stop every idwise-fcgi process of this log and it is made anew";
+	if (!alone)
+		return NULL;
+	if (layout_current(shm->map, boot_id))
+		rc = renew_locks(shm->map);
+	else
+		rc = init_layout(shm->map, boot_id);
+	return rc != 0 ? strerror(rc) : NULL;
 }
 
 static const char *
@@ -146,7 +180,8 @@ struct shm *
 shm_attach(const char *path, char *err, size_t errlen)
 {
 	struct shm	*shm;
-	char		 boot_id[BOOT_ID_LEN + 1];
+	struct stat	 st;
+	char		 boot_id[BOOT_ID_LEN + 1], not_ours[OWNFILE_WHY_LEN];
 	const char	*why;
 
 	if (read_boot_id(boot_id) == -1) {
@@ -157,9 +192,9 @@ shm_attach(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	shm->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	shm->fd = ownfile_open(path, O_RDWR | O_CREAT, 0600, &st, not_ours, sizeof(not_ours));
 	if (shm->fd == -1)
-		why = strerror(errno);
+		why = not_ours;
 	else
 		why = attach_locked(shm, boot_id);
 	if (why != NULL) {
@@ -185,6 +220,12 @@ shm_detach(struct shm *shm)
 	free(shm);
 }
 
+bool
+shm_locks_plausible(const struct shm *shm)
+{
+	return locks_plausible(shm->map);
+}
+
 int
 shm_lock(struct shm *shm, int timeout_ms, bool *holder_died)
 {
@@ -196,7 +237,7 @@ shm_replaced(const struct shm *shm, const char *path)
 {
 	struct stat	 st;
 
-	return stat(path, &st) == -1 || st.st_dev != shm->dev || st.st_ino != shm->ino;
+	return lstat(path, &st) == -1 || st.st_dev != shm->dev || st.st_ino != shm->ino;
 }
 
 void

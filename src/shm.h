@@ -12,10 +12,21 @@
 
 struct shm;
 
-/* Map the file, creating or re-initializing it when no other process has it. */
+/*
+ * Map the file, a regular file of the service's user (ownfile.h), creating or
+ * re-initializing it when no other process has it (its locks are then made anew). When
+ * others have it, its layout must be current and its locks plausible; else NULL, and why
+ * in err.
+ */
 struct shm	*shm_attach(const char *path, char *err, size_t errlen);
 void		 shm_detach(struct shm *);
 
+/*
+ * Could its two locks be real ones (pmutex_plausible())? Asked before each use: the
+ * file is shared, and a lock with words no real one has can crash the process that
+ * takes it.
+ */
+bool	shm_locks_plausible(const struct shm *);
 /* Take the append lock: see pmutex_lock(). */
 int	shm_lock(struct shm *, int timeout_ms, bool *holder_died);
 void	shm_unlock(struct shm *);

@@ -1,7 +1,7 @@
 /*
  * test-eventlog.c: the writer on real files: new, duplicate, conflict, restart, torn tail,
  * a record a dead writer left, rotation, lost index, reboot, damage, unwritable directory,
- * and many processes at once.
+ * many processes at once, and a FIFO or a link where the writer writes.
  */
 #include "autoconf.h"
 
@@ -391,7 +391,7 @@ test_unwritable(void)
 	bad.log = path;
 	el = eventlog_new(&bad);
 	is_int(append(el, "m", "Refer", &seq), APPEND_FAILED, "log directory missing: failed");
-	ok(said("missing-dir/events.jsonl.shm: No such file or directory"),
+	ok(said("missing-dir/events.jsonl.shm: open: No such file or directory"),
 	    "with one clear line naming the path");
 	eventlog_free(el);
 
@@ -693,6 +693,53 @@ cleanup(void)
 		printf("# files kept in %s\n", dir);
 }
 
+/*
+ * What is at <log>.torn and <log>.idx must be a regular file of ours (ownfile.h): a FIFO
+ * does not block the append (an alarm ends the test if it does), a link is not followed.
+ */
+static void
+test_foreign_files(void)
+{
+	struct eventlog	*el = eventlog_new(&cfg);
+	struct stat	 st;
+	char		 torn[320], kept[330], idx[320], target[320];
+	const char	*tail = "{\"v\":1,\"seq\":";
+	uint64_t	 seq, last;
+
+	is_int(append(el, "f1", "Refer", &last), APPEND_STORED, "another record");
+	snprintf(torn, sizeof(torn), "%s.torn", logpath);
+	snprintf(kept, sizeof(kept), "%s.kept", torn);
+	rename(torn, kept);
+	if (mkfifo(torn, 0600) == -1)
+		printf("# mkfifo: %s\n", strerror(errno));
+	append_raw(logpath, tail, strlen(tail));
+	alarm(20);
+	is_int(append(el, "f2", "Refer", &seq), APPEND_FAILED,
+	    "a torn tail and a FIFO at <log>.torn: failed, without blocking");
+	alarm(0);
+	ok(said(".torn: not a regular file; the torn tail stays in the log"), "  and said why");
+	unlink(torn);
+	is_int(append(el, "f2", "Refer", &seq), APPEND_STORED, "  the FIFO gone: stored");
+	is_int(seq, last + 1, "  as the next seq");
+
+	snprintf(idx, sizeof(idx), "%s.idx", logpath);
+	snprintf(target, sizeof(target), "%s/idx-target", dir);
+	close(open(target, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+	unlink(idx);
+	if (symlink(target, idx) == -1)
+		printf("# symlink: %s\n", strerror(errno));
+	is_int(append(el, "f3", "Refer", &seq), APPEND_FAILED,
+	    "a symbolic link at <log>.idx: failed");
+	ok(said(".idx: a symbolic link, not followed"), "  and said why");
+	ok(stat(target, &st) == 0 && st.st_size == 0, "  LMDB wrote nothing to its target");
+	ok(lstat(idx, &st) == 0 && S_ISLNK(st.st_mode), "  the link is left in place");
+	unlink(idx);
+	is_int(append(el, "f3", "Refer", &seq), APPEND_STORED, "  the link gone: stored");
+	is_int(seq, last + 2, "  as the next seq (the index rebuilt from the log)");
+	unlink(target);
+	eventlog_free(el);
+}
+
 int
 main(void)
 {
@@ -713,6 +760,7 @@ main(void)
 	test_dedup_window();
 	test_dead_writer_then_rotation();
 	test_many_processes();
+	test_foreign_files();
 	cleanup();
 	config_free(&cfg);
 	return done_testing();
