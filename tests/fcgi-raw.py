@@ -38,7 +38,8 @@ As a program, two commands:
                       UNKNOWN_TYPE records) have come
         eof           read until the responder closes
       Every reading step ends at the --timeout (10 s from connect). Prints one JSON object
-      a line: each record that came ({"t_ms", "type", "id", "content_len", "padding_len",
+      a line: each record that came ({"t_ms" and "sent" (bytes written so far) when it
+      came, "type", "id", "content_len", "padding_len",
       and per type "app_status"/"protocol_status", "pairs"/"padding_zero", "unknown_type"};
       for END_REQUEST also "stdout" (the STDOUT of that request) and "status" (the HTTP
       status it names, 200 when none)), then any {"event": "send_failed", "errno", "sent"},
@@ -188,6 +189,7 @@ class Conn:
         self.sock.connect(target)
         self.sock.setblocking(False)
         self.buf = b""
+        self.pending = []	# records parsed as they came, not yet emitted
         self.stdout = {}
         self.replies = 0
         self.sent = 0
@@ -198,9 +200,16 @@ class Conn:
         return int((time.monotonic() - self.start) * 1000)
 
     def send(self, data):
-        """Write data; False (and send_error set) when the peer has gone."""
+        """Write data; False (and send_error set) when the peer has gone. What comes
+        meanwhile is read as it comes, so that a reply's "sent" says how much the client
+        had written when it came."""
         view = memoryview(data)
         while view:
+            if select.select([self.sock], [], [], 0)[0]:
+                self._fill()
+            if self.ended:
+                self.send_error = "peer closed"
+                return False
             try:
                 n = self.sock.send(view)
             except BlockingIOError:
@@ -240,9 +249,11 @@ class Conn:
         if not data:
             self.ended = "eof"
         self.buf += data
+        self.pending.extend(self.records())
 
     def records(self):
-        """The complete records read so far, parsed, taken out of the buffer."""
+        """The complete records read so far, parsed, taken out of the buffer (each
+        stamped with the time and with how many bytes the client had sent)."""
         out = []
         while len(self.buf) >= 8:
             version, rtype, req_id, clen, plen = struct.unpack(">BBHHBx", self.buf[:8])
@@ -255,8 +266,8 @@ class Conn:
         return out
 
     def _describe(self, version, rtype, req_id, content, padding):
-        rec = {"t_ms": self.t_ms(), "type": TYPE_NAMES.get(rtype, rtype), "id": req_id,
-               "content_len": len(content), "padding_len": len(padding)}
+        rec = {"t_ms": self.t_ms(), "sent": self.sent, "type": TYPE_NAMES.get(rtype, rtype),
+               "id": req_id, "content_len": len(content), "padding_len": len(padding)}
         if version != VERSION:
             rec["version"] = version
         if rtype == TYPES["STDOUT"]:
@@ -284,8 +295,9 @@ class Conn:
         stop = self.deadline if seconds is None else min(self.deadline,
                                                          time.monotonic() + seconds)
         while True:
-            for rec in self.records():
+            for rec in self.pending:
                 emit(rec)
+            self.pending = []
             if until is not None and self.replies >= until:
                 return "done"
             if self.ended:

@@ -7,7 +7,6 @@
 #   ended OUT                  how that connection ended and when: "eof 3012"
 #   end_requests OUT           "ID APP-STATUS PROTOCOL-STATUS HTTP-STATUS" per END_REQUEST
 #   records_of OUT TYPE        how many records of TYPE came
-#   sent_bytes OUT             how many bytes the client could write before it ended
 #   delivery_params LENGTH     PARAMS=(--param ...): an authorized POST of LENGTH bytes
 
 FCGI_RAW=$top_srcdir/tests/fcgi-raw.py
@@ -39,11 +38,6 @@ end_requests()
 records_of()
 {
 	jq -r --arg t "$2" 'select(.type == $t) | .type' "$1" 2>/dev/null | wc -l | tr -d ' '
-}
-
-sent_bytes()
-{
-	jq -r 'select(.event != null) | .sent' "$1" 2>/dev/null | tail -n 1
 }
 
 delivery_params()
