@@ -42,8 +42,9 @@ As a program, two commands:
       came, "type", "id", "content_len", "padding_len",
       and per type "app_status"/"protocol_status", "pairs"/"padding_zero", "unknown_type"};
       for END_REQUEST also "stdout" (the STDOUT of that request) and "status" (the HTTP
-      status it names, 200 when none)), then any {"event": "send_failed", "errno", "sent"},
-      and last one of {"event": "eof"|"reset"|"timeout"|"done", "t_ms", "sent"}.
+      status it names, 200 when none)); after each send= step {"event": "sent", "t_ms",
+      "sent"} or {"event": "send_failed", "errno", "t_ms", "sent"}; and last one of
+      {"event": "eof"|"reset"|"timeout"|"done", "t_ms", "sent"}.
       Exit status 0, or 2 when it could not connect.
 """
 
@@ -368,7 +369,9 @@ def cmd_talk(a):
     for step in a.steps:
         word, _, arg = step.partition("=")
         if word == "send":
-            if not conn.send(open(arg, "rb").read()):
+            if conn.send(open(arg, "rb").read()):
+                out_json({"event": "sent", "t_ms": conn.t_ms(), "sent": conn.sent})
+            else:
                 out_json({"event": "send_failed", "errno": conn.send_error,
                           "t_ms": conn.t_ms(), "sent": conn.sent})
         elif word == "trickle":

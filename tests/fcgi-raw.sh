@@ -25,8 +25,8 @@ talk()
 
 ended()
 {
-	jq -r 'select(.event != null and .event != "send_failed") | "\(.event) \(.t_ms)"' \
-	    "$1" 2>/dev/null | tail -n 1
+	jq -r 'select(.event == "eof" or .event == "reset" or .event == "timeout" or
+	    .event == "done") | "\(.event) \(.t_ms)"' "$1" 2>/dev/null | tail -n 1
 }
 
 end_requests()

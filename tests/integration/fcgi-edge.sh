@@ -248,12 +248,22 @@ trickled_answered()
 	return "$rc"
 }
 
+# stalls_sent N...: each of those stalled clients has connected and sent its first bytes.
+stalls_sent()
+{
+	local f
+	for f in "$@"; do
+		grep -q '"event": "sent"' "$TEST_TMP/stall-$f.out" 2>/dev/null || return 1
+	done
+}
+
 for n in 1 2 3 4; do
 	stall header "$n"
 	stall params "$n"
 	stall trickle "$n"
 done
-sleep 0.5
+wait_for stalls_sent {header,params,trickle}-{1,2,3,4} || bail "the stalled clients did not connect"
+sleep 0.2
 delivery edge-during-stalls 1 >"$TEST_TMP/during.bin"
 talk "$TEST_TMP/during.out" "$SOCK" --timeout $((IO_TIMEOUT + SLACK + 1)) \
     send="$TEST_TMP/during.bin" replies=1
@@ -283,7 +293,8 @@ STALL_PIDS=()
 for n in 5 6 7 8; do
 	stall trickle "$n"
 done
-sleep 0.5
+wait_for stalls_sent trickle-{5,6,7,8} || bail "the trickling clients did not connect"
+sleep 0.2
 delivery edge-during-trickle 1 >"$TEST_TMP/during2.bin"
 talk "$TEST_TMP/during2.out" "$SOCK" --timeout $((IO_TIMEOUT + SLACK + 1)) \
     send="$TEST_TMP/during2.bin" replies=1
