@@ -758,6 +758,8 @@ unload_chan(struct worker *w)
 		}
 		if (bytes_put(&w->output, buf, (size_t)n) == -1)
 			return -1;
+		if ((size_t)n < sizeof(buf))
+			break;		/* the end: nobody writes to it now */
 		at += n;
 	}
 	return 0;
