@@ -76,7 +76,8 @@ thread_states()
 		x86_64:7 | aarch64:73) what=poll ;;
 		x86_64:43 | x86_64:288 | aarch64:202 | aarch64:242) what=accept ;;
 		x86_64:232 | x86_64:281 | aarch64:22) what=epoll ;;
-		*:202 | *:98) what=futex ;;
+		x86_64:202 | aarch64:98) what=futex ;;
+		x86_64:130 | aarch64:133) what=sigsuspend ;;
 		*) what=syscall-$nr ;;
 		esac
 		case $what in
