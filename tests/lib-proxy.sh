@@ -1,7 +1,8 @@
 # tests/lib-proxy.sh: idwise-fcgi as its own daemon behind Apache mod_proxy_fcgi and behind
 # nginx with kept FastCGI connections. Sourced after tests/lib.sh.
 #
-#   daemon     start_listener NAME CONF [ARG...], stop_listener NAME, listener_socket NAME
+#   daemon     start_listener NAME CONF [ARG...], stop_listener NAME, listener_socket NAME,
+#              thread_states PID, kept_connections SOCKET
 #   Apache     start_apache_proxy SOCKET (mod_proxy_fcgi, apache/idwise-fcgi-proxy.conf;
 #              APACHE_PROXY_EDIT: a sed script for the copy); sets APACHE_PORT and URL
 #   nginx      start_nginx_keepalive SOCKET (nginx/idwise-fcgi-keepalive.conf and
@@ -88,6 +89,13 @@ thread_states()
 		esac
 		printf '%s\n' "$what"
 	done | sort | uniq -c | awk '{ printf "%s %s; ", $2, $1 }'
+}
+
+# kept_connections SOCKET: how many connections to the unix socket SOCKET are open now.
+kept_connections()
+{
+	ss -Hx state established 2>/dev/null | awk -v p="$1" '$4 == p || $5 == p { n++ }
+	    END { print n + 0 }'
 }
 
 # --- Apache with mod_proxy_fcgi -------------------------------------------------------
