@@ -80,13 +80,15 @@ reply_is 200 "{\"status\":\"duplicate\",\"seq\":$seq}" "  chunked again: a dupli
 
 # ---------------------------------------------------------------------------------------
 # Body sizes: max_body (65536) passes; above it 413 with JSON, whatever the size or the
-# encoding, below and above Apache's LimitRequestBody (1 MiB); nothing stored.
+# encoding; a Content-Length over 1 MiB is answered by the snippet's <If>, before Apache
+# reads the body; nothing stored.
 
 sized_event proxy-fits 65536 >"$TEST_TMP/fits"
 seq=$((seq + 1))
 post "$TEST_TMP/fits"
 reply_is 200 "{\"status\":\"accepted\",\"seq\":$seq}" "a 65536-byte body (max_body): accepted"
 before=$(log_state "$LOG")
+rejects=$(grep -c '413 body too large' "$TEST_TMP/proxy.stderr")
 for size in 65537 1048577 3000000; do
 	sized_event "proxy-big-$size" "$size" >"$TEST_TMP/big"
 	post "$TEST_TMP/big"
@@ -95,6 +97,8 @@ for size in 65537 1048577 3000000; do
 	reply_is 413 '{"error":"body too large"}' "  the same, chunked: 413 with JSON"
 done
 is "$(log_state "$LOG")" "$before" "no over-large body was stored"
+is "$(($(grep -c '413 body too large' "$TEST_TMP/proxy.stderr") - rejects))" 4 \
+    "idwise-fcgi answered four of them (65537 bytes, and every chunked one); the <If> the other two"
 
 # ---------------------------------------------------------------------------------------
 # The status page through the snippet's <Location /idwise/status>.
