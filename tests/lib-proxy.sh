@@ -1,4 +1,5 @@
 # tests/lib-proxy.sh: idwise-fcgi as its own daemon behind Apache mod_proxy_fcgi and behind
+# shellcheck shell=bash
 # nginx with kept FastCGI connections. Sourced after tests/lib.sh.
 #
 #   daemon     start_listener NAME CONF [ARG...], stop_listener NAME, listener_socket NAME,
@@ -73,12 +74,12 @@ thread_states()
 	for t in /proc/"$1"/task/*; do
 		read -r nr fd _ <"$t/syscall" 2>/dev/null || continue
 		case $(uname -m):$nr in
-		x86_64:0 | aarch64:63) what=read ;;
-		x86_64:7 | aarch64:73) what=poll ;;
-		x86_64:43 | x86_64:288 | aarch64:202 | aarch64:242) what=accept ;;
-		x86_64:232 | x86_64:281 | aarch64:22) what=epoll ;;
-		x86_64:202 | aarch64:98) what=futex ;;
-		x86_64:130 | aarch64:133) what=sigsuspend ;;
+		x86_64:0 | aarch64:63) what="read" ;;
+		x86_64:7 | aarch64:73) what="poll" ;;
+		x86_64:43 | x86_64:288 | aarch64:202 | aarch64:242) what="accept" ;;
+		x86_64:232 | x86_64:281 | aarch64:22) what="epoll" ;;
+		x86_64:202 | aarch64:98) what="futex" ;;
+		x86_64:130 | aarch64:133) what="sigsuspend" ;;
 		*) what=syscall-$nr ;;
 		esac
 		case $what in
