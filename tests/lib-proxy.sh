@@ -1,5 +1,4 @@
 # tests/lib-proxy.sh: idwise-fcgi as its own daemon behind Apache mod_proxy_fcgi and behind
-# shellcheck shell=bash
 # nginx with kept FastCGI connections. Sourced after tests/lib.sh.
 #
 #   daemon     start_listener NAME CONF [ARG...], stop_listener NAME, listener_socket NAME,
@@ -11,6 +10,7 @@
 #              the copy of the first); sets NGINX_PORT and URL
 #   load       timed_deliveries DIR N PARALLEL PREFIX: N unique Finished Journey deliveries
 #              to $URL, PARALLEL at a time; each one's "ID STATUS SECONDS" in DIR/results
+# shellcheck shell=bash
 
 declare -A _listener_pid=()
 
