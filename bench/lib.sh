@@ -263,6 +263,7 @@ idwise_dir()
 #   /idwise/webhook   the operator's snippet nginx/idwise-fcgi.conf -> $WORK/idwise.sock
 #   /minimal/webhook  the snippet's /idwise/webhook block, renamed -> $WORK/minimal.sock
 #   /webhook/idwise   proxy_pass to adnanh/webhook on 127.0.0.1:$WEBHOOK_PORT
+#   and both FastCGI ones over kept connections (nginx_keep_snippets)
 nginx_start()
 {
 	local snippet=$SRC/nginx/idwise-fcgi.conf user= try
@@ -278,6 +279,7 @@ nginx_start()
 	    "$snippet" | sed -e "s|$from|fastcgi_pass unix:$WORK/minimal.sock;|" \
 	    -e 's|location = /idwise/webhook {|location = /minimal/webhook {|' \
 	    >"$NGINX_DIR/minimal.conf"
+	nginx_keep_snippets
 	cp /etc/nginx/fastcgi_params "$NGINX_DIR/fastcgi_params" || die "no /etc/nginx/fastcgi_params"
 	[ "$(id -u)" -eq 0 ] && user='user root;'
 	[ -n "$WEBHOOK_PORT" ] || WEBHOOK_PORT=$(free_port) || die "no free port"
@@ -295,6 +297,28 @@ nginx_start()
 		grep -q 'Address already in use' "$NGINX_DIR/error.log" || break
 	done
 	die "nginx did not start: $(tail -n 3 "$NGINX_DIR/error.log" 2>/dev/null)"
+}
+
+# nginx_keep_snippets: the same two responders over kept connections, from the operator's
+# nginx/idwise-fcgi-keepalive.conf (its webhook location alone, fastcgi_keep_conn on) and
+# nginx/idwise-fcgi-upstream.conf (keepalive 8):
+#   /idwise-keep/webhook   -> upstream idwise_fcgi  -> $WORK/idwise.sock
+#   /minimal-keep/webhook  -> upstream minimal_fcgi -> $WORK/minimal.sock
+nginx_keep_snippets()
+{
+	local snippet=$SRC/nginx/idwise-fcgi-keepalive.conf up=$SRC/nginx/idwise-fcgi-upstream.conf
+	local server='server unix:/run/idwise-fcgi/idwise-fcgi.sock;' name
+	grep -qF 'fastcgi_pass idwise_fcgi;' "$snippet" || die "$snippet has no 'fastcgi_pass idwise_fcgi;'"
+	grep -qF "$server" "$up" || die "$up has no '$server'"
+	for name in idwise minimal; do
+		awk '/^location = \/idwise\/webhook \{/ { on = 1 } on { print } on && /^\}/ { exit }' \
+		    "$snippet" | sed -e "s|fastcgi_pass idwise_fcgi;|fastcgi_pass ${name}_fcgi;|" \
+		    -e "s|location = /idwise/webhook {|location = /$name-keep/webhook {|" \
+		    >"$NGINX_DIR/$name-keep.conf"
+		sed -e "s|$server|server unix:$WORK/$name.sock;|" \
+		    -e "s|upstream idwise_fcgi {|upstream ${name}_fcgi {|" "$up" \
+		    >"$NGINX_DIR/$name-upstream.conf"
+	done
 }
 
 nginx_config()
@@ -322,6 +346,8 @@ http {
     scgi_temp_path $NGINX_DIR/scgi;
     uwsgi_temp_path $NGINX_DIR/uwsgi;
     default_type application/octet-stream;
+    include $NGINX_DIR/idwise-upstream.conf;
+    include $NGINX_DIR/minimal-upstream.conf;
 
     server {
         listen 127.0.0.1:$NGINX_PORT;
@@ -329,6 +355,8 @@ http {
 
         include $NGINX_DIR/idwise.conf;
         include $NGINX_DIR/minimal.conf;
+        include $NGINX_DIR/idwise-keep.conf;
+        include $NGINX_DIR/minimal-keep.conf;
 
         # adnanh/webhook behind the same nginx, as an operator would put it (TLS there);
         # nginx's proxy defaults: a new HTTP/1.0 connection per request, like FastCGI.

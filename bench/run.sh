@@ -17,6 +17,8 @@
 #   apache   idwise-fcgi and minimal-fcgi as mod_fcgid applications
 #   sweep    idwise-fcgi and minimal-fcgi behind nginx at 8, 32 and 128 connections
 #   biglog   idwise-fcgi with a log of RECORDS records already in place
+#   keepconn idwise-fcgi and minimal-fcgi behind nginx, a new FastCGI connection per
+#            request against nginx keepalive + fastcgi_keep_conn on (the two snippets)
 # After every idwise-fcgi run the log must hold exactly the acknowledged records (see
 # log_check in bench/lib.sh) and its chain must verify.
 #
@@ -44,7 +46,7 @@ QUIET_WAIT=0
 NICENESS=
 KEEP_WORK=0
 ALLOW_TMPFS=0
-PARTS=(nginx webhook apache sweep biglog)
+PARTS=(nginx webhook apache sweep biglog keepconn)
 
 usage()
 {
@@ -73,7 +75,7 @@ usage: bench/run.sh [-b BUILD] [-o OUT] [-W WORKDIR] [-d SECONDS] [-w SECONDS] [
               that background jobs of a shared machine get less of the CPU; say so
               when you quote the figures
   -k          keep the work directory; -T allow a tmpfs work directory
-  PART        nginx webhook apache sweep biglog (default: all)
+  PART        nginx webhook apache sweep biglog keepconn (default: all)
 EOF
 }
 
@@ -102,7 +104,7 @@ shift $((OPTIND - 1))
 [ $# -eq 0 ] || PARTS=("$@")
 for p in "${PARTS[@]}"; do
 	case $p in
-	nginx|webhook|apache|biglog|sweep) ;;
+	nginx|webhook|apache|biglog|sweep|keepconn) ;;
 	*) usage >&2; exit 64 ;;
 	esac
 done
@@ -260,15 +262,19 @@ current_fcgi_pids()
 	printf '%s\n' ${FCGI_PIDS[$CUR]}
 }
 
-# fcgi_side LABEL KIND CONNS [BASE]: KIND (idwise, minimal or durable: minimal-fcgi
+# fcgi_side LABEL KIND CONNS [BASE [PATH]]: KIND (idwise, minimal or durable: minimal-fcgi
 # --durable) under spawn-fcgi behind nginx; for idwise a fresh log, or one of BASE
-# records made by make_big_log.
+# records made by make_big_log. PATH: nginx's location for it (default NAME/webhook; the
+# keepconn part gives NAME-keep/webhook, over kept connections).
 fcgi_side()
 {
 	local label=$1 kind=$2 conns=$3 base=${4:-0} url mem acks=$WORK/$1.acks name=$2
-	local responder=$2-fcgi
+	local responder=$2-fcgi web=nginx
 	[ "$kind" != durable ] || { name=minimal; responder="minimal-fcgi --durable"; }
-	url=http://127.0.0.1:$NGINX_PORT/$name/webhook
+	url=http://127.0.0.1:$NGINX_PORT/${5:-$name/webhook}
+	case ${5:-} in
+	*-keep/*) web="nginx keep_conn" ;;
+	esac
 	rm -f "$acks"
 	CUR=$name
 	if [ "$kind" = idwise ]; then
@@ -303,7 +309,7 @@ fcgi_side()
 		CHECK="$(cat "$SIDE_DIR"/minimal.*.log | grep -o '"eventId"' | wc -l) bodies on disk (warm-up included), ${W[ok]} 200s in the run"
 		settle 0
 	fi
-	record "$label" "$responder" nginx "$conns" "${PROCS}x$THREADS" "$mem" "$CPU_RESP" "$CPU_WEB" "$CHECK"
+	record "$label" "$responder" "$web" "$conns" "${PROCS}x$THREADS" "$mem" "$CPU_RESP" "$CPU_WEB" "$CHECK"
 }
 
 # --- parts ---------------------------------------------------------------------------
@@ -334,6 +340,25 @@ part_nginx()
 	median_row nginx-idwise
 	median_row nginx-minimal
 	median_row nginx-durable
+}
+
+# part_keepconn: idwise-fcgi and minimal-fcgi behind nginx, a new FastCGI connection per
+# request (nginx/idwise-fcgi.conf) against kept ones (nginx/idwise-fcgi-keepalive.conf:
+# fastcgi_keep_conn on, upstream keepalive 8), the sides taking turns.
+part_keepconn()
+{
+	local i
+	say "== nginx: new connection per request vs keepalive + fastcgi_keep_conn, $PROCS processes x $THREADS threads, $CONNS connections"
+	for ((i = 1; i <= REPEATS; i++)); do
+		fcgi_side "keep-idwise-new.$i" idwise "$CONNS"
+		fcgi_side "keep-idwise-kept.$i" idwise "$CONNS" 0 idwise-keep/webhook
+		fcgi_side "keep-minimal-new.$i" minimal "$CONNS"
+		fcgi_side "keep-minimal-kept.$i" minimal "$CONNS" 0 minimal-keep/webhook
+	done
+	median_row keep-idwise-new
+	median_row keep-idwise-kept
+	median_row keep-minimal-new
+	median_row keep-minimal-kept
 }
 
 webhook_pids()
@@ -565,6 +590,15 @@ summary()
 	r=$(ratio "$(col biglog-idwise 6)" "$(col nginx-minimal 6)")
 	printf '  biglog  idwise(%s records)/minimal  %5s;  /idwise with a fresh log: %s\n' \
 	    "$RECORDS" "$r" "$(ratio "$(col biglog-idwise 6)" "$(col nginx-idwise 6)")"
+	if [ -n "$(col keep-idwise-kept 6)$(col keep-minimal-kept 6)" ]; then
+		printf '\nkept FastCGI connections (nginx keepalive + fastcgi_keep_conn) / a new one per request\n'
+		printf '  idwise-fcgi   throughput %5s  p99 %5s\n' \
+		    "$(ratio "$(col keep-idwise-kept 6)" "$(col keep-idwise-new 6)")" \
+		    "$(ratio "$(col keep-idwise-kept 8)" "$(col keep-idwise-new 8)")"
+		printf '  minimal-fcgi  throughput %5s  p99 %5s\n' \
+		    "$(ratio "$(col keep-minimal-kept 6)" "$(col keep-minimal-new 6)")" \
+		    "$(ratio "$(col keep-minimal-kept 8)" "$(col keep-minimal-new 8)")"
+	fi
 	if [ -s "$OUT/sweep.tsv" ]; then
 		printf '\nconnection sweep (nginx, %s x %s)\n' "$PROCS" "$THREADS"
 		column -t -s $'\t' "$OUT/sweep.tsv"
@@ -607,5 +641,6 @@ part webhook && part_webhook
 part apache && part_apache
 part sweep && part_sweep
 part biglog && part_biglog
+part keepconn && part_keepconn
 say ""
 summary | tee "$OUT/summary.txt"

@@ -50,11 +50,14 @@ EXPECTED=(
 	"$DOCDIR/idwise-fcgi.conf.example"
 	"$DOCDIR/nginx/idwise-fcgi.conf"
 	"$DOCDIR/nginx/idwise-fcgi-live-sandbox.conf"
+	"$DOCDIR/nginx/idwise-fcgi-keepalive.conf"
+	"$DOCDIR/nginx/idwise-fcgi-upstream.conf"
 	"$DOCDIR/systemd/idwise-fcgi.socket"
 	"$DOCDIR/systemd/idwise-fcgi.service"
 	"$DOCDIR/systemd/idwise-fcgi@.socket"
 	"$DOCDIR/systemd/idwise-fcgi@.service"
 	"$DOCDIR/apache/idwise-fcgi.conf"
+	"$DOCDIR/apache/idwise-fcgi-proxy.conf"
 	"$DOCDIR/logrotate/idwise-fcgi"
 )
 # The consumer's tool, once it is built here, comes with its man page.
@@ -83,8 +86,12 @@ ok "  with IDWISE_FCGI_CONFIG $SYSCONFDIR/idwise-fcgi.conf" \
     "$D/apache/idwise-fcgi.conf"
 ok "the man page names the default config $SYSCONFDIR/idwise-fcgi.conf" \
     grep -qF "$SYSCONFDIR/idwise-fcgi.conf" "$DEST$MANDIR/man8/idwise-fcgi.8"
-for f in nginx/idwise-fcgi.conf nginx/idwise-fcgi-live-sandbox.conf systemd/idwise-fcgi.socket; do
-	src=$top_srcdir/nginx/$(basename "$f")
+for f in nginx/idwise-fcgi.conf nginx/idwise-fcgi-live-sandbox.conf nginx/idwise-fcgi-keepalive.conf \
+    nginx/idwise-fcgi-upstream.conf systemd/idwise-fcgi.socket apache/idwise-fcgi-proxy.conf; do
+	case $f in
+	apache/*) src=$top_srcdir/$f ;;
+	*) src=$top_srcdir/nginx/$(basename "$f") ;;
+	esac
 	ok "$f is the source's" cmp -s "$src" "$D/$f"
 done
 

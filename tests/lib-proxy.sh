@@ -1,0 +1,262 @@
+# tests/lib-proxy.sh: idwise-fcgi as its own daemon behind Apache mod_proxy_fcgi and behind
+# nginx with kept FastCGI connections. Sourced after tests/lib.sh.
+#
+#   daemon     start_listener NAME CONF [ARG...], stop_listener NAME, listener_socket NAME,
+#              thread_states PID, kept_connections SOCKET
+#   Apache     start_apache_proxy SOCKET (mod_proxy_fcgi, apache/idwise-fcgi-proxy.conf;
+#              APACHE_PROXY_EDIT: a sed script for the copy); sets APACHE_PORT and URL
+#   nginx      start_nginx_keepalive SOCKET (nginx/idwise-fcgi-keepalive.conf and
+#              nginx/idwise-fcgi-upstream.conf; NGINX_KEEPALIVE_EDIT: a sed script for
+#              the copy of the first); sets NGINX_PORT and URL
+#   load       timed_deliveries DIR N PARALLEL PREFIX: N unique Finished Journey deliveries
+#              to $URL, PARALLEL at a time; each one's "ID STATUS SECONDS" in DIR/results
+# shellcheck shell=bash
+
+declare -A _listener_pid=()
+
+# listener_socket NAME: the unix socket idwise-fcgi NAME listens on.
+listener_socket()
+{
+	printf '%s/%s.sock\n' "$SOCK_DIR" "$1"
+}
+
+# start_listener NAME CONF [ARG...]: idwise-fcgi -c CONF --listen unix:SOCKET ARG... in the
+# background (as RUN_USER through --user when root, with the socket's group www-data so
+# that Apache's children can connect). Its stderr goes to $TEST_TMP/NAME.stderr.
+start_listener()
+{
+	local name=$1 conf=$2 sock
+	local -a group=()
+	shift 2
+	sock=$(listener_socket "$name")
+	[ -x "$IDWISE_FCGI" ] || bail "$IDWISE_FCGI is not built"
+	[ -z "${_listener_pid[$name]:-}" ] || bail "listener $name is already running"
+	[ -z "$APACHE_USER" ] || group=(--socket-group "$APACHE_USER")
+	rm -f "$sock"
+	"$IDWISE_FCGI" -c "$conf" "${RESPONDER_ARGS[@]}" --listen "unix:$sock" "${group[@]}" "$@" \
+	    2>>"$TEST_TMP/$name.stderr" &
+	_listener_pid[$name]=$!
+	at_exit "stop_listener $name"
+	wait_for _listener_up "$name" ||
+	    { diag "idwise-fcgi $name did not start:" "$(tail -n 5 "$TEST_TMP/$name.stderr")"; return 1; }
+}
+
+_listener_up()
+{
+	pid_alive "${_listener_pid[$1]}" || return 2
+	[ -S "$(listener_socket "$1")" ]
+}
+
+# listener_pid NAME
+listener_pid()
+{
+	printf '%s\n' "${_listener_pid[$1]:-}"
+}
+
+# stop_listener NAME: SIGTERM, wait (SIGKILL after the timeout).
+stop_listener()
+{
+	local pid=${_listener_pid[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait_for pid_gone "$pid" || kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	unset "_listener_pid[$1]"
+	rm -f "$(listener_socket "$1")"	# RUN_USER cannot unlink it in a directory of root's
+}
+
+# thread_states PID: what each thread of process PID waits in, counted: "read(socket) 4"
+# for four threads blocked reading a socket (x86-64 and arm64 syscall numbers), else the
+# syscall number.
+thread_states()
+{
+	local t nr fd what
+	for t in /proc/"$1"/task/*; do
+		read -r nr fd _ <"$t/syscall" 2>/dev/null || continue
+		case $(uname -m):$nr in
+		x86_64:0 | aarch64:63) what="read" ;;
+		x86_64:7 | aarch64:73) what="poll" ;;
+		x86_64:43 | x86_64:288 | aarch64:202 | aarch64:242) what="accept" ;;
+		x86_64:232 | x86_64:281 | aarch64:22) what="epoll" ;;
+		x86_64:202 | aarch64:98) what="futex" ;;
+		x86_64:130 | aarch64:133) what="sigsuspend" ;;
+		*) what=syscall-$nr ;;
+		esac
+		case $what in
+		read | poll)
+			fd=$(readlink "/proc/$1/fd/$((fd))" 2>/dev/null)
+			what="$what(${fd%%:*})"
+			;;
+		esac
+		printf '%s\n' "$what"
+	done | sort | uniq -c | awk '{ printf "%s %s; ", $2, $1 }'
+}
+
+# kept_connections SOCKET: how many connections to the unix socket SOCKET are open now.
+kept_connections()
+{
+	ss -Hx state established 2>/dev/null | awk -v p="$1" '$4 == p || $5 == p { n++ }
+	    END { print n + 0 }'
+}
+
+# --- Apache with mod_proxy_fcgi -------------------------------------------------------
+
+APACHE_PROXY_SNIPPET=apache/idwise-fcgi-proxy.conf
+APACHE_PROXY_SOCKET=/run/idwise-fcgi/idwise-fcgi.sock	# the socket the snippet names
+APACHE_PROXY_EDIT=
+
+# apache_proxy_config SOCKET: $APACHE_DIR/httpd.conf from tests/apache-proxy.conf.in, with
+# the operator's snippet passing to SOCKET instead of APACHE_PROXY_SOCKET.
+apache_proxy_config()
+{
+	local sock=$1 snippet=$APACHE_DIR/idwise-fcgi-proxy.conf user=
+	mkdir -p "$APACHE_DIR/run" "$APACHE_DIR/htdocs" || return 1
+	grep -qF "\"unix:$APACHE_PROXY_SOCKET|fcgi://localhost/\"" "$top_srcdir/$APACHE_PROXY_SNIPPET" ||
+	    { diag "$APACHE_PROXY_SNIPPET does not pass to unix:$APACHE_PROXY_SOCKET"; return 1; }
+	sed -e "s|unix:$APACHE_PROXY_SOCKET|unix:$sock|" -e "$APACHE_PROXY_EDIT" \
+	    "$top_srcdir/$APACHE_PROXY_SNIPPET" >"$snippet" || return 1
+	[ -z "$APACHE_USER" ] || user="User $APACHE_USER"$'\n'"Group $APACHE_USER"
+	awk -v dir="$APACHE_DIR" -v port="$APACHE_PORT" -v user="$user" -v snippet="$snippet" '
+		/^@USER@$/ { print user; next }
+		{ gsub(/@DIR@/, dir); gsub(/@PORT@/, port); gsub(/@SNIPPET@/, snippet); print }' \
+	    "$top_srcdir/tests/apache-proxy.conf.in" >"$APACHE_DIR/httpd.conf"
+}
+
+# start_apache_proxy SOCKET: Apache 2.4 with mod_proxy_fcgi on 127.0.0.1 at a free port, in
+# the foreground of a background job, its children as APACHE_USER. Sets APACHE_PORT, URL.
+start_apache_proxy()
+{
+	local try
+	[ -z "$APACHE_PID" ] || bail "Apache is already running"
+	for ((try = 0; try < 5; try++)); do
+		APACHE_PORT=$(free_port) || bail "no free port"
+		apache_proxy_config "$1" || bail "cannot write the Apache config"
+		apache2 -t -f "$APACHE_DIR/httpd.conf" >"$APACHE_DIR/configtest" 2>&1 ||
+		    { diag "apache2 -t:" "$(cat "$APACHE_DIR/configtest")"; return 1; }
+		rm -f "$APACHE_DIR/run/httpd.pid"
+		apache2 -f "$APACHE_DIR/httpd.conf" -DFOREGROUND 2>>"$APACHE_DIR/stderr" &
+		APACHE_PID=$!
+		at_exit stop_apache
+		if wait_for _apache_up; then
+			URL=http://127.0.0.1:$APACHE_PORT/idwise/webhook
+			return 0
+		fi
+		wait "$APACHE_PID" 2>/dev/null
+		APACHE_PID=
+		grep -q 'Address already in use' "$APACHE_DIR/error.log" "$APACHE_DIR/stderr" ||
+		    break
+	done
+	diag "Apache did not start:" "$(tail -n 5 "$APACHE_DIR/error.log" "$APACHE_DIR/stderr")"
+	return 1
+}
+
+# --- nginx with kept FastCGI connections ----------------------------------------------
+
+NGINX_KEEPALIVE_EDIT=
+
+# nginx_keepalive_config PORT SOCKET: $NGINX_DIR from tests/nginx.conf.in with the
+# operator's nginx/idwise-fcgi-upstream.conf (its socket made SOCKET) in http {} and
+# nginx/idwise-fcgi-keepalive.conf (NGINX_KEEPALIVE_EDIT applied) in server {}.
+nginx_keepalive_config()
+{
+	local port=$1 sock=$2 extra=$NGINX_HTTP_EXTRA rc
+	grep -qF "server $NGINX_SNIPPET_SOCKET;" "$top_srcdir/nginx/idwise-fcgi-upstream.conf" ||
+	    { diag "nginx/idwise-fcgi-upstream.conf has no 'server $NGINX_SNIPPET_SOCKET;'"; return 1; }
+	NGINX_HTTP_EXTRA+=" include $NGINX_DIR/idwise-fcgi-upstream.conf;"
+	nginx_config "$port" idwise-fcgi-keepalive.conf
+	rc=$?
+	NGINX_HTTP_EXTRA=$extra
+	[ "$rc" -eq 0 ] || return 1
+	sed -i -e "$NGINX_KEEPALIVE_EDIT" "$NGINX_DIR/idwise-fcgi.conf" || return 1
+	sed -e "s|server $NGINX_SNIPPET_SOCKET;|server unix:$sock;|" \
+	    "$top_srcdir/nginx/idwise-fcgi-upstream.conf" >"$NGINX_DIR/idwise-fcgi-upstream.conf"
+}
+
+# start_nginx_keepalive SOCKET: nginx on 127.0.0.1 at a free port passing the webhook to
+# SOCKET over kept connections. Sets NGINX_PORT and URL.
+start_nginx_keepalive()
+{
+	local try port
+	[ -z "$NGINX_PID" ] || bail "nginx is already running"
+	for ((try = 0; try < 5; try++)); do
+		port=$(free_port) || bail "no free port"
+		nginx_keepalive_config "$port" "$1" || bail "cannot write the nginx config"
+		rm -f "$NGINX_DIR/nginx.pid"
+		nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" &
+		NGINX_PID=$!
+		at_exit stop_nginx
+		if wait_for _nginx_up; then
+			NGINX_PORT=$port
+			URL=http://127.0.0.1:$port/idwise/webhook
+			return 0
+		fi
+		wait "$NGINX_PID" 2>/dev/null
+		NGINX_PID=
+		grep -q 'Address already in use' "$NGINX_DIR/error.log" || break
+	done
+	diag "nginx did not start:" "$(tail -n 5 "$NGINX_DIR/error.log" 2>/dev/null)"
+	return 1
+}
+
+# --- timed deliveries -------------------------------------------------------------------
+
+# timed_deliveries DIR N PARALLEL PREFIX [GIVE_UP]: N deliveries of the Finished Journey
+# sample, each with its own eventId PREFIX-I, POSTed to $URL with the bearer $TOKEN by
+# PARALLEL threads (a new HTTP connection each, as IDWise sends them), each waiting up to
+# 60 s for its reply. DIR/results gets "ID STATUS SECONDS" per delivery sent (status 0: no
+# reply at all). Once GIVE_UP (50) of them failed (not 200, or slower than 1 s), no more are
+# sent, so that a broken host fails the test in seconds rather than many minutes.
+timed_deliveries()
+{
+	local dir=$1
+	mkdir -p "$dir" || return 1
+	python3 - "$URL" "$TOKEN" "$SAMPLES/finished_journey.json" "$2" "$3" "$4" "${5:-50}" \
+	    >"$dir/results" 2>"$dir/client.err" <<'EOF'
+import concurrent.futures, http.client, json, sys, threading, time, urllib.parse
+
+url, token, sample, n, parallel, prefix, give_up = sys.argv[1:8]
+target = urllib.parse.urlsplit(url)
+event = json.load(open(sample))
+failed = 0
+lock = threading.Lock()
+
+def deliver(i):
+    global failed
+    ident = "%s-%d" % (prefix, i)
+    with lock:
+        if failed >= int(give_up):
+            return None
+    body = json.dumps(dict(event, body=dict(event["body"], eventId=ident))).encode()
+    start = time.monotonic()
+    status = 0
+    try:
+        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+        conn.request("POST", target.path, body, {
+            "Authorization": "Bearer " + token,
+            "Content-Type": "application/json"})
+        reply = conn.getresponse()
+        reply.read()
+        status = reply.status
+        conn.close()
+    except Exception as e:
+        print("%s: %s" % (ident, e), file=sys.stderr)
+    took = time.monotonic() - start
+    if status != 200 or took > 1.0:
+        with lock:
+            failed += 1
+    return "%s %d %.3f" % (ident, status, took)
+
+with concurrent.futures.ThreadPoolExecutor(int(parallel)) as pool:
+    for line in pool.map(deliver, range(1, int(n) + 1)):
+        if line is not None:
+            print(line, flush=True)
+EOF
+}
+
+# results_summary DIR: "STATUS×COUNT ..." and the slowest time of DIR/results.
+results_summary()
+{
+	awk '{ n[$2]++; if ($3 > max) max = $3; t += $3 }
+	    END { for (s in n) printf "status %s: %d; ", s, n[s];
+	          printf "mean %.3f s, slowest %.3f s\n", t / NR, max }' "$1/results"
+}
