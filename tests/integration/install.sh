@@ -58,6 +58,9 @@ EXPECTED=(
 	"$DOCDIR/systemd/idwise-fcgi@.service"
 	"$DOCDIR/apache/idwise-fcgi.conf"
 	"$DOCDIR/apache/idwise-fcgi-proxy.conf"
+	"$DOCDIR/lighttpd/idwise-fcgi.conf"
+	"$DOCDIR/h2o/idwise-fcgi.conf"
+	"$DOCDIR/caddy/idwise-fcgi.caddy"
 	"$DOCDIR/logrotate/idwise-fcgi"
 )
 # The consumer's tool, once it is built here, comes with its man page.
@@ -87,9 +90,10 @@ ok "  with IDWISE_FCGI_CONFIG $SYSCONFDIR/idwise-fcgi.conf" \
 ok "the man page names the default config $SYSCONFDIR/idwise-fcgi.conf" \
     grep -qF "$SYSCONFDIR/idwise-fcgi.conf" "$DEST$MANDIR/man8/idwise-fcgi.8"
 for f in nginx/idwise-fcgi.conf nginx/idwise-fcgi-live-sandbox.conf nginx/idwise-fcgi-keepalive.conf \
-    nginx/idwise-fcgi-upstream.conf systemd/idwise-fcgi.socket apache/idwise-fcgi-proxy.conf; do
+    nginx/idwise-fcgi-upstream.conf systemd/idwise-fcgi.socket apache/idwise-fcgi-proxy.conf \
+    lighttpd/idwise-fcgi.conf h2o/idwise-fcgi.conf caddy/idwise-fcgi.caddy; do
 	case $f in
-	apache/*) src=$top_srcdir/$f ;;
+	apache/* | lighttpd/* | h2o/* | caddy/*) src=$top_srcdir/$f ;;
 	*) src=$top_srcdir/nginx/$(basename "$f") ;;
 	esac
 	ok "$f is the source's" cmp -s "$src" "$D/$f"
