@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/valgrind.sh BUILDDIR [SCRIPT...]: run integration scripts (default: cgi.sh, hosting.sh,
-# secrets.sh, badinput.sh) with every idwise-fcgi they start running under valgrind memcheck
+# secrets.sh, badinput.sh, fcgi-edge.sh) with every idwise-fcgi they start running under valgrind memcheck
 # (through IDWISE_FCGI, see tests/lib.sh): --leak-check=full, definite leaks and invalid
 # accesses are errors. BUILDDIR is a build without sanitizers (valgrind cannot run an ASan
 # binary). Prints TAP: for each script, that its own checks pass under valgrind and that none
@@ -12,7 +12,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 B=$(cd "${1:?usage: tests/valgrind.sh BUILDDIR [SCRIPT...]}" && pwd) || exit 1
 shift
 SCRIPTS=("$@")
-[ "${#SCRIPTS[@]}" -gt 0 ] || SCRIPTS=(cgi.sh hosting.sh secrets.sh badinput.sh)
+[ "${#SCRIPTS[@]}" -gt 0 ] || SCRIPTS=(cgi.sh hosting.sh secrets.sh badinput.sh fcgi-edge.sh)
 VG=$B/tests/valgrind
 n=0
 failed=0
