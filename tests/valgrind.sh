@@ -1,8 +1,8 @@
 #!/bin/bash
 # tests/valgrind.sh BUILDDIR [SCRIPT...]: run integration scripts (default: cgi.sh,
 # hosting.sh, secrets.sh, badinput.sh, fcgi-edge.sh) with every idwise-fcgi they start
-# running under valgrind memcheck (through IDWISE_FCGI, see tests/lib.sh): --leak-check=full, definite leaks and invalid
-# accesses are errors. BUILDDIR is a build without sanitizers (valgrind cannot run an ASan
+# running under valgrind memcheck (through IDWISE_FCGI, see tests/lib.sh):
+# --leak-check=full, definite leaks and invalid accesses are errors. BUILDDIR is a build without sanitizers (valgrind cannot run an ASan
 # binary). Prints TAP: for each script, that its own checks pass under valgrind and that none
 # of the processes it started had a memcheck error (the reports are shown). Each script has
 # VALGRIND_TIMEOUT seconds (default 600).
