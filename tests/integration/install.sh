@@ -55,6 +55,9 @@ EXPECTED=(
 	"$DOCDIR/systemd/idwise-fcgi@.socket"
 	"$DOCDIR/systemd/idwise-fcgi@.service"
 	"$DOCDIR/apache/idwise-fcgi.conf"
+	"$DOCDIR/lighttpd/idwise-fcgi.conf"
+	"$DOCDIR/h2o/idwise-fcgi.conf"
+	"$DOCDIR/caddy/idwise-fcgi.caddy"
 	"$DOCDIR/logrotate/idwise-fcgi"
 )
 # The consumer's tool, once it is built here, comes with its man page.
