@@ -86,8 +86,9 @@ ok "  with IDWISE_FCGI_CONFIG $SYSCONFDIR/idwise-fcgi.conf" \
     "$D/apache/idwise-fcgi.conf"
 ok "the man page names the default config $SYSCONFDIR/idwise-fcgi.conf" \
     grep -qF "$SYSCONFDIR/idwise-fcgi.conf" "$DEST$MANDIR/man8/idwise-fcgi.8"
-for f in nginx/idwise-fcgi.conf nginx/idwise-fcgi-live-sandbox.conf systemd/idwise-fcgi.socket; do
-	src=$top_srcdir/nginx/$(basename "$f")
+for f in nginx/idwise-fcgi.conf nginx/idwise-fcgi-live-sandbox.conf \
+    systemd/idwise-fcgi.socket systemd/idwise-fcgi@.socket; do
+	src=$top_srcdir/$f
 	ok "$f is the source's" cmp -s "$src" "$D/$f"
 done
 
