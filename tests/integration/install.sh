@@ -47,6 +47,7 @@ EXPECTED=(
 	"$MANDIR/man8/idwise-fcgi.8"
 	"$MANDIR/man5/idwise-fcgi.conf.5"
 	"$DOCDIR/README.md"
+	"$DOCDIR/LICENSE"
 	"$DOCDIR/idwise-fcgi.conf.example"
 	"$DOCDIR/nginx/idwise-fcgi.conf"
 	"$DOCDIR/nginx/idwise-fcgi-live-sandbox.conf"
@@ -86,7 +87,7 @@ ok "  with IDWISE_FCGI_CONFIG $SYSCONFDIR/idwise-fcgi.conf" \
     "$D/apache/idwise-fcgi.conf"
 ok "the man page names the default config $SYSCONFDIR/idwise-fcgi.conf" \
     grep -qF "$SYSCONFDIR/idwise-fcgi.conf" "$DEST$MANDIR/man8/idwise-fcgi.8"
-for f in nginx/idwise-fcgi.conf nginx/idwise-fcgi-live-sandbox.conf \
+for f in LICENSE nginx/idwise-fcgi.conf nginx/idwise-fcgi-live-sandbox.conf \
     systemd/idwise-fcgi.socket systemd/idwise-fcgi@.socket; do
 	src=$top_srcdir/$f
 	ok "$f is the source's" cmp -s "$src" "$D/$f"
