@@ -1,13 +1,13 @@
 #!/bin/bash
 # fuzz/run.sh SECONDS [HARNESS...]: build the libFuzzer harnesses out of tree in build-fuzz/
-# (clang, ./configure --enable-fuzzing: ASan+UBSan, coverage) and run each for SECONDS
-# (-max_total_time) from its committed corpus fuzz/corpus/NAME/ (read only) and a working
-# corpus build-fuzz/corpus-NAME/ (kept between runs). HARNESS: request, config, verify, fcgi
-# (default all). Prints one line per harness (runs, exec/s, corpus size) and fails when a
-# harness cannot be built or finds anything: a crash, a sanitizer report, a leak, a timeout
-# or an oracle's abort. The input is then in build-fuzz/artifacts-NAME/; replay it with
-# build-fuzz/fuzz/fuzz-NAME FILE, and once fixed, commit it as fuzz/corpus/NAME/regress-WHAT
-# so that every make check replays it.
+# (clang, ./configure --enable-fuzzing --enable-werror: ASan+UBSan, coverage) and run each
+# for SECONDS (-max_total_time) from its committed corpus fuzz/corpus/NAME/ (read only) and
+# a working corpus build-fuzz/corpus-NAME/ (kept between runs). HARNESS: request, config,
+# verify, fcgi (default all). Prints one line per harness (runs, exec/s, corpus size) and
+# fails when a harness cannot be built or finds anything: a crash, a sanitizer report, a
+# leak, a timeout or an oracle's abort. The input is then in build-fuzz/artifacts-NAME/;
+# replay it with build-fuzz/fuzz/fuzz-NAME FILE, and once fixed, commit it as
+# fuzz/corpus/NAME/regress-WHAT so that every make check replays it.
 set -u -o pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -23,10 +23,12 @@ declare -A MAX_LEN=([request]=4096 [config]=2048 [verify]=8192 [fcgi]=16384)
 if [ ! -x "$SRC/configure" ]; then
 	autoreconf -fi || exit 1
 fi
-if ! grep -q -- '--enable-fuzzing' "$B/config.status" 2>/dev/null; then
+if ! grep -q -- '--enable-fuzzing' "$B/config.status" 2>/dev/null ||
+    ! grep -q -- '--enable-werror' "$B/config.status"; then
 	rm -rf "$B"
 	mkdir -p "$B"
-	if ! (cd "$B" && ../configure --enable-fuzzing CC=clang) >"$B/configure.log" 2>&1; then
+	if ! (cd "$B" && ../configure --enable-fuzzing --enable-werror CC=clang) \
+	    >"$B/configure.log" 2>&1; then
 		tail -n 20 "$B/configure.log"
 		echo "fuzz: configure --enable-fuzzing failed (see $B/config.log)"
 		exit 1

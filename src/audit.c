@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* audit.c: stderr lines for decisions, and the reject log (JSON Lines, one write each). */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * audit.h: an account of every decision. Each rejected request gets one line on stderr
  * (rate-limited) and, with reject_log set, one JSON line in that file: time, request id,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth.c: who may post. Source address lists (addresses and CIDR blocks), accepted
  * secrets kept only as SHA-256 digests, and the check of a request's credential.

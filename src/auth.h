@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* auth.h: who may post: source address lists and credentials compared in constant time. */
 #ifndef IDW_AUTH_H
 #define IDW_AUTH_H

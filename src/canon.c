@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* canon.c: a digest of a JSON value that does not depend on whitespace or member order. */
 #include "autoconf.h"
 

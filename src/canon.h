@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* canon.h: a digest of a JSON value that ignores whitespace and member order. */
 #ifndef IDW_CANON_H
 #define IDW_CANON_H

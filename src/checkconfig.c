@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* checkconfig.c: the summary --check-config prints, and the checks behind it. */
 #include "autoconf.h"
 

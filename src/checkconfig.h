@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* checkconfig.h: idwise-fcgi --check-config: what the configuration will do, and whether it can. */
 #ifndef IDW_CHECKCONFIG_H
 #define IDW_CHECKCONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* commit.c: group commit across threads and processes, in the shared state file. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * commit.h: group commit. A writer appends its line under the append lock and leaves
  * it; then it waits until its record is on disk. One waiter at a time, the one holding

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config.c: the configuration file of SPEC §5. Every key is one row of a table (name,
  * parser, field, auth kind it belongs to); the file is parsed whole, then checked whole,

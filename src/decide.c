@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* decide.c: SPEC §3 as a pure function: which reply a request gets, and its record fields. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * decide.h: what a request gets and what record it would produce. A pure function of the
  * request and the config: no sockets, no files, no clock. The FastCGI shell calls

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* dedup.c: the LMDB index of stored ids and of the chain head. */
 #include "autoconf.h"
 

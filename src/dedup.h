@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dedup.h: the index next to the log (<log>.idx, LMDB): every stored id with its body
  * digest and seq, and the head of the chain (last seq, its line's hash, where the log

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * eventlog.c: appending records. Under the shared lock: bring the index up to the log
  * (follow a rotation, take in records a crashed writer left, cut a torn tail), look the id

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * eventlog.h: the append-only event log. Appends are serialized across every thread and
  * process by a lock in a shared state file next to the log; a dedup index (LMDB) next to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fcgi-loop.c: the FastCGI shell. The main thread is the edge: it accepts connections and
  * reads every one of them without blocking, through the record layer (fcgi-proto.c), each

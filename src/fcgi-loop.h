@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fcgi-loop.h: serving requests: FastCGI with worker threads, or one plain CGI request. */
 #ifndef IDW_FCGI_LOOP_H
 #define IDW_FCGI_LOOP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fcgi-proto.c: the FastCGI record layer (see fcgi-proto.h). Whole records only, lengths
  * checked in size_t before anything is kept, padding skipped, PARAMS bounded, one request

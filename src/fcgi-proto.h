@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fcgi-proto.h: the FastCGI record layer, pure: the bytes a connection sends in, complete
  * and checked requests and the protocol's own answers out; no sockets, no clock. Every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* handler.c: one request: CGI variables and body in, decision, event log, reply out. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * handler.h: one request, start to end, over whatever carries it (FastCGI or plain CGI):
  * read the CGI variables and the body, ask decide, store through the event log, reply.

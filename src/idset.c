@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * idset.c: a set of byte strings: open addressing over one growing text buffer. The ids
  * are kept whole, so the count is exact (a set of digests would only be nearly so).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* idset.h: a set of byte strings (record ids), to count distinct ones over a whole log. */
 #ifndef IDW_IDSET_H
 #define IDW_IDSET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* idwise-log.c: the event log's reader: `idwise-log COMMAND [ARGS]`, one table row each. */
 #include "autoconf.h"
 

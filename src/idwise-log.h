@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * idwise-log.h: the commands of idwise-log, the event log's reader. Each command is a
  * function here and one row in the table in idwise-log.c; adding a command is adding both.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* idwise.c: IDWise's event names and decisions (SPEC §2) as tables, and classification. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* idwise.h: IDWise's event names, decisions and body members, turned into our record fields. */
 #ifndef IDW_IDWISE_H
 #define IDW_IDWISE_H

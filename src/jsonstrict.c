@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jsonstrict.c: the lexical rules of RFC 8259 that json-c 0.16 lets through even with
  * JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8: single-quoted strings, NaN and

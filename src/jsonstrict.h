@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jsonstrict.h: the RFC 8259 rules json-c 0.16's tokener does not enforce, checked on the raw
  * bytes before json-c parses them: strict UTF-8 (no overlong forms, no surrogates), string

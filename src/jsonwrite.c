@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jsonwrite.c: json-c 0.16's plain JSON text, written into one buffer (see jsonwrite.h). */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * listen.c: the listening socket: made for --listen (a unix socket with the mode, owner and
  * group asked for, or TCP), or passed by systemd (LISTEN_FDS/LISTEN_PID, fd 3).

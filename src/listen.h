@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* listen.h: the socket idwise-fcgi serves FastCGI on when it runs as its own daemon. */
 #ifndef IDW_LISTEN_H
 #define IDW_LISTEN_H

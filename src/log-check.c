@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log-check.c: a log line as a record, held to the rules every record the writer makes keeps. */
 #include "autoconf.h"
 

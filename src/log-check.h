@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log-check.h: a log line read back as a record and held to every rule the writer keeps
  * (SPEC §4): member types, known type and outcome, hex digests, a real time stamp. The

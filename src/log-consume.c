@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log-consume.c: the loop shared by idwise-log follow and exec. Records come from the
  * stream in seq order; each one that passes the filters goes to the command, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log-consume.h: what idwise-log follow and exec share: their options, the loop that
  * hands each wanted record to the command, the cursor, and the signals that stop it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log-cursor.c: the cursor file. It holds two slots of 512 bytes; each is one line: the
  * position as a JSON object, a tab, the hex SHA-256 of that JSON text, spaces, '\n'. A

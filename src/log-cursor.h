@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log-cursor.h: a consumer's position in the event log, kept in a small file so that a
  * restart continues right after the last record it handled.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log-exec.c: idwise-log exec: run a command once for each record, with the record on its
  * standard input and its fields in its environment. The cursor moves past a record only

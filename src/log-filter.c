@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log-filter.c: record filters for idwise-log follow and exec. */
 #include "autoconf.h"
 

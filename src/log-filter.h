@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log-filter.h: which records a consumer of the log wants: by type, outcome, env and time. */
 #ifndef IDW_LOG_FILTER_H
 #define IDW_LOG_FILTER_H

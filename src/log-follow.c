@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log-follow.c: idwise-log follow: print the records as they come, across rotations: the
  * line as stored, or an aligned line of text.

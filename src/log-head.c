@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log-head.c: `idwise-log head`: the last record's SEQ:HASH, read from the end of the last
  * non-empty file, so that an operator can keep it elsewhere and later prove with

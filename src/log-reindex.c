@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log-reindex.c: idwise-log reindex: rebuild idwise-fcgi's dedup index from the log. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log-scan.c: the log's lines, file after file, in large reads. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log-scan.h: the log's complete lines, file after file in rotation order, read in bulk. */
 #ifndef IDW_LOG_SCAN_H
 #define IDW_LOG_SCAN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log-stats.c: `idwise-log stats`: records by type and outcome, per UTC day, distinct and
  * repeated ids, conflicts, first and last seq and time; a table, or JSON with --json.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log-stream.c: the records of the event log in seq order, as they come, across rotations.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log-verify.c: `idwise-log verify`: every line complete and a record, seq without gap or
  * repeat, and each prev the hash of the line before it, across rotated files; with

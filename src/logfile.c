@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* logfile.c: opening the log at its path, reading it line by line, cutting a torn tail. */
 #include "autoconf.h"
 

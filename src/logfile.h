@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* logfile.h: the log file itself: opening it at its path, reading its lines, cutting a torn tail. */
 #ifndef IDW_LOGFILE_H
 #define IDW_LOGFILE_H

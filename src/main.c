@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* main.c: idwise-fcgi's command line: load the config, pick how to serve, serve. */
 #include "autoconf.h"
 

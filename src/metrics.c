@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* metrics.c: the shared counters, and the Prometheus text they are read as. */
 #include "autoconf.h"
 

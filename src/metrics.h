@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics.h: counters for the whole deployment, kept in the shared state file next to the
  * log (shm.h), so every process adds to the same totals and they outlive process

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ownfile.c: opening the files next to the log for writing, none of them another's. */
 #include "autoconf.h"
 

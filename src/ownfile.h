@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ownfile.h: opening a file next to the log for writing (the log, <log>.torn, <log>.idx,
  * <log>.shm, the reject log) so that nobody else's file is written to: no symbolic link

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pmutex.c: robust process-shared mutexes. */
 #include "autoconf.h"
 

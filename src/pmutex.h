@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pmutex.h: mutexes in shared memory for every process of a deployment: process-shared
  * and robust, so that the death of a holder hands the mutex on instead of wedging it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* privdrop.c: looking up the --user account and the socket's group, and becoming the user. */
 #include "autoconf.h"
 

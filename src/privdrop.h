@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * privdrop.h: who idwise-fcgi runs as. Started as root, it binds, then drops for good to the
  * --user account before it touches the log; it never serves as root unless told to.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ratelimit.c: a token bucket shared by the threads of a process. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ratelimit.h: a token bucket, so that a flood of requests cannot flood stderr. */
 #ifndef IDW_RATELIMIT_H
 #define IDW_RATELIMIT_H

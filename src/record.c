@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* record.c: the event log's line (SPEC §4), written as text (jsonwrite.c), read with json-c. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* reply.c: the CGI header block and the JSON body of every reply of SPEC §3. */
 #include "autoconf.h"
 

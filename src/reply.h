@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* reply.h: the HTTP reply (CGI header block and small JSON body) for a decision. */
 #ifndef IDW_REPLY_H
 #define IDW_REPLY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* rotation.c: finding the files a log was rotated into, by their place in the chain. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rotation.h: the files a log was rotated into (renamed by logrotate: events.jsonl.1,
  * events.jsonl-20261125, ...), found again by following the chain backwards from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* shm.c: the state file shared by every process: a robust lock and the boot it belongs to. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * shm.h: what every process and thread of a deployment shares, in a small file mapped
  * next to the log (<log>.shm): the append lock, a robust process-shared mutex that

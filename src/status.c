@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* status.c: health and metrics for the operator. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * status.h: the status page at the configured status_path: health as JSON
  * (?format=json; 503 when the log cannot be written) and the deployment's metrics in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* util.c: SHA-256, hex, RFC 3339 time stamps and stderr messages. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* util.h: small helpers every module shares: SHA-256, hex, time stamps, messages. */
 #ifndef IDW_UTIL_H
 #define IDW_UTIL_H

@@ -2,11 +2,11 @@
 # tests/run.sh: the whole test suite, from a clean checkout.
 #
 #   1. autoreconf -fi
-#   2. build/       gcc, out of tree:      ../configure && make -j2 && make check
-#   3. build-asan/  clang with ASan+UBSan: ../configure && make -j2 && make check
+#   2. build/       gcc, out of tree:      ../configure --enable-werror && make -j2 && make check
+#   3. build-asan/  clang with ASan+UBSan: ../configure --enable-werror && make -j2 && make check
 #   4. build/       valgrind memcheck of integration scripts (tests/valgrind.sh)
 #   5. build-fuzz/  each libFuzzer harness for FUZZ_SECONDS (default 60; fuzz/run.sh)
-#   6. build/       make distcheck         (its own tests must pass; not in the sum)
+#   6. build/       make distcheck         (--enable-werror too; its own tests must pass; not in the sum)
 #
 # Ends with one line "N passed, N failed": every TAP result of phases 2 and 3 (from the .trs
 # files: PASS counts as passed; FAIL, XPASS, ERROR and SKIP as failed; XFAIL, a known bug
@@ -173,10 +173,10 @@ if ! autoreconf -fi; then
 	exit 1
 fi
 
-build_and_check build "gcc" CC=gcc
+build_and_check build "gcc" CC=gcc --enable-werror
 export ASAN_OPTIONS=detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-build_and_check build-asan "clang asan+ubsan" CC=clang CFLAGS="$ASAN_CFLAGS"
+build_and_check build-asan "clang asan+ubsan" CC=clang CFLAGS="$ASAN_CFLAGS" --enable-werror
 unset ASAN_OPTIONS UBSAN_OPTIONS
 valgrind_phase
 fuzz_phase

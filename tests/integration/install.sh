@@ -47,6 +47,7 @@ EXPECTED=(
 	"$MANDIR/man8/idwise-fcgi.8"
 	"$MANDIR/man5/idwise-fcgi.conf.5"
 	"$DOCDIR/README.md"
+	"$DOCDIR/LICENSE"
 	"$DOCDIR/idwise-fcgi.conf.example"
 	"$DOCDIR/nginx/idwise-fcgi.conf"
 	"$DOCDIR/nginx/idwise-fcgi-live-sandbox.conf"
@@ -89,13 +90,11 @@ ok "  with IDWISE_FCGI_CONFIG $SYSCONFDIR/idwise-fcgi.conf" \
     "$D/apache/idwise-fcgi.conf"
 ok "the man page names the default config $SYSCONFDIR/idwise-fcgi.conf" \
     grep -qF "$SYSCONFDIR/idwise-fcgi.conf" "$DEST$MANDIR/man8/idwise-fcgi.8"
-for f in nginx/idwise-fcgi.conf nginx/idwise-fcgi-live-sandbox.conf nginx/idwise-fcgi-keepalive.conf \
-    nginx/idwise-fcgi-upstream.conf systemd/idwise-fcgi.socket apache/idwise-fcgi-proxy.conf \
+for f in LICENSE nginx/idwise-fcgi.conf nginx/idwise-fcgi-live-sandbox.conf \
+    nginx/idwise-fcgi-keepalive.conf nginx/idwise-fcgi-upstream.conf \
+    systemd/idwise-fcgi.socket systemd/idwise-fcgi@.socket apache/idwise-fcgi-proxy.conf \
     lighttpd/idwise-fcgi.conf h2o/idwise-fcgi.conf caddy/idwise-fcgi.caddy; do
-	case $f in
-	apache/* | lighttpd/* | h2o/* | caddy/*) src=$top_srcdir/$f ;;
-	*) src=$top_srcdir/nginx/$(basename "$f") ;;
-	esac
+	src=$top_srcdir/$f
 	ok "$f is the source's" cmp -s "$src" "$D/$f"
 done
 
