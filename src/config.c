@@ -667,13 +667,9 @@ config_parse(struct config *cfg, const char *text, size_t len, const char *file,
 	return parse_config(cfg, text, len, file, dir, lines, err, errlen);
 }
 
-/*
- * Why a configuration file cannot be used, from its fstat; NULL if it can. It names the
- * secret files root reads and the log: nobody but root and the service's user may write
- * it (a group that may is only warned about, by --check-config).
- */
+/* Why a configuration file cannot be read, from its fstat; NULL if it can. */
 static const char *
-config_file_problem(const struct stat *st, uid_t service_uid)
+config_file_problem(const struct stat *st)
 {
 	if (S_ISDIR(st->st_mode))
 		return strerror(EISDIR);
@@ -681,6 +677,17 @@ config_file_problem(const struct stat *st, uid_t service_uid)
 		return "not a regular file";
 	if (st->st_size > CONFIG_FILE_MAX)
 		return "larger than 1 MiB";
+	return NULL;
+}
+
+/*
+ * Why a configuration file must not be believed; NULL if it may. It names the secret
+ * files root reads and the log: nobody but root and the service's user may write it (a
+ * group that may is only warned about, by --check-config).
+ */
+static const char *
+config_owner_problem(const struct stat *st, uid_t service_uid)
+{
 	if ((st->st_mode & S_IWOTH) != 0)
 		return "writable by others; make it 0640 or 0600";
 	if (st->st_uid != 0 && st->st_uid != service_uid)
@@ -729,7 +736,9 @@ read_config_file(const char *path, uid_t service_uid, char **text, size_t *len,
 		    strerror(errno));
 	if (fstat(fd, &st) == -1)
 		config_error(err, errlen, path, 0, NULL, "cannot read: %s", strerror(errno));
-	else if ((problem = config_file_problem(&st, service_uid)) != NULL)
+	else if ((problem = config_file_problem(&st)) != NULL)
+		config_error(err, errlen, path, 0, NULL, "cannot read: %s", problem);
+	else if ((problem = config_owner_problem(&st, service_uid)) != NULL)
 		config_error(err, errlen, path, 0, NULL, "refused: %s (uid %lu, mode %04o)",
 		    problem, (unsigned long)st.st_uid, (unsigned int)(st.st_mode & 07777));
 	else if ((buf = malloc(CONFIG_FILE_MAX + 1)) == NULL)
