@@ -51,7 +51,7 @@ usage(FILE *out)
 	    "                   [--socket-mode MODE] [--socket-group GROUP] [--threads N]\n"
 	    "                   [--io-timeout SECONDS] [--user NAME | --allow-root]\n"
 	    "                   [--allow-core-dumps]\n"
-	    "       idwise-fcgi [-c FILE] --check-config\n"
+	    "       idwise-fcgi [-c FILE] [--user NAME] --check-config\n"
 	    "       idwise-fcgi --version | --help\n"
 	    "\n"
 	    "Receives IDWise webhooks over FastCGI (on the socket inherited on fd 0, the one\n"
