@@ -779,8 +779,8 @@ config_dir(const char *path, char *err, size_t errlen)
 
 /* The secret file of the chosen auth kind, as digests; errors name its key's line. */
 static int
-load_secrets(struct config *cfg, const unsigned int *lines, const struct file_owner *service,
-    char *err, size_t errlen)
+load_secrets(struct config *cfg, const unsigned int *lines,
+    const struct file_owner *service, char *err, size_t errlen)
 {
 	const struct keydef	*kd = NULL;
 	char			 why[CONFIG_ERR_LEN];
