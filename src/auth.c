@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,34 +141,37 @@ mask_block(struct netblock *nb)
 		nb->addr[i] = 0;
 }
 
-/* One entry, already trimmed: "addr" or "addr/len". */
+/*
+ * One entry, already trimmed: "addr" or "addr/len". Errors say which entry (its number),
+ * never what it holds: a credential pasted at the wrong key must not be printed.
+ */
 static int
-parse_entry(const char *entry, struct netblock *nb, char *err, size_t errlen)
+parse_entry(const char *entry, size_t number, struct netblock *nb, char *err, size_t errlen)
 {
 	char		 buf[ALLOW_ENTRY_MAX + 1];
 	char		*slash;
 	unsigned int	 bias, max;
 
 	if (strpbrk(entry, BLANKS) != NULL) {
-		snprintf(err, errlen, "\"%.64s\": one address or block per entry, "
-		    "separated by commas", entry);
+		snprintf(err, errlen, "entry %zu: one address or block per entry, "
+		    "separated by commas", number);
 		return -1;
 	}
 	if (strlen(entry) > ALLOW_ENTRY_MAX) {
-		snprintf(err, errlen, "\"%.64s\": not an IPv4 or IPv6 address", entry);
+		snprintf(err, errlen, "entry %zu: not an IPv4 or IPv6 address", number);
 		return -1;
 	}
 	memcpy(buf, entry, strlen(entry) + 1);
 	if ((slash = strchr(buf, '/')) != NULL)
 		*slash = '\0';
 	if (parse_addr(buf, nb, &bias) == -1) {
-		snprintf(err, errlen, "\"%s\": not an IPv4 or IPv6 address", entry);
+		snprintf(err, errlen, "entry %zu: not an IPv4 or IPv6 address", number);
 		return -1;
 	}
 	max = nb->prefix + bias;
 	if (slash != NULL && parse_prefix(slash + 1, bias, max, &nb->prefix) == -1) {
-		snprintf(err, errlen, "\"%s\": prefix length must be %u to %u",
-		    entry, bias, max);
+		snprintf(err, errlen, "entry %zu: prefix length must be %u to %u",
+		    number, bias, max);
 		return -1;
 	}
 	if (slash != NULL)
@@ -214,7 +219,8 @@ allowlist_parse(const char *text, struct allowlist **out, char *err, size_t errl
 			free(list);
 			return -1;
 		}
-		if (parse_entry(entry, &list->blocks[list->count], err, errlen) == -1) {
+		if (parse_entry(entry, list->count + 1, &list->blocks[list->count], err,
+		    errlen) == -1) {
 			free(list);
 			return -1;
 		}
@@ -346,31 +352,141 @@ credset_free(struct credset *set)
 
 /* A secret file must be a regular file that others cannot touch and group cannot write. */
 static int
-check_secret_file(int fd, const char *path, char *err, size_t errlen)
+check_secret_mode(const struct stat *st, const char *path, char *err, size_t errlen)
 {
-	struct stat	 st;
-	size_t		 i;
+	size_t	 i;
 
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
 		return -1;
 	}
 	for (i = 0; i < nitems(loose_modes); i++) {
-		if ((st.st_mode & loose_modes[i].bit) != 0) {
+		if ((st->st_mode & loose_modes[i].bit) != 0) {
 			snprintf(err, errlen, "%s: %s (mode %04o); make it 0600 or 0640",
-			    path, loose_modes[i].what, (unsigned int)(st.st_mode & 07777));
+			    path, loose_modes[i].what, (unsigned int)(st->st_mode & 07777));
 			return -1;
 		}
 	}
-	if (st.st_size > SECRET_FILE_MAX) {
+	if (st->st_size > SECRET_FILE_MAX) {
 		snprintf(err, errlen, "%s: larger than %d bytes", path, SECRET_FILE_MAX);
 		return -1;
 	}
 	return 0;
+}
+
+/* "name (uid N)", or "uid N" for an id with no account. */
+static void
+describe_uid(uid_t uid, char *buf, size_t len)
+{
+	struct passwd	*pw = getpwuid(uid);
+
+	if (pw != NULL)
+		snprintf(buf, len, "%.32s (uid %lu)", pw->pw_name, (unsigned long)uid);
+	else
+		snprintf(buf, len, "uid %lu", (unsigned long)uid);
+}
+
+static void
+describe_gid(gid_t gid, char *buf, size_t len)
+{
+	struct group	*gr = getgrgid(gid);
+
+	if (gr != NULL)
+		snprintf(buf, len, "%.32s (gid %lu)", gr->gr_name, (unsigned long)gid);
+	else
+		snprintf(buf, len, "gid %lu", (unsigned long)gid);
+}
+
+static bool
+is_service_uid(uid_t uid, const struct file_owner *service)
+{
+	return uid == 0 || uid == service->uid;
+}
+
+/*
+ * Owned by root or the service's user, and readable by no group but root's or the
+ * service's: nobody else wrote it, nobody else may read it.
+ */
+static int
+check_secret_owner(const struct stat *st, const char *path,
+    const struct file_owner *service, char *err, size_t errlen)
+{
+	char	 who[64], svc[64];
+
+	if (!is_service_uid(st->st_uid, service)) {
+		describe_uid(st->st_uid, who, sizeof(who));
+		describe_uid(service->uid, svc, sizeof(svc));
+		snprintf(err, errlen, "%s: owned by %s; a secret file must be root's or the "
+		    "service user's, %s", path, who, svc);
+		return -1;
+	}
+	if ((st->st_mode & S_IRGRP) != 0 && st->st_gid != 0 && st->st_gid != service->gid) {
+		describe_gid(st->st_gid, who, sizeof(who));
+		describe_gid(service->gid, svc, sizeof(svc));
+		snprintf(err, errlen, "%s: readable by the group %s, not root's nor the "
+		    "service's, %s; make it 0600 or give it the service's group", path, who,
+		    svc);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A symlink is root's or the service user's; one of the service user's leads only to a
+ * file of its own (else it would have root read any file root may read).
+ */
+static int
+check_secret_link(const struct stat *link, const struct stat *target, const char *path,
+    const struct file_owner *service, char *err, size_t errlen)
+{
+	char	 who[64], whose[64];
+
+	describe_uid(link->st_uid, who, sizeof(who));
+	if (!is_service_uid(link->st_uid, service)) {
+		describe_uid(service->uid, whose, sizeof(whose));
+		snprintf(err, errlen, "%s: a symlink owned by %s; a secret file's link must be "
+		    "root's or the service user's, %s", path, who, whose);
+		return -1;
+	}
+	if (link->st_uid != 0 && target->st_uid != link->st_uid) {
+		describe_uid(target->st_uid, whose, sizeof(whose));
+		snprintf(err, errlen, "%s: a symlink owned by %s to a file owned by %s; a "
+		    "link not root's is followed only to its owner's file", path, who, whose);
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/*
+ * What path is (lstat, before and after the open) and what was opened (fstat), checked
+ * against every rule. A path that changed while it was opened is refused.
+ */
+static int
+check_secret_file(int fd, const char *path, const struct stat *before,
+    const struct file_owner *service, char *err, size_t errlen)
+{
+	struct stat	 st, after;
+
+	if (fstat(fd, &st) == -1 || lstat(path, &after) == -1) {
+		snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!same_file(before, &after) || (!S_ISLNK(before->st_mode) && !same_file(before, &st))) {
+		snprintf(err, errlen, "%s: replaced while it was opened", path);
+		return -1;
+	}
+	if (check_secret_mode(&st, path, err, errlen) == -1)
+		return -1;
+	if (S_ISLNK(before->st_mode) &&
+	    check_secret_link(before, &st, path, service, err, errlen) == -1)
+		return -1;
+	return check_secret_owner(&st, path, service, err, errlen);
 }
 
 /* Read at most max bytes; more is an error. */
@@ -475,16 +591,19 @@ load_secrets_fd(struct credset *set, int fd, const char *path, const char *prefi
 
 int
 credset_load_file(struct credset *set, const char *path, const char *prefix,
-    char *err, size_t errlen)
+    const struct file_owner *service, char *err, size_t errlen)
 {
+	struct stat	 before;
 	int		 fd, rc;
 
 	/* O_NONBLOCK: opening a FIFO must not hang; fstat then refuses it. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+	if (lstat(path, &before) == -1 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
+		/* No path: a mistyped one may be a secret pasted at the wrong key. */
+		snprintf(err, errlen, "cannot open: %s", strerror(errno));
 		return -1;
 	}
-	rc = check_secret_file(fd, path, err, errlen);
+	rc = check_secret_file(fd, path, &before, service, err, errlen);
 	if (rc == 0)
 		rc = load_secrets_fd(set, fd, path, prefix != NULL ? prefix : "",
 		    err, errlen);
@@ -554,9 +673,9 @@ permits_basic(const struct credset *creds, const char *authz, const char *custom
 	(void)custom_header;
 	if ((cred = credential_after(authz, "Basic")) == NULL)
 		return false;
-	if ((n = base64_decode(cred, plain, sizeof(plain))) <= 0)
-		return false;
-	match = credset_match(creds, plain, (size_t)n);
+	/* Wiped on every path: a failed decoding may have written some of it. */
+	n = base64_decode(cred, plain, sizeof(plain));
+	match = n > 0 && credset_match(creds, plain, (size_t)n);
 	OPENSSL_cleanse(plain, sizeof(plain));
 	return match;
 }

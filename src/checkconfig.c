@@ -2,6 +2,8 @@
 /* checkconfig.c: the summary --check-config prints, and the checks behind it. */
 #include "autoconf.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <libgen.h>
 #include <pwd.h>
@@ -45,6 +47,37 @@ check_writable(const char *what, const char *path)
 	}
 	free(copy);
 	return rc;
+}
+
+/*
+ * Warn (stderr, "warning: ...") when others, or a group, may write path: whoever may
+ * can rewrite the config (which names the secret files root reads) or the log's chain.
+ */
+static void
+warn_writable(const char *what, const char *path)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1)
+		return;		/* said by check_writable, or made later */
+	if ((st.st_mode & S_IWOTH) != 0)
+		msg("warning: %s: %s: others may write it (mode %04o)", what, path,
+		    (unsigned int)(st.st_mode & 07777));
+	else if ((st.st_mode & S_IWGRP) != 0)
+		msg("warning: %s: %s: its group (gid %lu) may write it (mode %04o)", what,
+		    path, (unsigned long)st.st_gid, (unsigned int)(st.st_mode & 07777));
+}
+
+/* The directory path is in, for warn_writable. */
+static void
+warn_writable_dir(const char *what, const char *path)
+{
+	char	*copy;
+
+	if ((copy = strdup(path)) == NULL)
+		return;
+	warn_writable(what, dirname(copy));
+	free(copy);
 }
 
 static void
@@ -120,6 +153,10 @@ check_config(const struct config *cfg, FILE *out)
 		return -1;
 	if (cfg->reject_log != NULL && check_writable("reject_log", cfg->reject_log) == -1)
 		return -1;
+	warn_writable("config", cfg->path);
+	warn_writable_dir("log directory", cfg->log);
+	if (cfg->reject_log != NULL)
+		warn_writable_dir("reject_log directory", cfg->reject_log);
 	print_summary(out, cfg);
 	return 0;
 }

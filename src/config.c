@@ -168,7 +168,7 @@ lookup_word(struct parse_ctx *ctx, const struct word *words, const char *value, 
 		}
 	}
 	format_choices(words, choices, sizeof(choices));
-	snprintf(ctx->why, ctx->whylen, "must be %s: \"%.64s\"", choices, value);
+	snprintf(ctx->why, ctx->whylen, "must be %s", choices);
 	return -1;
 }
 
@@ -194,7 +194,7 @@ parse_path(struct parse_ctx *ctx, const struct keydef *kd, const char *value)
 {
 	if (value[0] != '/' && (ctx->dir == NULL || ctx->dir[0] != '/')) {
 		snprintf(ctx->why, ctx->whylen,
-		    "relative path \"%.64s\" and no absolute directory to start from", value);
+		    "a relative path, and no absolute directory to start from");
 		return -1;
 	}
 	return set_string(ctx, kd, resolve_path(ctx->dir, value));
@@ -207,7 +207,7 @@ parse_env(struct parse_ctx *ctx, const struct keydef *kd, const char *value)
 
 	if (len > ENV_MAX || strspn(value, ENV_CHARS) != len) {
 		snprintf(ctx->why, ctx->whylen,
-		    "must be 1 to %d of A-Z a-z 0-9 . _ -: \"%.64s\"", ENV_MAX, value);
+		    "must be 1 to %d of A-Z a-z 0-9 . _ -", ENV_MAX);
 		return -1;
 	}
 	return set_string(ctx, kd, strdup(value));
@@ -270,8 +270,7 @@ parse_url_path(struct parse_ctx *ctx, const struct keydef *kd, const char *value
 		    *p == '#')
 			break;
 	if (value[0] != '/' || *p != '\0') {
-		snprintf(ctx->why, ctx->whylen, "not a URL path such as /idwise/status: "
-		    "\"%.64s\"", value);
+		snprintf(ctx->why, ctx->whylen, "not a URL path such as /idwise/status");
 		return -1;
 	}
 	return set_string(ctx, kd, strdup(value));
@@ -308,7 +307,7 @@ parse_user(struct parse_ctx *ctx, const struct keydef *kd, const char *value)
 {
 	if (strchr(value, ':') != NULL || has_control_char(value)) {
 		snprintf(ctx->why, ctx->whylen,
-		    "must not contain ':' or control characters: \"%.64s\"", value);
+		    "must not contain ':' or control characters");
 		return -1;
 	}
 	return set_string(ctx, kd, strdup(value));
@@ -335,7 +334,7 @@ parse_header_name(struct parse_ctx *ctx, const struct keydef *kd, const char *va
 
 	if (strspn(value, HEADER_NAME_CHARS) != strlen(value)) {
 		snprintf(ctx->why, ctx->whylen,
-		    "must be letters, digits and '-' only: \"%.64s\"", value);
+		    "must be letters, digits and '-' only");
 		return -1;
 	}
 	for (i = 0; i < nitems(reserved_headers); i++) {
@@ -381,12 +380,12 @@ parse_max_body(struct parse_ctx *ctx, const struct keydef *kd, const char *value
 	if (strspn(value, "0123456789") != strlen(value) ||
 	    (v = strtoull(value, NULL, 10)) == 0) {
 		snprintf(ctx->why, ctx->whylen,
-		    "not a positive number of bytes: \"%.64s\"", value);
+		    "not a positive number of bytes");
 		return -1;
 	}
 	if (errno == ERANGE || v > MAX_BODY_LIMIT) {
 		snprintf(ctx->why, ctx->whylen,
-		    "more than %lu bytes (64 MiB): \"%.64s\"", MAX_BODY_LIMIT, value);
+		    "more than %lu bytes (64 MiB)", MAX_BODY_LIMIT);
 		return -1;
 	}
 	ctx->cfg->max_body = (size_t)v;
@@ -416,7 +415,7 @@ parse_duration(struct parse_ctx *ctx, const struct keydef *kd, const char *value
 			return 0;
 	}
 	snprintf(ctx->why, ctx->whylen, "not a duration from 1s to 366d (a number and "
-	    "s, m, h or d): \"%.64s\"", value);
+	    "s, m, h or d)");
 	return -1;
 }
 
@@ -669,7 +668,7 @@ config_parse(struct config *cfg, const char *text, size_t len, const char *file,
 	return parse_config(cfg, text, len, file, dir, lines, err, errlen);
 }
 
-/* Why a configuration file cannot be used, from its fstat; NULL if it can. */
+/* Why a configuration file cannot be read, from its fstat; NULL if it can. */
 static const char *
 config_file_problem(const struct stat *st)
 {
@@ -679,6 +678,21 @@ config_file_problem(const struct stat *st)
 		return "not a regular file";
 	if (st->st_size > CONFIG_FILE_MAX)
 		return "larger than 1 MiB";
+	return NULL;
+}
+
+/*
+ * Why a configuration file must not be believed; NULL if it may. It names the secret
+ * files root reads and the log: nobody but root and the service's user may write it (a
+ * group that may is only warned about, by --check-config).
+ */
+static const char *
+config_owner_problem(const struct stat *st, uid_t service_uid)
+{
+	if ((st->st_mode & S_IWOTH) != 0)
+		return "writable by others; make it 0640 or 0600";
+	if (st->st_uid != 0 && st->st_uid != service_uid)
+		return "owned by a user other than root or the service's user";
 	return NULL;
 }
 
@@ -707,7 +721,8 @@ read_all(int fd, char *buf, size_t max, size_t *len)
 
 /* The whole file, at most CONFIG_FILE_MAX bytes, into a new buffer. */
 static int
-read_config_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
+read_config_file(const char *path, uid_t service_uid, char **text, size_t *len,
+    char *err, size_t errlen)
 {
 	struct stat	 st;
 	const char	*problem;
@@ -724,6 +739,9 @@ read_config_file(const char *path, char **text, size_t *len, char *err, size_t e
 		config_error(err, errlen, path, 0, NULL, "cannot read: %s", strerror(errno));
 	else if ((problem = config_file_problem(&st)) != NULL)
 		config_error(err, errlen, path, 0, NULL, "cannot read: %s", problem);
+	else if ((problem = config_owner_problem(&st, service_uid)) != NULL)
+		config_error(err, errlen, path, 0, NULL, "refused: %s (uid %lu, mode %04o)",
+		    problem, (unsigned long)st.st_uid, (unsigned int)(st.st_mode & 07777));
 	else if ((buf = malloc(CONFIG_FILE_MAX + 1)) == NULL)
 		config_error(err, errlen, path, 0, NULL, "%s", strerror(errno));
 	else if (read_all(fd, buf, CONFIG_FILE_MAX, len) == -1) {
@@ -762,7 +780,8 @@ config_dir(const char *path, char *err, size_t errlen)
 
 /* The secret file of the chosen auth kind, as digests; errors name its key's line. */
 static int
-load_secrets(struct config *cfg, const unsigned int *lines, char *err, size_t errlen)
+load_secrets(struct config *cfg, const unsigned int *lines,
+    const struct file_owner *service, char *err, size_t errlen)
 {
 	const struct keydef	*kd = NULL;
 	char			 why[CONFIG_ERR_LEN];
@@ -778,7 +797,8 @@ load_secrets(struct config *cfg, const unsigned int *lines, char *err, size_t er
 	if ((cfg->creds = credset_new()) == NULL ||
 	    (cfg->auth == AUTH_BASIC && asprintf(&prefix, "%s:", cfg->basic_user) == -1))
 		return config_error(err, errlen, cfg->path, 0, NULL, "%s", strerror(errno));
-	rc = credset_load_file(cfg->creds, *field_of(cfg, kd), prefix, why, sizeof(why));
+	rc = credset_load_file(cfg->creds, *field_of(cfg, kd), prefix, service, why,
+	    sizeof(why));
 	free(prefix);
 	if (rc == -1)
 		return config_error(err, errlen, cfg->path, lines[kd - keys], kd->name,
@@ -786,8 +806,10 @@ load_secrets(struct config *cfg, const unsigned int *lines, char *err, size_t er
 	return 0;
 }
 
-int
-config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+/* The file, parsed; then its secret files unless service is NULL. */
+static int
+load_config(struct config *cfg, const char *path, uid_t service_uid,
+    const struct file_owner *service, char *err, size_t errlen)
 {
 	unsigned int	 lines[NKEYS];
 	char		*text, *dir = NULL;
@@ -795,16 +817,39 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	int		 rc = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (read_config_file(path, &text, &len, err, errlen) == -1)
+	if (read_config_file(path, service_uid, &text, &len, err, errlen) == -1)
 		return -1;
 	if ((dir = config_dir(path, err, errlen)) != NULL &&
 	    parse_config(cfg, text, len, path, dir, lines, err, errlen) == 0) {
-		if ((rc = load_secrets(cfg, lines, err, errlen)) == -1)
+		rc = 0;
+		if (service != NULL && (rc = load_secrets(cfg, lines, service, err,
+		    errlen)) == -1)
 			config_free(cfg);
 	}
 	free(text);
 	free(dir);
 	return rc;
+}
+
+int
+config_load_as(struct config *cfg, const char *path, const struct file_owner *service,
+    char *err, size_t errlen)
+{
+	return load_config(cfg, path, service->uid, service, err, errlen);
+}
+
+int
+config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct file_owner	 self = { geteuid(), getegid() };
+
+	return load_config(cfg, path, self.uid, &self, err, errlen);
+}
+
+int
+config_read(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	return load_config(cfg, path, geteuid(), NULL, err, errlen);
 }
 
 void

@@ -8,6 +8,7 @@
 
 struct allowlist;
 struct credset;
+struct file_owner;
 
 enum auth_kind { AUTH_NONE, AUTH_BASIC, AUTH_BEARER, AUTH_HEADER };
 enum unknown_policy { UNKNOWN_ACCEPT, UNKNOWN_REJECT };
@@ -47,8 +48,17 @@ struct config {
  */
 int	config_parse(struct config *, const char *text, size_t len, const char *file,
 	    const char *dir, char *err, size_t errlen);
-/* Read and parse the file, then load and check the secret files. */
+/*
+ * Read and parse the file, then load and check the secret files. The file must not be
+ * writable by others nor owned by anyone but root or the service's user; the secret files
+ * must be root's or the service user's (credset_load_file). config_load_as: the service
+ * is that account (the --user one); config_load: the effective user and group.
+ */
+int	config_load_as(struct config *, const char *path, const struct file_owner *service,
+	    char *err, size_t errlen);
 int	config_load(struct config *, const char *path, char *err, size_t errlen);
+/* The same checks of the file as config_load, but no secret file is read. */
+int	config_read(struct config *, const char *path, char *err, size_t errlen);
 void	config_free(struct config *);
 const char *config_default_path(void);
 

@@ -34,7 +34,8 @@ cmd_reindex(int argc, char **argv)
 		return cmd_usage(argv[0]);
 	if (path == NULL)
 		path = config_default_path();
-	if (config_load(&cfg, path, err, sizeof(err)) == -1) {
+	/* The index needs the log's path, not the secrets: they are not read. */
+	if (config_read(&cfg, path, err, sizeof(err)) == -1) {
 		msg("%s", err);
 		return EX_CONFIG;
 	}

@@ -15,6 +15,7 @@
 #include <fcgiapp.h>
 
 #include "audit.h"
+#include "auth.h"
 #include "checkconfig.h"
 #include "config.h"
 #include "eventlog.h"
@@ -38,6 +39,7 @@ struct options {
 	const char	*user;
 	struct runas	 runas;		/* the --user account, once looked up */
 	bool		 allow_root;
+	bool		 allow_core_dumps;
 	int		 threads;
 	int		 io_timeout;
 	int		 max_conns;
@@ -51,8 +53,8 @@ usage(FILE *out)
 	    "usage: idwise-fcgi [-c FILE] [--listen unix:PATH | --listen HOST:PORT]\n"
 	    "                   [--socket-mode MODE] [--socket-group GROUP] [--threads N]\n"
 	    "                   [--io-timeout SECONDS] [--max-conns N]\n"
-	    "                   [--user NAME | --allow-root]\n"
-	    "       idwise-fcgi [-c FILE] --check-config\n"
+	    "                   [--user NAME | --allow-root] [--allow-core-dumps]\n"
+	    "       idwise-fcgi [-c FILE] [--user NAME] --check-config\n"
 	    "       idwise-fcgi --version | --help\n"
 	    "\n"
 	    "Receives IDWise webhooks over FastCGI (on the socket inherited on fd 0, the one\n"
@@ -80,7 +82,8 @@ parse_number(const char *text, int base, long min, long max, long *out)
 
 enum {
 	OPT_LISTEN = 256, OPT_SOCKET_MODE, OPT_SOCKET_GROUP, OPT_USER, OPT_ALLOW_ROOT,
-	OPT_THREADS, OPT_IO_TIMEOUT, OPT_MAX_CONNS, OPT_CHECK, OPT_VERSION, OPT_HELP
+	OPT_THREADS, OPT_IO_TIMEOUT, OPT_MAX_CONNS, OPT_CHECK, OPT_CORE_DUMPS, OPT_VERSION,
+	OPT_HELP
 };
 
 static const struct option long_options[] = {
@@ -94,6 +97,7 @@ static const struct option long_options[] = {
 	{ "io-timeout",		required_argument,	NULL, OPT_IO_TIMEOUT },
 	{ "max-conns",		required_argument,	NULL, OPT_MAX_CONNS },
 	{ "check-config",	no_argument,		NULL, OPT_CHECK },
+	{ "allow-core-dumps",	no_argument,		NULL, OPT_CORE_DUMPS },
 	{ "version",		no_argument,		NULL, OPT_VERSION },
 	{ "help",		no_argument,		NULL, OPT_HELP },
 	{ NULL,			0,			NULL, 0 }
@@ -174,6 +178,9 @@ parse_options(int argc, char **argv, struct options *opt)
 		case OPT_CHECK:
 			opt->check_config = true;
 			break;
+		case OPT_CORE_DUMPS:
+			opt->allow_core_dumps = true;
+			break;
 		case OPT_VERSION:
 			printf("idwise-fcgi %s\n", PACKAGE_VERSION);
 			return EX_OK;
@@ -246,6 +253,19 @@ open_socket(const struct options *opt, int *fd)
 	return -1;
 }
 
+/* Who may own the config and the secret files besides root: the --user account, else us. */
+static struct file_owner
+service_account(const struct options *opt)
+{
+	struct file_owner	 o = { geteuid(), getegid() };
+
+	if (opt->user != NULL) {
+		o.uid = opt->runas.uid;
+		o.gid = opt->runas.gid;
+	}
+	return o;
+}
+
 static void
 service_free(struct service *svc)
 {
@@ -262,7 +282,8 @@ serve(const struct config *cfg, const struct options *opt)
 	if ((rc = open_socket(opt, &fd)) != -1)
 		return rc;
 	/* Bound; now become the user, before anything touches the log or the audit file. */
-	if (opt->user != NULL && runas_become(&opt->runas) == -1) {
+	if ((opt->user != NULL && runas_become(&opt->runas) == -1) ||
+	    core_dumps_allow(opt->allow_core_dumps) == -1) {
 		if (fd != -1)
 			close(fd);
 		listen_cleanup();
@@ -291,12 +312,16 @@ serve(const struct config *cfg, const struct options *opt)
 int
 main(int argc, char **argv)
 {
-	struct options	 opt;
-	struct config	 cfg;
-	char		 err[CONFIG_ERR_LEN];
-	int		 rc;
+	struct options		 opt;
+	struct config		 cfg;
+	struct file_owner	 service;
+	char			 err[CONFIG_ERR_LEN];
+	int			 rc;
 
 	set_progname(argv[0]);
+	/* Before anything holds a secret; --allow-core-dumps turns it back on once serving. */
+	if (core_dumps_allow(false) == -1)
+		return EX_OSERR;
 	memset(&opt, 0, sizeof(opt));
 	opt.socket_mode = 0660;
 	opt.socket_gid = (gid_t)-1;
@@ -315,7 +340,8 @@ main(int argc, char **argv)
 	if (opt.config_path == NULL)
 		opt.config_path = config_default_path();
 	/* As root, the config and its secret files are read before dropping. */
-	if (config_load(&cfg, opt.config_path, err, sizeof(err)) == -1) {
+	service = service_account(&opt);
+	if (config_load_as(&cfg, opt.config_path, &service, err, sizeof(err)) == -1) {
 		msg("%s", err);
 		runas_free(&opt.runas);
 		return EX_CONFIG;

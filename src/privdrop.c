@@ -3,6 +3,7 @@
 #include "autoconf.h"
 
 #include <sys/types.h>
+#include <sys/prctl.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -145,4 +146,14 @@ runas_become(const struct runas *ra)
 		return -1;
 	}
 	return check_dropped(ra);
+}
+
+int
+core_dumps_allow(bool allow)
+{
+	if (prctl(PR_SET_DUMPABLE, allow ? 1 : 0, 0, 0, 0) == -1) {
+		msg("prctl PR_SET_DUMPABLE: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }

@@ -33,4 +33,12 @@ bool	running_as_root(void);
  */
 int	runas_become(const struct runas *);
 
+/*
+ * Whether the process may dump core and be traced by its own user (PR_SET_DUMPABLE).
+ * Not by default: its memory holds the credentials of requests and the digests of the
+ * secrets. Changing user resets it, so it is set again after runas_become(). Returns 0,
+ * or -1 (said why).
+ */
+int	core_dumps_allow(bool);
+
 #endif

@@ -35,11 +35,13 @@ reply_is 200 '{"status":"accepted","seq":4}' "and the next new one follows seq 3
 
 # Run as root over a log another user owns, the files it makes are that user's.
 chown -R nobody:nogroup "$TEST_TMP/r"
+chown root: "$CONF"	# a config of another user is refused (issue 13)
 rm -f "$LOG.idx"
 "$IDWISE_LOG" reindex -c "$CONF" >/dev/null 2>&1
 is "$(stat -c %U "$LOG.idx")" nobody "as root, the new index is given to the log's owner"
 # back to the account the responder runs as (nobody, when the tests run as root)
 chown -R "${RUN_USER:-root}:" "$TEST_TMP/r"
+chown root: "$CONF"
 
 # An edited record in a rotated file: the index is still rebuilt (no stored id may be
 # forgotten), and the break in the chain is reported.

@@ -20,6 +20,7 @@
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 static char tmpdir[] = "/tmp/test-auth-XXXXXX";
+static struct file_owner self;		/* the service: this process's user and group */
 
 /* One address against one list: the rows of the CIDR table below. */
 struct permit_case {
@@ -103,23 +104,25 @@ static const struct {
 	{ "10.0.0.1,,10.0.0.2",		"entry 2 is empty" },
 	{ "10.0.0.1,",			"entry 2 is empty" },
 	{ ",10.0.0.1",			"entry 1 is empty" },
-	{ "10.0.0.0/33",		"\"10.0.0.0/33\"" },
-	{ "::/129",			"\"::/129\"" },
-	{ "10.0.0.0/",			"\"10.0.0.0/\"" },
-	{ "10.0.0.0/-1",		"\"10.0.0.0/-1\"" },
-	{ "10.0.0.0/+8",		"\"10.0.0.0/+8\"" },
-	{ "10.0.0.0/8/8",		"\"10.0.0.0/8/8\"" },
-	{ "10.0.0.0/8x",		"\"10.0.0.0/8x\"" },
-	{ "10.0.0.0/0008",		"\"10.0.0.0/0008\"" },
-	{ "10.0.0.0 / 8",		"\"10.0.0.0 / 8\"" },
-	{ "10.0.0.0/8 10.0.0.1",	"\"10.0.0.0/8 10.0.0.1\"" },
-	{ "10.0.0.0;10.0.0.1",		"\"10.0.0.0;10.0.0.1\"" },
-	{ "example.com",		"\"example.com\"" },
-	{ "10.0.0",			"\"10.0.0\"" },
-	{ "256.0.0.0/8",		"\"256.0.0.0/8\"" },
-	{ "2001:db8::/32, 2001:db8:::1", "\"2001:db8:::1\"" },
-	{ "::ffff:1.2.3.4/95",		"\"::ffff:1.2.3.4/95\"" },
-	{ "fe80::1%eth0",		"\"fe80::1%eth0\"" },
+	{ "10.0.0.0/33",		"entry 1:" },
+	{ "::/129",			"entry 1:" },
+	{ "10.0.0.0/",			"entry 1:" },
+	{ "10.0.0.0/-1",		"entry 1:" },
+	{ "10.0.0.0/+8",		"entry 1:" },
+	{ "10.0.0.0/8/8",		"entry 1:" },
+	{ "10.0.0.0/8x",		"entry 1:" },
+	{ "10.0.0.0/0008",		"entry 1:" },
+	{ "10.0.0.0 / 8",		"entry 1:" },
+	{ "10.0.0.0/8 10.0.0.1",	"entry 1:" },
+	{ "10.0.0.0;10.0.0.1",		"entry 1:" },
+	{ "example.com",		"entry 1:" },
+	{ "10.0.0",			"entry 1:" },
+	{ "256.0.0.0/8",		"entry 1:" },
+	{ "2001:db8::/32, 2001:db8:::1", "entry 2:" },
+	{ "::ffff:1.2.3.4/95",		"entry 1:" },
+	{ "fe80::1%eth0",		"entry 1:" },
+	{ "tok+SECRET/pasted=",		"entry 1: not an IPv4 or IPv6 address" },
+	{ "10.0.0.1, tok-SECRET-pasted/8",	"entry 2: not an IPv4 or IPv6 address" },
 	{ "1234567890123456789012345678901234567890123456789012345678901234567890",
 	    "not an IPv4 or IPv6 address" },
 };
@@ -163,6 +166,10 @@ test_allowlist_errors(void)
 		ok(rc == -1 && list == NULL, "allow_from \"%s\" refused", bad_lists[i].list);
 		ok(strstr(err, bad_lists[i].named) != NULL,
 		    "error for \"%s\" names %s: %s", bad_lists[i].list, bad_lists[i].named, err);
+		/* A credential pasted at allow_from by mistake must not be printed. */
+		ok(bad_lists[i].list[strspn(bad_lists[i].list, " ")] == '\0' ||
+		    strstr(err, bad_lists[i].list) == NULL,
+		    "error for \"%s\" does not echo it", bad_lists[i].list);
 	}
 }
 
@@ -226,7 +233,7 @@ load(const char *path, const char *prefix, char *err, size_t errlen)
 	struct credset	*set = credset_new();
 
 	err[0] = '\0';
-	if (credset_load_file(set, path, prefix, err, errlen) == -1) {
+	if (credset_load_file(set, path, prefix, &self, err, errlen) == -1) {
 		credset_free(set);
 		return NULL;
 	}
@@ -352,11 +359,176 @@ test_credset_load_lines(void)
 	ok(set == NULL && strstr(err, "not a regular file") != NULL, "directory refused: %s",
 	    err);
 	set = load("/nonexistent/secret", NULL, err, sizeof(err));
-	ok(set == NULL && strcmp(err, "/nonexistent/secret: cannot open: "
-	    "No such file or directory") == 0, "missing file refused: %s", err);
+	ok(set == NULL && strcmp(err, "cannot open: No such file or directory") == 0,
+	    "missing file refused, its path (maybe a pasted secret) not repeated: %s", err);
 	set = load("/dev/null", NULL, err, sizeof(err));
 	ok(set == NULL && strstr(err, "not a regular file") != NULL, "device refused: %s",
 	    err);
+}
+
+/* Accounts that are not this process's: only root can give files to them. */
+#define OTHER_UID	12345
+#define OTHER_GID	12345
+#define THIRD_UID	23456
+#define THIRD_GID	23456
+
+/* A secret file in tmpdir owned by uid:gid (lchown: a link itself when it is one). */
+static const char *
+owned_file(const char *name, const char *text, mode_t mode, uid_t uid, gid_t gid)
+{
+	const char	*path = write_text(name, text, mode);
+
+	if (lchown(path, uid, gid) == -1)
+		printf("# lchown %s: %s\n", path, strerror(errno));
+	return path;
+}
+
+/* A symlink tmpdir/name to target, owned by uid. */
+static const char *
+owned_link(const char *name, const char *target, uid_t uid)
+{
+	static char	 link[600];
+
+	snprintf(link, sizeof(link), "%s/%s", tmpdir, name);
+	unlink(link);
+	if (symlink(target, link) == -1 || lchown(link, uid, (gid_t)-1) == -1)
+		printf("# symlink %s: %s\n", link, strerror(errno));
+	return link;
+}
+
+/* Load with service as the service's account. */
+static struct credset *
+load_as(const char *path, const struct file_owner *service, char *err, size_t errlen)
+{
+	struct credset	*set = credset_new();
+
+	err[0] = '\0';
+	if (credset_load_file(set, path, NULL, service, err, errlen) == -1) {
+		credset_free(set);
+		return NULL;
+	}
+	return set;
+}
+
+/* refused(set, err, path, why): refused, saying why, naming path, with no secret in it. */
+static void
+refused(struct credset *set, const char *err, const char *path, const char *why,
+    const char *desc)
+{
+	ok(set == NULL, "%s: refused", desc);
+	ok(strncmp(err, path, strlen(path)) == 0 && strstr(err, why) != NULL,
+	    "%s: one line naming the file and saying \"%s\": %s", desc, why, err);
+	ok(strstr(err, "SECRET") == NULL && strchr(err, '\n') == NULL,
+	    "%s: no secret, one line", desc);
+	credset_free(set);
+}
+
+static void
+test_credset_load_owners(void)
+{
+	const struct file_owner	 other = { OTHER_UID, OTHER_GID };
+	struct credset		*set;
+	char			 err[512];
+	const char		*path;
+
+	if (geteuid() != 0) {
+		ok(1, "# SKIP owners: only root can give files away");
+		return;
+	}
+	path = owned_file("foreign", "tok-SECRET-foreign\n", 0600, THIRD_UID, THIRD_GID);
+	refused(load_as(path, &self, err, sizeof(err)), err, path,
+	    "owned by uid 23456; a secret file must be root's or the service user's",
+	    "a file of another user");
+	refused(load_as(path, &other, err, sizeof(err)), err, path, "owned by uid 23456",
+	    "a file of a third user, with --user another");
+
+	path = owned_file("service", "tok-SECRET-service\n", 0600, OTHER_UID, OTHER_GID);
+	set = load_as(path, &other, err, sizeof(err));
+	ok(set != NULL && credset_match(set, "tok-SECRET-service", 18),
+	    "a file of the service's user is accepted: %s", err);
+	credset_free(set);
+	refused(load_as(path, &self, err, sizeof(err)), err, path, "owned by uid 12345",
+	    "the same file, the service being root");
+
+	path = owned_file("rootfile", "tok-SECRET-root\n", 0600, 0, 0);
+	set = load_as(path, &other, err, sizeof(err));
+	ok(set != NULL, "a file of root's is accepted for another service user: %s", err);
+	credset_free(set);
+
+	path = owned_file("group", "tok-SECRET-group\n", 0640, 0, THIRD_GID);
+	refused(load_as(path, &other, err, sizeof(err)), err, path,
+	    "readable by the group gid 23456, not root's nor the service's, gid 12345",
+	    "0640 with a group not the service's");
+	path = owned_file("group", "tok-SECRET-group\n", 0640, 0, OTHER_GID);
+	set = load_as(path, &other, err, sizeof(err));
+	ok(set != NULL, "0640 root:the service's group is accepted: %s", err);
+	credset_free(set);
+	path = owned_file("group", "tok-SECRET-group\n", 0600, 0, THIRD_GID);
+	set = load_as(path, &other, err, sizeof(err));
+	ok(set != NULL, "0600 with any group is accepted (the group cannot read it): %s", err);
+	credset_free(set);
+}
+
+static void
+test_credset_load_links(void)
+{
+	const struct file_owner	 other = { OTHER_UID, OTHER_GID };
+	struct credset		*set;
+	struct stat		 st;
+	char			 err[512], target[600];
+	const char		*link;
+
+	if (geteuid() != 0) {
+		ok(1, "# SKIP links: only root can give links away");
+		return;
+	}
+	snprintf(target, sizeof(target), "%s",
+	    owned_file("root-target", "tok-SECRET-root\n", 0600, 0, 0));
+	link = owned_link("link-of-service", target, OTHER_UID);
+	refused(load_as(link, &other, err, sizeof(err)), err, link,
+	    "a symlink owned by uid 12345 to a file owned by root (uid 0)",
+	    "the service user's link to a root file");
+	link = owned_link("link-of-third", target, THIRD_UID);
+	refused(load_as(link, &other, err, sizeof(err)), err, link,
+	    "a symlink owned by uid 23456; a secret file's link must be root's",
+	    "a third user's link");
+	link = owned_link("link-of-root", target, 0);
+	set = load_as(link, &other, err, sizeof(err));
+	ok(set != NULL, "root's link to root's file is followed: %s", err);
+	credset_free(set);
+
+	snprintf(target, sizeof(target), "%s",
+	    owned_file("service-target", "tok-SECRET-own\n", 0600, OTHER_UID, OTHER_GID));
+	link = owned_link("link-to-own", target, OTHER_UID);
+	set = load_as(link, &other, err, sizeof(err));
+	ok(set != NULL && credset_match(set, "tok-SECRET-own", 14),
+	    "the service user's link to its own file is followed: %s", err);
+	credset_free(set);
+	link = owned_link("root-link-to-service", target, 0);
+	set = load_as(link, &other, err, sizeof(err));
+	ok(set != NULL, "root's link to the service user's file is followed: %s", err);
+	credset_free(set);
+
+	snprintf(target, sizeof(target), "%s",
+	    owned_file("third-target", "tok-SECRET-third\n", 0600, THIRD_UID, THIRD_GID));
+	link = owned_link("root-link-to-third", target, 0);
+	refused(load_as(link, &other, err, sizeof(err)), err, link, "owned by uid 23456",
+	    "root's link to a third user's file");
+
+	/* The finding: a link to /etc/shadow gave "28 tokens". */
+	if (stat("/etc/shadow", &st) == -1 || st.st_gid == 0) {
+		ok(1, "# SKIP no /etc/shadow of group shadow here");
+		return;
+	}
+	link = owned_link("shadow", "/etc/shadow", 0);
+	refused(load_as(link, &self, err, sizeof(err)), err, link, "readable by the group",
+	    "root's link to /etc/shadow, as root");
+	ok(strstr(err, "root:") == NULL && strstr(err, "line") == NULL,
+	    "nothing of /etc/shadow in the error");
+	link = owned_link("shadow", "/etc/shadow", OTHER_UID);
+	refused(load_as(link, &other, err, sizeof(err)), err, link,
+	    "a symlink owned by uid 12345 to a file owned by root",
+	    "the service user's link to /etc/shadow");
 }
 
 /* "Basic " + base64(user:password), in a static buffer. */
@@ -536,6 +708,8 @@ remove_tmpdir(void)
 int
 main(void)
 {
+	self.uid = geteuid();
+	self.gid = getegid();
 	if (mkdtemp(tmpdir) == NULL) {
 		printf("Bail out! mkdtemp: %s\n", strerror(errno));
 		return 1;
@@ -545,6 +719,8 @@ main(void)
 	test_credset();
 	test_credset_load_modes();
 	test_credset_load_lines();
+	test_credset_load_owners();
+	test_credset_load_links();
 	test_basic();
 	test_bearer();
 	test_header();

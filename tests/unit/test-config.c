@@ -45,60 +45,60 @@ static const struct {
 	{ "auth =\n",				F ":1: auth: empty value" },
 	{ "auth = none\nlog =  \t \n",		F ":2: log: empty value" },
 	{ "auth = none\nenv = \r\n",		F ":2: env: empty value" },
-	{ "auth = ldap\n",	F ":1: auth: must be none, basic, bearer or header: \"ldap\"" },
-	{ "auth = None\n",	F ":1: auth: must be none, basic, bearer or header: \"None\"" },
+	{ "auth = ldap\n",	F ":1: auth: must be none, basic, bearer or header" },
+	{ "auth = None\n",	F ":1: auth: must be none, basic, bearer or header" },
 	{ "",					MISSING_AUTH },
 	{ "# only a comment\n\n",		MISSING_AUTH },
 	{ "env = sandbox\n",			MISSING_AUTH },
 	{ "auth = none\nmax_body = 0\n",
-	    F ":2: max_body: not a positive number of bytes: \"0\"" },
+	    F ":2: max_body: not a positive number of bytes" },
 	{ "auth = none\nmax_body = 000\n",
-	    F ":2: max_body: not a positive number of bytes: \"000\"" },
+	    F ":2: max_body: not a positive number of bytes" },
 	{ "auth = none\nmax_body = -1\n",
-	    F ":2: max_body: not a positive number of bytes: \"-1\"" },
+	    F ":2: max_body: not a positive number of bytes" },
 	{ "auth = none\nmax_body = +5\n",
-	    F ":2: max_body: not a positive number of bytes: \"+5\"" },
+	    F ":2: max_body: not a positive number of bytes" },
 	{ "auth = none\nmax_body = 12x\n",
-	    F ":2: max_body: not a positive number of bytes: \"12x\"" },
+	    F ":2: max_body: not a positive number of bytes" },
 	{ "auth = none\nmax_body = 64k\n",
-	    F ":2: max_body: not a positive number of bytes: \"64k\"" },
+	    F ":2: max_body: not a positive number of bytes" },
 	{ "auth = none\ndedup_window = 24\n",
-	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d): \"24\"" },
+	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d)" },
 	{ "auth = none\ndedup_window = 0h\n",
-	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d): \"0h\"" },
+	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d)" },
 	{ "auth = none\ndedup_window = 2w\n",
-	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d): \"2w\"" },
+	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d)" },
 	{ "auth = none\ndedup_window = 1.5h\n",
-	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d): \"1.5h\"" },
+	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d)" },
 	{ "auth = none\ndedup_window = 367d\n",
-	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d): \"367d\"" },
+	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d)" },
 	{ "auth = none\ndedup_window = h\n",
-	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d): \"h\"" },
+	    F ":2: dedup_window: not a duration from 1s to 366d (a number and s, m, h or d)" },
 	{ "auth = none\nmax_body = 0x100\n",
-	    F ":2: max_body: not a positive number of bytes: \"0x100\"" },
+	    F ":2: max_body: not a positive number of bytes" },
 	{ "auth = none\nmax_body = 1 000\n",
-	    F ":2: max_body: not a positive number of bytes: \"1 000\"" },
+	    F ":2: max_body: not a positive number of bytes" },
 	{ "auth = none\nmax_body = 67108865\n",
-	    F ":2: max_body: more than 67108864 bytes (64 MiB): \"67108865\"" },
+	    F ":2: max_body: more than 67108864 bytes (64 MiB)" },
 	{ "auth = none\nmax_body = 99999999999999999999999999\n",
 	    F ":2: max_body: more than 67108864 bytes (64 MiB)" },
 	{ "auth = none\nunknown_events = drop\n",
-	    F ":2: unknown_events: must be accept or reject: \"drop\"" },
+	    F ":2: unknown_events: must be accept or reject" },
 	{ "auth = none\nunknown_events = ACCEPT\n",
-	    F ":2: unknown_events: must be accept or reject: \"ACCEPT\"" },
-	{ "auth = none\nsync = full\n",		F ":2: sync: must be data or none: \"full\"" },
-	{ "auth = none\nsync = fsync\n",	F ":2: sync: must be data or none: \"fsync\"" },
+	    F ":2: unknown_events: must be accept or reject" },
+	{ "auth = none\nsync = full\n",		F ":2: sync: must be data or none" },
+	{ "auth = none\nsync = fsync\n",	F ":2: sync: must be data or none" },
 	{ "auth = none\nenv = live env\n",
-	    F ":2: env: must be 1 to 64 of A-Z a-z 0-9 . _ -: \"live env\"" },
+	    F ":2: env: must be 1 to 64 of A-Z a-z 0-9 . _ -" },
 	{ "auth = none\nenv = eu/west\n",	F ":2: env: must be 1 to 64" },
 	{ "auth = none\nenv = \xc3\xa9t\xc3\xa9\n",	F ":2: env: must be 1 to 64" },
 	{ "auth = none\nenv = "
 	    "a123456789b123456789c123456789d123456789e123456789f123456789g1234\n",
 	    F ":2: env: must be 1 to 64" },
 	{ "auth = header\nheader_name = X_Token\nheader_value_file = /v\n",
-	    F ":2: header_name: must be letters, digits and '-' only: \"X_Token\"" },
+	    F ":2: header_name: must be letters, digits and '-' only" },
 	{ "auth = header\nheader_name = X Token\nheader_value_file = /v\n",
-	    F ":2: header_name: must be letters, digits and '-' only: \"X Token\"" },
+	    F ":2: header_name: must be letters, digits and '-' only" },
 	{ "auth = header\nheader_name = X-Token: v\nheader_value_file = /v\n",
 	    F ":2: header_name: must be letters, digits and '-' only" },
 	{ "auth = header\nheader_name = X-Token # the header\nheader_value_file = /v\n",
@@ -110,13 +110,13 @@ static const struct {
 	{ "auth = header\nheader_name = CONTENT-LENGTH\nheader_value_file = /v\n",
 	    F ":2: header_name: Content-Length cannot carry the credential" },
 	{ "auth = none\nallow_from = 10.0.0.0/33\n",
-	    F ":2: allow_from: \"10.0.0.0/33\": prefix length must be 0 to 32" },
+	    F ":2: allow_from: entry 1: prefix length must be 0 to 32" },
 	{ "auth = none\nallow_from = 10.0.0.1,,10.0.0.2\n",
 	    F ":2: allow_from: entry 2 is empty" },
 	{ "auth = none\nallow_from = 10.0.0.1, example.com\n",
-	    F ":2: allow_from: \"example.com\": not an IPv4 or IPv6 address" },
+	    F ":2: allow_from: entry 2: not an IPv4 or IPv6 address" },
 	{ "auth = none\nallow_from = 10.0.0.1 10.0.0.2\n",
-	    F ":2: allow_from: \"10.0.0.1 10.0.0.2\": one address or block per entry" },
+	    F ":2: allow_from: entry 1: one address or block per entry" },
 	{ "auth = basic\nbasic_user = alice\nbasic_password_file = /p\n"
 	    "bearer_token_file = /t\n",
 	    F ":4: bearer_token_file: not used with auth = basic" },
@@ -139,9 +139,9 @@ static const struct {
 	{ "auth = header\nheader_name = X-Token\n",
 	    F ": header_value_file: missing (required with auth = header)" },
 	{ "auth = basic\nbasic_user = al:ice\nbasic_password_file = /p\n",
-	    F ":2: basic_user: must not contain ':' or control characters: \"al:ice\"" },
+	    F ":2: basic_user: must not contain ':' or control characters" },
 	{ "auth = basic\nbasic_user = al\x01ice\nbasic_password_file = /p\n",
-	    F ":2: basic_user: must not contain ':' or control characters: \"al?ice\"" },
+	    F ":2: basic_user: must not contain ':' or control characters" },
 	{ "auth = none\ntok-SECRET-pasted-by-mistake\n",	F ":2: expected \"key = value\"" },
 	{ "auth = none\ndG9rLXNlY3JldC1iYXNlNjQ=\n",
 	    F ":2: unknown key (not shown: it may be a secret)" },
@@ -381,7 +381,7 @@ test_relative_paths(void)
 
 	is_int(parse_in(&cfg, "auth = none\nlog = e.jsonl\n", F, NULL, err,
 	    sizeof(err)), -1, "relative path without a dir refused");
-	ok(starts_with(err, F ":2: log: relative path"), "error: %s", err);
+	ok(starts_with(err, F ":2: log: a relative path"), "error: %s", err);
 	is_int(parse_in(&cfg, "auth = none\nlog = /abs/e.jsonl\n", F, NULL, err,
 	    sizeof(err)), 0, "absolute path without a dir accepted");
 	config_free(&cfg);
@@ -473,10 +473,12 @@ test_load_bearer(void)
 	is_str(err, secret_error(2, "bearer_token_file", "token", "no secret in it"),
 	    "blank token file error");
 
-	is_int(load(&cfg, "auth = bearer\nbearer_token_file = no-such-token\n", err,
+	is_int(load(&cfg, "auth = bearer\nbearer_token_file = tok-SECRET-pasted\n", err,
 	    sizeof(err)), -1, "bearer: missing token file refused");
-	is_str(err, secret_error(2, "bearer_token_file", "no-such-token",
-	    "cannot open: No such file or directory"), "missing token file error");
+	snprintf(want, sizeof(want), "%s:2: bearer_token_file: cannot open: "
+	    "No such file or directory", conf_path);
+	is_str(err, want, "missing token file error: file, line and key, not the value "
+	    "(a token pasted as the path)");
 }
 
 /* "Basic " + base64(userpass), in a static buffer. */
@@ -632,6 +634,124 @@ unreadable_refused(const char *path)
 	    WEXITSTATUS(status) == 0;
 }
 
+/* A token pasted as any key's value: refused, naming file, line and key, not the value. */
+static void
+test_values_not_echoed(void)
+{
+	static const struct {
+		const char	*before;	/* the lines before the key's */
+		const char	*key;
+		const char	*after;
+	} keys[] = {
+		{ "auth = none\n", "env", "" },
+		{ "auth = none\n", "status_path", "" },
+		{ "auth = none\n", "max_body", "" },
+		{ "auth = none\n", "unknown_events", "" },
+		{ "auth = none\n", "sync", "" },
+		{ "auth = none\n", "dedup_window", "" },
+		{ "auth = none\n", "log_level", "" },
+		{ "auth = none\n", "allow_from", "" },
+		{ "auth = none\n", "status_allow_from", "" },
+		{ "# auth below\n", "auth", "" },
+		{ "auth = basic\n", "basic_user", "basic_password_file = /p\n" },
+		{ "auth = header\n", "header_name", "header_value_file = /v\n" },
+	};
+	static const char *const values[] = {
+		"tok+SECRET/pasted:by-mistake==",
+		"tok:SECRET pasted+",
+		"SECRET:99=",
+	};
+	struct config	 cfg;
+	char		 err[CONFIG_ERR_LEN], text[512], want[128];
+	size_t		 i, j;
+
+	for (i = 0; i < nitems(keys); i++) {
+		for (j = 0; j < nitems(values); j++) {
+			snprintf(text, sizeof(text), "%s%s = %s\n%s", keys[i].before,
+			    keys[i].key, values[j], keys[i].after);
+			snprintf(want, sizeof(want), F ":2: %s: ", keys[i].key);
+			is_int(parse(&cfg, text, err, sizeof(err)), -1, "%s = \"%s\" refused",
+			    keys[i].key, values[j]);
+			ok(starts_with(err, want) && strstr(err, SECRET_MARK) == NULL,
+			    "%s: file, line and key, not the value: %s", keys[i].key, err);
+		}
+	}
+	/* Paths: relative with no absolute directory to start from. */
+	is_int(parse_in(&cfg, "auth = none\nlog = tok-SECRET-path\n", F, "relative", err,
+	    sizeof(err)), -1, "relative log with a relative directory refused");
+	ok(starts_with(err, F ":2: log: ") && strstr(err, SECRET_MARK) == NULL,
+	    "log: file, line and key, not the value: %s", err);
+}
+
+/* Write name in tmpdir with mode, owned by uid. */
+static const char *
+owned_conf(const char *name, const char *text, mode_t mode, uid_t uid)
+{
+	const char	*path = write_file(name, text, mode);
+
+	if (chown(path, uid, (gid_t)-1) == -1)
+		printf("# chown %s: %s\n", path, strerror(errno));
+	return path;
+}
+
+/* The config file itself: nobody but root and the service's user may write it. */
+static void
+test_config_file_owner(void)
+{
+	const struct file_owner	 other = { 12345, 12345 };
+	struct config		 cfg;
+	char			 err[CONFIG_ERR_LEN], want[512];
+	const char		*path;
+
+	path = write_file("ww.conf", "auth = none\n", 0666);
+	is_int(config_load(&cfg, path, err, sizeof(err)), -1, "config others may write refused");
+	snprintf(want, sizeof(want), "%s: refused: writable by others; make it 0640 or 0600 "
+	    "(uid %lu, mode 0666)", path, (unsigned long)geteuid());
+	is_str(err, want, "  saying why");
+	path = write_file("ow.conf", "auth = none\n", 0602);
+	is_int(config_load(&cfg, path, err, sizeof(err)), -1, "config mode 0602 refused");
+	path = write_file("gw.conf", "auth = none\n", 0664);
+	is_int(config_load(&cfg, path, err, sizeof(err)), 0,
+	    "config its group may write accepted (--check-config warns): %s", err);
+	config_free(&cfg);
+	if (geteuid() != 0) {
+		ok(1, "# SKIP config owners: only root can give files away");
+		return;
+	}
+	path = owned_conf("foreign.conf", "auth = none\n", 0644, 23456);
+	is_int(config_load(&cfg, path, err, sizeof(err)), -1,
+	    "config owned by another user refused");
+	snprintf(want, sizeof(want), "%s: refused: owned by a user other than root or the "
+	    "service's user (uid 23456, mode 0644)", path);
+	is_str(err, want, "  saying why");
+	is_int(config_load_as(&cfg, path, &other, err, sizeof(err)), -1,
+	    "  also with another service user");
+	path = owned_conf("service.conf", "auth = none\n", 0644, 12345);
+	is_int(config_load_as(&cfg, path, &other, err, sizeof(err)), 0,
+	    "config owned by the service's user accepted: %s", err);
+	config_free(&cfg);
+	is_int(config_read(&cfg, path, err, sizeof(err)), -1,
+	    "  not when the service is root (config_read checks the file too)");
+
+	/* Secret files through config_load_as: the service's user's, or root's. */
+	owned_conf("svc-token", "tok-SECRET-svc\n", 0600, 12345);
+	path = owned_conf("svc-bearer.conf", "auth = bearer\nbearer_token_file = svc-token\n",
+	    0644, 0);
+	is_int(config_load_as(&cfg, path, &other, err, sizeof(err)), 0,
+	    "a token file of the service's user accepted: %s", err);
+	ok(auth_permits(&cfg, "Bearer tok-SECRET-svc", NULL), "  and its token loaded");
+	config_free(&cfg);
+	is_int(config_load(&cfg, path, err, sizeof(err)), -1,
+	    "  refused when the service is root");
+	ok(strstr(err, ":2: bearer_token_file: ") != NULL && strstr(err, "svc-token: owned "
+	    "by uid 12345") != NULL && strstr(err, SECRET_MARK) == NULL,
+	    "  naming the line, key, file and owner: %s", err);
+	is_int(config_read(&cfg, path, err, sizeof(err)), 0,
+	    "config_read reads no secret file: %s", err);
+	ok(cfg.creds == NULL, "  and loads none");
+	config_free(&cfg);
+}
+
 static void
 test_default_path(void)
 {
@@ -678,6 +798,8 @@ main(void)
 	test_load_basic();
 	test_load_header();
 	test_load_files();
+	test_values_not_echoed();
+	test_config_file_owner();
 	test_default_path();
 	remove_tmpdir();
 	return done_testing();
