@@ -289,16 +289,19 @@ conn_linger(struct edge *e, struct conn *c)
 		conn_free(e, c);
 }
 
-/* Write the protocol's own answers the parser queued; -1 if the client does not take them. */
+/*
+ * Write the protocol's own answers the parser queued, without waiting: they are small, and
+ * a client that lets its socket fill instead of reading them is given up (-1), so that it
+ * cannot slow the edge down.
+ */
 static int
-flush_answers(struct edge *e, struct conn *c)
+flush_answers(struct conn *c)
 {
 	int	 rc = 0;
 
 	if (c->parser.out.len == 0)
 		return 0;
-	rc = send_by(c->fd, c->parser.out.data, c->parser.out.len,
-	    now_ms() + (e->stopping ? 0 : 100));
+	rc = send_by(c->fd, c->parser.out.data, c->parser.out.len, now_ms());
 	bytes_wipe(&c->parser.out);
 	return rc;
 }
@@ -315,7 +318,7 @@ refuse(struct edge *e, struct conn *c)
 {
 	msg_reject("refused a FastCGI request: %s", c->parser.error);
 	put_refusal(&c->parser.out, c->parser.req.id, c->parser.error);
-	if (flush_answers(e, c) == -1) {
+	if (flush_answers(c) == -1) {
 		conn_free(e, c);
 		return;
 	}
@@ -362,7 +365,7 @@ advance(struct edge *e, struct conn *c)
 
 	step = fcgi_feed(&c->parser, c->in.data, c->in.len, &used);
 	bytes_consume(&c->in, used);
-	if (flush_answers(e, c) == -1) {
+	if (flush_answers(c) == -1) {
 		conn_free(e, c);
 		return false;
 	}

@@ -5,7 +5,6 @@
 #   stop_listener NAME, listener_pid NAME, proc_owner NAME (the uid /proc/PID/status
 #                   belongs to: 0 for a process that is not dumpable)
 #   no_secret_in FILE...   the files holding any of $SECRETS (nothing when none does)
-#   count_in FILE STRING   how many times STRING is in FILE (a binary file too)
 
 declare -A _listener_pid=()
 
@@ -74,9 +73,4 @@ no_secret_in()
 	for s in "${SECRETS[@]}"; do
 		grep -lF -- "$s" "$@" 2>/dev/null
 	done
-}
-
-count_in()
-{
-	grep -aoF -- "$2" "$1" | wc -l | tr -d ' '
 }
