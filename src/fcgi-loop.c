@@ -88,6 +88,8 @@ struct edge {
 	int			 io_timeout_ms;
 	unsigned		 max_conns;
 	unsigned		 nconns;
+	int			 threads;
+	int			 busy;		/* connections queued or with a worker */
 	bool			 listening;	/* listen_fd is in the epoll set */
 	int64_t			 accept_after;	/* a pause after EMFILE */
 	bool			 stopping;
@@ -306,10 +308,18 @@ flush_answers(struct conn *c)
 	return rc;
 }
 
+static void	stop_listening(struct edge *);
+
+/*
+ * A connection is taken only while a worker is free for it: a process does not hoard
+ * connections it cannot serve now, which its siblings on the same socket could.
+ */
 static void
 hand_to_worker(struct edge *e, struct conn *c)
 {
 	c->state = CONN_BUSY;
+	if (++e->busy >= e->threads)
+		stop_listening(e);
 	queue_push(e, c);
 }
 
@@ -343,7 +353,7 @@ start_listening(struct edge *e)
 	struct epoll_event	 ev;
 
 	if (e->listening || e->stopping || e->nconns >= e->max_conns ||
-	    now_ms() < e->accept_after)
+	    e->busy >= e->threads || now_ms() < e->accept_after)
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLEXCLUSIVE;	/* one process of several is woken */
@@ -454,7 +464,7 @@ accept_all(struct edge *e)
 	struct conn	*c;
 	int		 fd;
 
-	while (!e->stopping) {
+	while (!e->stopping && e->busy < e->threads) {
 		if (e->nconns >= e->max_conns && !evict_idle(e)) {
 			stop_listening(e);
 			return;
@@ -521,6 +531,7 @@ next_timeout(struct edge *e)
 static void
 resume(struct edge *e, struct conn *c)
 {
+	e->busy--;
 	if (c->close_after) {
 		if (c->linger)
 			conn_linger(e, c);
@@ -960,6 +971,7 @@ edge_open(struct edge *e, struct service *svc, int listen_fd, const struct edge_
 	e->epfd = e->sigfd = e->wakefd = -1;
 	e->io_timeout_ms = lim->io_timeout * 1000;
 	e->max_conns = (unsigned)lim->max_conns;
+	e->threads = lim->threads;
 	e->withheld[0] = "HTTP_AUTHORIZATION";
 	e->withheld[1] = svc->cfg->header_param;
 	pthread_mutex_init(&e->lock, NULL);
@@ -1015,8 +1027,10 @@ serve_fastcgi(struct service *svc, int listen_fd, const struct edge_limits *lim)
 		return -1;
 	}
 	if (edge_open(&edge, svc, listen_fd, lim) == 0 &&
-	    (started = start_workers(&edge, workers, lim->threads)) > 0)
+	    (started = start_workers(&edge, workers, lim->threads)) > 0) {
+		edge.threads = started;
 		edge_run(&edge);
+	}
 	stop_workers(&edge, workers, lim->threads);
 	edge_close(&edge);
 	free(workers);
