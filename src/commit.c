@@ -13,6 +13,7 @@
 
 #include "commit.h"
 #include "pmutex.h"
+#include "util.h"
 
 #define SEQ_BITS	48
 #define SEQ_MASK	((UINT64_C(1) << SEQ_BITS) - 1)
@@ -149,15 +150,6 @@ sync_for(struct commit *c, commit_ticket ticket, int fd, commit_sync_fn sync_fn,
 	return 0;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	 now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /*
  * Sleep while c->syncs_ended is still seen, at most ms. A shared futex (not private: the
  * word is in a file every process maps); pthread has no wait-for-a-word to use instead,
@@ -201,7 +193,7 @@ int
 commit_wait(struct commit *c, commit_ticket ticket, int fd, commit_sync_fn sync_fn,
     void *arg, int timeout_ms)
 {
-	int64_t		 deadline = now_ms() + timeout_ms, left;
+	int64_t		 deadline = monotonic_ms() + timeout_ms, left;
 	uint32_t	 seen;
 	bool		 holder_died;
 	int		 rc;
@@ -218,7 +210,7 @@ commit_wait(struct commit *c, commit_ticket ticket, int fd, commit_sync_fn sync_
 			return lead(c, ticket, fd, sync_fn, arg);
 		if (rc != EBUSY)
 			return rc;
-		if ((left = deadline - now_ms()) <= 0)
+		if ((left = deadline - monotonic_ms()) <= 0)
 			return ETIMEDOUT;
 		nap(c, seen, left < NAP_MS ? left : NAP_MS);
 	}

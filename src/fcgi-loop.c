@@ -106,15 +106,6 @@ struct edge {
 /* epoll's data for the three descriptors that are not connections. */
 static char	 listen_tag, signal_tag, wake_tag;
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	 now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /* --- the work queue and the way back ------------------------------------------------ */
 
 static void
@@ -197,7 +188,7 @@ send_by(int fd, const unsigned char *buf, size_t len, int64_t deadline)
 			continue;
 		if (n == -1 && errno != EAGAIN)
 			return -1;
-		if ((left = deadline - now_ms()) <= 0)
+		if ((left = deadline - monotonic_ms()) <= 0)
 			return -1;
 		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
 			return -1;
@@ -267,7 +258,7 @@ conn_new(struct edge *e, int fd)
 	}
 	c->fd = fd;
 	c->state = CONN_READING;
-	c->deadline = now_ms() + e->io_timeout_ms;
+	c->deadline = monotonic_ms() + e->io_timeout_ms;
 	fcgi_parser_init(&c->parser, e->svc->cfg->max_body + 1, e->max_conns);
 	c->next = e->conns;
 	if (e->conns != NULL)
@@ -286,7 +277,7 @@ conn_linger(struct edge *e, struct conn *c)
 		return;
 	}
 	c->state = CONN_LINGER;
-	c->deadline = now_ms() + LINGER_MS;
+	c->deadline = monotonic_ms() + LINGER_MS;
 	if (arm(e, c) == -1)
 		conn_free(e, c);
 }
@@ -303,7 +294,7 @@ flush_answers(struct conn *c)
 
 	if (c->parser.out.len == 0)
 		return 0;
-	rc = send_by(c->fd, c->parser.out.data, c->parser.out.len, now_ms());
+	rc = send_by(c->fd, c->parser.out.data, c->parser.out.len, monotonic_ms());
 	bytes_wipe(&c->parser.out);
 	return rc;
 }
@@ -353,14 +344,14 @@ start_listening(struct edge *e)
 	struct epoll_event	 ev;
 
 	if (e->listening || e->stopping || e->nconns >= e->max_conns ||
-	    e->busy >= e->threads || now_ms() < e->accept_after)
+	    e->busy >= e->threads || monotonic_ms() < e->accept_after)
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLEXCLUSIVE;	/* one process of several is woken */
 	ev.data.ptr = &listen_tag;
 	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->listen_fd, &ev) == -1) {
 		msg("epoll_ctl: %s", strerror(errno));
-		e->accept_after = now_ms() + ACCEPT_PAUSE_MS;
+		e->accept_after = monotonic_ms() + ACCEPT_PAUSE_MS;
 		return;
 	}
 	e->listening = true;
@@ -399,7 +390,7 @@ advance(struct edge *e, struct conn *c)
 			return false;
 		}
 		c->state = CONN_IDLE;
-		c->idle_since = now_ms();
+		c->idle_since = monotonic_ms();
 	}
 	return true;
 }
@@ -427,7 +418,7 @@ on_readable(struct edge *e, struct conn *c)
 			continue;
 		if (c->state == CONN_IDLE) {
 			c->state = CONN_READING;
-			c->deadline = now_ms() + e->io_timeout_ms;
+			c->deadline = monotonic_ms() + e->io_timeout_ms;
 		}
 		rc = bytes_put(&c->in, buf, (size_t)n);
 		OPENSSL_cleanse(buf, (size_t)n);
@@ -476,7 +467,7 @@ accept_all(struct edge *e)
 			return;
 		if (fd == -1) {
 			msg("accept: %s", strerror(errno));
-			e->accept_after = now_ms() + ACCEPT_PAUSE_MS;
+			e->accept_after = monotonic_ms() + ACCEPT_PAUSE_MS;
 			stop_listening(e);
 			return;
 		}
@@ -508,7 +499,7 @@ static int
 next_timeout(struct edge *e)
 {
 	struct conn	*c, *next;
-	int64_t		 now = now_ms(), soonest = INT64_MAX;
+	int64_t		 now = monotonic_ms(), soonest = INT64_MAX;
 
 	for (c = e->conns; c != NULL; c = next) {
 		next = c->next;
@@ -541,7 +532,7 @@ resume(struct edge *e, struct conn *c)
 	}
 	c->served = true;
 	c->state = CONN_READING;
-	c->deadline = now_ms() + e->io_timeout_ms;
+	c->deadline = monotonic_ms() + e->io_timeout_ms;
 	if (!advance(e, c))
 		return;
 	if (arm(e, c) == -1)
@@ -696,22 +687,6 @@ hold_credentials(struct worker *w, const struct fcgi_request *req, struct served
 }
 
 static int
-write_all(int fd, const unsigned char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
 open_chan(struct worker *w)
 {
 	int	 flags;
@@ -834,7 +809,7 @@ static void
 serve(struct worker *w, struct conn *c)
 {
 	const struct fcgi_request	*req = &c->parser.req;
-	int64_t				 by = c->deadline, soonest = now_ms() + REPLY_GRACE_MS;
+	int64_t				 by = c->deadline, soonest = monotonic_ms() + REPLY_GRACE_MS;
 	bool				 sent = false;
 
 	if (run_handler(w, req) == 0 && frame_reply(w, req->id) == 0)

@@ -98,23 +98,14 @@ consume_start_mask(void)
 	return &start_mask;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return timespec_to_ms(&ts);
-}
-
 int
 consume_pause(long ms)
 {
 	struct timespec	 ts;
-	int64_t		 end = now_ms() + ms, left;
+	int64_t		 end = monotonic_ms() + ms, left;
 
 	while (!consume_stopping()) {
-		if ((left = end - now_ms()) <= 0)
+		if ((left = end - monotonic_ms()) <= 0)
 			return 0;
 		ts.tv_sec = (time_t)(left / 1000);
 		ts.tv_nsec = (long)(left % 1000) * 1000000L;
@@ -204,7 +195,7 @@ save(struct run *r)
 		r->save_failed = true;
 		return rc;
 	}
-	r->saved_ms = now_ms();
+	r->saved_ms = monotonic_ms();
 	return 0;
 }
 
@@ -214,7 +205,7 @@ handle(struct run *r, const struct stream_rec *rec)
 {
 	if (!filter_match(&r->o->filter, &rec->view)) {
 		stream_take(r->s);
-		return now_ms() - r->saved_ms >= SAVE_EVERY_MS ? save(r) : 0;
+		return monotonic_ms() - r->saved_ms >= SAVE_EVERY_MS ? save(r) : 0;
 	}
 	if (r->c->act(r->c, rec) == ACT_STOP)
 		return r->c->status != 0 ? r->c->status : -1;
@@ -291,7 +282,7 @@ consume(const struct consume_opts *o, struct consumer *c)
 	}
 	if (o->cursor != NULL)
 		r.cursor = &cursor;
-	r.saved_ms = now_ms();
+	r.saved_ms = monotonic_ms();
 	status = c->start != NULL ? c->start(c, r.cursor) : 0;
 	if (status == 0 && stream_start(r.s, r.cursor != NULL ? &cursor.pos : NULL,
 	    o->from_seq, !o->once) == -1)

@@ -27,6 +27,7 @@
 
 #include "log-cursor.h"
 #include "logfile.h"
+#include "util.h"
 
 #define SLOT_SIZE	512
 #define NSLOTS		2
@@ -187,23 +188,6 @@ slot_parse(const char buf[SLOT_SIZE], struct slot *s)
 	json_object_put(obj);
 	json_tokener_free(tok);
 	return rc;
-}
-
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* A new file: both slots hold "no position"; made aside, synced, linked in place. */

@@ -145,23 +145,6 @@ env_build(struct cmd_env *env, const struct stream_rec *rec, uint64_t attempt)
 	return rc;
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The line and its '\n' in an anonymous file: the command's standard input. */
 static int
 record_input(const struct stream_rec *rec)

@@ -138,23 +138,6 @@ set_format(struct follow *f, const char *name)
 	return -1;
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* How much of this output a run killed before its save left at the end of the file. */
 static size_t
 already_written(struct follow *f)

@@ -246,23 +246,6 @@ logfile_lines(int fd, off_t from, off_t to, line_fn fn, void *arg, off_t *end)
 	return rc;
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Copy [at, size) of the log to the end of the torn file, then make that durable. */
 static int
 keep_tail(struct logfile *lf, off_t at, off_t size, const char *torn_path)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -239,12 +240,6 @@ set_progname(const char *name)
 	progname = slash != NULL ? slash + 1 : name;
 }
 
-const char *
-get_progname(void)
-{
-	return progname;
-}
-
 /* One line on stderr, written with one call so lines from many processes do not mix. */
 static void __attribute__((format(printf, 2, 0)))
 vmsg(struct ratelimit *rl, const char *fmt, va_list ap)
@@ -295,4 +290,31 @@ msg_reject(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(&reject_limit, fmt, ap);
 	va_end(ap);
+}
+
+int64_t
+monotonic_ms(void)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return timespec_to_ms(&now);
+}
+
+int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char	*at = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, at, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		at += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }

@@ -17,6 +17,9 @@ int	hex_decode(const char *, size_t, unsigned char *);	/* 0, or -1 on bad digit 
 void	format_rfc3339_ms(const struct timespec *, char [RFC3339_MS_LEN + 1]);
 int	parse_rfc3339_ms(const char *, int64_t *);	/* to ms since epoch */
 int64_t	timespec_to_ms(const struct timespec *);
+int64_t	monotonic_ms(void);		/* CLOCK_MONOTONIC, in ms */
+/* All of buf, across short writes and EINTR: 0, or -1 with errno set. */
+int	write_all(int fd, const void *buf, size_t len);
 
 /*
  * A client-given value for a one-line message, cut to at most max bytes: printable ASCII
@@ -27,7 +30,6 @@ int64_t	timespec_to_ms(const struct timespec *);
 char	*escape_shown(const char *, size_t max, char *out);
 
 void	set_progname(const char *);
-const char *get_progname(void);
 /* One line on stderr, "progname: ...", rate-limited (see util.c); msg_reject for rejections. */
 void	msg(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	msg_reject(const char *, ...) __attribute__((format(printf, 1, 2)));
