@@ -56,7 +56,11 @@ struct health {
 	int64_t		 last_event_ms;
 };
 
-/* Prometheus text format (0.0.4); m may be NULL when the state file cannot be had. */
+/* Upper bounds of the latency buckets, in seconds (+Inf is implied). */
+extern const double metrics_bucket_bounds[METRICS_BUCKETS - 1];
+
+/* Prometheus text format (0.0.4); m may be NULL when the state file cannot be had
+ * (prometheus.c, in the responder: it names the reply codes). */
 void	metrics_write_prometheus(FILE *, struct metrics *, const struct health *);
 
 #endif
