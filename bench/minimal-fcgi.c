@@ -61,20 +61,6 @@ usage(FILE *out)
 	    "and syncs it (group commit).\n");
 }
 
-static int
-parse_number(const char *text, int base, long min, long max, long *out)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(text, &end, base);
-	if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* Read the body to its end; the bytes are dropped. */
 static void
 drop_body(FCGX_Request *req)
@@ -263,7 +249,7 @@ main(int argc, char **argv)
 {
 	struct socket_access	 sa = { 0660, (uid_t)-1, (gid_t)-1 };
 	const char		*listen_spec = NULL, *durable_dir = NULL;
-	long			 v;
+	long long		 v;
 	int			 ch, threads = 1, fd = 0, rc;
 
 	set_progname(argv[0]);

@@ -241,11 +241,12 @@ set_progname(const char *name)
 }
 
 /* One line on stderr, written with one call so lines from many processes do not mix. */
-static void __attribute__((format(printf, 2, 0)))
-vmsg(struct ratelimit *rl, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 3, 0)))
+vmsg(struct ratelimit *rl, int errnum, const char *fmt, va_list ap)
 {
 	char		 line[1024];
 	unsigned long	 suppressed;
+	size_t		 used;
 	int		 n, saved_errno = errno;
 
 	if (!ratelimit_take(rl, &suppressed)) {
@@ -258,6 +259,9 @@ vmsg(struct ratelimit *rl, const char *fmt, va_list ap)
 	else
 		n = snprintf(line, sizeof(line), "%s: ", progname);
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	used = strlen(line);
+	if (errnum != 0)
+		snprintf(line + used, sizeof(line) - used - 1, ": %s", strerror(errnum));
 	strcat(line, "\n");
 	fputs(line, stderr);
 	fflush(stderr);
@@ -278,7 +282,7 @@ msg(const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vmsg(&error_limit, fmt, ap);
+	vmsg(&error_limit, 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -288,8 +292,54 @@ msg_reject(const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vmsg(&reject_limit, fmt, ap);
+	vmsg(&reject_limit, 0, fmt, ap);
 	va_end(ap);
+}
+
+void
+msg_errno(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 errnum = errno;
+
+	va_start(ap, fmt);
+	vmsg(&error_limit, errnum, fmt, ap);
+	va_end(ap);
+}
+
+int
+parse_number(const char *text, int base, long long min, long long max, long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	if (text[0] == '\0' || (text[0] == '-' && min >= 0) || isspace((unsigned char)text[0])) {
+		errno = EINVAL;
+		return -1;
+	}
+	errno = 0;
+	v = strtoll(text, &end, base);
+	if (errno != 0)
+		return -1;
+	if (*end != '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (v < min || v > max) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int64_t
+realtime_ms(void)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return timespec_to_ms(&now);
 }
 
 int64_t

@@ -18,6 +18,19 @@ void	format_rfc3339_ms(const struct timespec *, char [RFC3339_MS_LEN + 1]);
 int	parse_rfc3339_ms(const char *, int64_t *);	/* to ms since epoch */
 int64_t	timespec_to_ms(const struct timespec *);
 int64_t	monotonic_ms(void);		/* CLOCK_MONOTONIC, in ms */
+int64_t	realtime_ms(void);		/* CLOCK_REALTIME, in ms since the epoch */
+
+/* The number of elements of an array (not of a pointer). */
+#ifndef nitems
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/*
+ * text as a whole number in base (like OpenBSD's strtonum): no sign unless min < 0, no
+ * space, nothing after it, within [min, max]. 0, or -1 with errno EINVAL (not a number)
+ * or ERANGE (out of range).
+ */
+int	parse_number(const char *text, int base, long long min, long long max, long long *out);
 /* All of buf, across short writes and EINTR: 0, or -1 with errno set. */
 int	write_all(int fd, const void *buf, size_t len);
 
@@ -33,5 +46,7 @@ void	set_progname(const char *);
 /* One line on stderr, "progname: ...", rate-limited (see util.c); msg_reject for rejections. */
 void	msg(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	msg_reject(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* msg, then ": " and strerror(errno) of errno as it was at the call. */
+void	msg_errno(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

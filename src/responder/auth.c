@@ -30,7 +30,6 @@
 #include "auth.h"
 #include "util.h"
 
-#define nitems(a)		(sizeof(a) / sizeof((a)[0]))
 
 #define BLANKS			" \t"
 #define ALLOW_ENTRY_MAX		(INET6_ADDRSTRLEN + 4)	/* address, '/', prefix length */

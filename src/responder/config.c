@@ -27,8 +27,8 @@
 
 #include "config.h"
 #include "auth.h"
+#include "util.h"
 
-#define nitems(a)		(sizeof(a) / sizeof((a)[0]))
 
 #define BLANKS			" \t\r"
 #define CONFIG_FILE_MAX		(1024 * 1024)

@@ -221,16 +221,11 @@ static long
 env_number(const char *name, long max)
 {
 	const char	*text = getenv(name);
-	char		*end;
-	long		 v;
+	long long	 v;
 
-	if (text == NULL)
+	if (text == NULL || parse_number(text, 10, 1, max, &v) == -1)
 		return 0;
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno != 0 || end == text || *end != '\0' || v < 1 || v > max)
-		return 0;
-	return v;
+	return (long)v;
 }
 
 static void

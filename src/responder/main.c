@@ -66,20 +66,6 @@ usage(FILE *out)
 	    SYSCONFDIR "/idwise-fcgi.conf");
 }
 
-static int
-parse_number(const char *text, int base, long min, long max, long *out)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(text, &end, base);
-	if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 enum {
 	OPT_LISTEN = 256, OPT_SOCKET_MODE, OPT_SOCKET_GROUP, OPT_USER, OPT_ALLOW_ROOT,
 	OPT_THREADS, OPT_IO_TIMEOUT, OPT_MAX_CONNS, OPT_CHECK, OPT_CORE_DUMPS, OPT_VERSION,
@@ -123,8 +109,8 @@ check_options(const struct options *opt)
 static int
 parse_options(int argc, char **argv, struct options *opt)
 {
-	long	 v;
-	int	 ch;
+	long long	 v;
+	int		 ch;
 
 	while ((ch = getopt_long(argc, argv, "c:", long_options, NULL)) != -1) {
 		switch (ch) {

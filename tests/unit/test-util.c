@@ -1,9 +1,12 @@
-/* test-util.c: hex, SHA-256, RFC 3339 time stamps, client values made safe to show. */
+/* test-util.c: hex, SHA-256, RFC 3339 time stamps, client values made safe to show, numbers, clocks, messages. */
 #include "autoconf.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "util.h"
@@ -116,9 +119,86 @@ test_escape_shown(void)
 	ok(strlen(buf) + 1 == sizeof(buf), "and fills it exactly");
 }
 
+static void
+test_parse_number(void)
+{
+	long long	 v = -7;
+
+	ok(parse_number("42", 10, 1, 100, &v) == 0 && v == 42, "a number in range is read");
+	ok(parse_number("0755", 8, 0, 0777, &v) == 0 && v == 0755, "in the base asked for");
+	ok(parse_number("9223372036854775807", 10, 0, LLONG_MAX, &v) == 0 && v == LLONG_MAX,
+	    "up to LLONG_MAX");
+	errno = 0;
+	ok(parse_number("101", 10, 1, 100, &v) == -1 && errno == ERANGE, "above max: ERANGE");
+	errno = 0;
+	ok(parse_number("0", 10, 1, 100, &v) == -1 && errno == ERANGE, "below min: ERANGE");
+	errno = 0;
+	ok(parse_number("99999999999999999999", 10, 0, LLONG_MAX, &v) == -1 && errno == ERANGE,
+	    "beyond long long: ERANGE");
+	errno = 0;
+	ok(parse_number("-1", 10, 0, 100, &v) == -1 && errno == EINVAL,
+	    "a sign where min is not negative: EINVAL");
+	ok(parse_number("-5", 10, -10, 10, &v) == 0 && v == -5, "a sign where min is negative");
+	ok(parse_number("", 10, 0, 100, &v) == -1, "empty: refused");
+	ok(parse_number(" 5", 10, 0, 100, &v) == -1, "leading space: refused");
+	ok(parse_number("5 ", 10, 0, 100, &v) == -1, "trailing space: refused");
+	ok(parse_number("5x", 10, 0, 100, &v) == -1, "trailing garbage: refused");
+	ok(parse_number("8", 8, 0, 100, &v) == -1, "a digit outside the base: refused");
+	v = 3;
+	parse_number("x", 10, 0, 100, &v);
+	is_int(v, 3, "a refused number leaves *out alone");
+}
+
+static void
+test_clocks(void)
+{
+	struct timespec	 now;
+	int64_t		 before, after;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	before = timespec_to_ms(&now);
+	after = realtime_ms();
+	ok(after >= before && after - before < 1000, "realtime_ms is CLOCK_REALTIME in ms");
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	before = timespec_to_ms(&now);
+	after = monotonic_ms();
+	ok(after >= before && after - before < 1000, "monotonic_ms is CLOCK_MONOTONIC in ms");
+}
+
+/* msg_errno: the message, then ": " and strerror(errno), on stderr (here a pipe). */
+static void
+test_msg_errno(void)
+{
+	char	 line[256];
+	int	 fds[2], saved;
+	ssize_t	 n;
+
+	if (pipe(fds) == -1 || (saved = dup(STDERR_FILENO)) == -1) {
+		ok(0, "pipe: %s", strerror(errno));
+		return;
+	}
+	fflush(stderr);
+	dup2(fds[1], STDERR_FILENO);
+	set_progname("test-util");
+	errno = ENOENT;
+	msg_errno("%s: open", "/x/y");
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fds[1]);
+	n = read(fds[0], line, sizeof(line) - 1);
+	close(fds[0]);
+	line[n > 0 ? n : 0] = '\0';
+	is_str(line, "test-util: /x/y: open: No such file or directory\n",
+	    "msg_errno appends strerror(errno)");
+}
+
 int
 main(void)
 {
+	test_parse_number();
+	test_clocks();
+	test_msg_errno();
 	test_sha256_hex();
 	test_escape_shown();
 	test_time();
