@@ -22,6 +22,8 @@
 
 #define NUMBER_MAX	400	/* longest number we accept, in characters */
 
+/* --- the lexer ------------------------------------------------------------------------ */
+
 struct lexer {
 	const unsigned char	*p;
 	const unsigned char	*end;
@@ -260,6 +262,8 @@ lex_scalar(struct lexer *lx)
 		return fail(lx, "unexpected character");
 	return ok;
 }
+
+/* --- the checks ----------------------------------------------------------------------- */
 
 int
 jsonstrict_check(const unsigned char *text, size_t len, size_t *names, const char **why)

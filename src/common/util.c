@@ -20,6 +20,8 @@
 
 static const char *progname = "idwise-fcgi";
 
+/* --- SHA-256 and hex ------------------------------------------------------------------ */
+
 /*
  * OpenSSL 3's SHA256() and EVP_sha256() look the implementation up in the provider store
  * (locks, a hash table) on every call: fetch it once per process instead.
@@ -108,6 +110,8 @@ hex_decode(const char *in, size_t len, unsigned char *out)
 	}
 	return 0;
 }
+
+/* --- time stamps ---------------------------------------------------------------------- */
 
 /* Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil, inverted). */
 static void
@@ -205,6 +209,8 @@ timespec_to_ms(const struct timespec *ts)
 {
 	return (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
 }
+
+/* --- messages ------------------------------------------------------------------------- */
 
 char *
 escape_shown(const char *s, size_t max, char *out)
@@ -306,6 +312,8 @@ msg_errno(const char *fmt, ...)
 	vmsg(&error_limit, errnum, fmt, ap);
 	va_end(ap);
 }
+
+/* --- numbers, clocks and writes ------------------------------------------------------- */
 
 int
 parse_number(const char *text, int base, long long min, long long max, long long *out)
