@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * jetstream.c: the link to NATS JetStream (see jetstream.h): options and credentials, the
+ * connection's state from the client's callbacks, the stream made or checked, and a
+ * publish that waits for its ack.
+ */
+#include "autoconf.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "jetstream.h"
+#include "secret-file.h"
+#include "ship-msg.h"
+#include "util.h"
+
+#define URLS_MAX		16
+#define CONNECT_TIMEOUT_MS	2000
+#define RECONNECT_WAIT_MS	1000
+#define RECONNECT_JITTER_MS	200
+#define PING_INTERVAL_MS	5000	/* a server that stops answering is dropped in ~10 s */
+#define PINGS_OUT		2
+
+struct js_link {
+	natsConnection	*nc;
+	jsCtx		*js;
+	atomic_int	 state;		/* enum js_state */
+};
+
+/* ---- the connection's state, from the client's threads ---- */
+
+static void
+on_connected(natsConnection *nc, void *closure)
+{
+	struct js_link	*link = closure;
+
+	(void)nc;
+	atomic_store(&link->state, JS_UP);
+}
+
+static void
+on_disconnected(natsConnection *nc, void *closure)
+{
+	struct js_link	*link = closure;
+
+	(void)nc;
+	if (atomic_load(&link->state) != JS_CLOSED)
+		atomic_store(&link->state, JS_DOWN);
+}
+
+static void
+on_closed(natsConnection *nc, void *closure)
+{
+	struct js_link	*link = closure;
+
+	(void)nc;
+	atomic_store(&link->state, JS_CLOSED);
+}
+
+/* Errors the client meets on its own (a slow consumer...): said, at most a few a second. */
+static void
+on_error(natsConnection *nc, natsSubscription *sub, natsStatus s, void *closure)
+{
+	(void)nc;
+	(void)sub;
+	(void)closure;
+	msg("nats: %s", natsStatus_GetText(s));
+}
+
+enum js_state
+js_link_state(struct js_link *link)
+{
+	return (enum js_state)atomic_load(&link->state);
+}
+
+/* ---- options ---- */
+
+/* URL[,URL...] into urls[] (pointers into copy); their number, or -1 when it is no list. */
+static int
+split_urls(char *copy, const char *urls[URLS_MAX])
+{
+	char	*url, *save = NULL;
+	int	 n = 0;
+
+	for (url = strtok_r(copy, ", ", &save); url != NULL; url = strtok_r(NULL, ", ", &save)) {
+		if (n == URLS_MAX)
+			return -1;
+		urls[n++] = url;
+	}
+	return n > 0 ? n : -1;
+}
+
+static int
+set_servers(natsOptions *o, const char *list)
+{
+	const char	*urls[URLS_MAX];
+	char		*copy;
+	int		 n, rc = 0;
+
+	if ((copy = strdup(list)) == NULL) {
+		msg("out of memory");
+		return EX_OSERR;
+	}
+	if ((n = split_urls(copy, urls)) == -1) {
+		msg("--nats: want URL[,URL...] (at most %d), such as nats://10.0.0.1:4222", URLS_MAX);
+		rc = EX_USAGE;
+	} else if (natsOptions_SetServers(o, urls, n) != NATS_OK) {
+		msg("--nats: not a list of server URLs the NATS client takes");
+		rc = EX_USAGE;
+	}
+	free(copy);
+	return rc;
+}
+
+/* The credentials asked for, each read from its file; the secrets are wiped once handed. */
+static int
+set_auth(natsOptions *o, const struct js_link_opts *lo)
+{
+	natsStatus	 s = NATS_OK;
+	char		*secret;
+
+	if (lo->creds != NULL) {
+		if (secret_file_check(lo->creds) == -1)
+			return EX_NOPERM;
+		s = natsOptions_SetUserCredentialsFromFiles(o, lo->creds, NULL);
+	} else if (lo->password_file != NULL || lo->token_file != NULL) {
+		secret = secret_file_read(lo->password_file != NULL ? lo->password_file :
+		    lo->token_file);
+		if (secret == NULL)
+			return EX_NOPERM;
+		s = lo->password_file != NULL ? natsOptions_SetUserInfo(o, lo->user, secret) :
+		    natsOptions_SetToken(o, secret);
+		secret_free(secret);
+	}
+	if (s != NATS_OK) {
+		msg("nats: the credentials were not taken: %s", natsStatus_GetText(s));
+		return EX_SOFTWARE;
+	}
+	return 0;
+}
+
+static int
+set_tls(natsOptions *o, const char *ca)
+{
+	natsStatus	 s;
+
+	if (ca == NULL)
+		return 0;
+	if ((s = natsOptions_SetSecure(o, true)) == NATS_OK)
+		s = natsOptions_LoadCATrustedCertificates(o, ca);
+	if (s != NATS_OK) {
+		msg("%s: not a CA certificate file the NATS client can load: %s", ca,
+		    natsStatus_GetText(s));
+		return EX_CONFIG;
+	}
+	return 0;
+}
+
+/* Reconnecting for ever, with the callbacks that keep link->state. */
+static int
+set_behaviour(natsOptions *o, struct js_link *link, const char *name)
+{
+	natsStatus	 s;
+
+	s = natsOptions_SetName(o, name);
+	if (s == NATS_OK)
+		s = natsOptions_SetTimeout(o, CONNECT_TIMEOUT_MS);
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxReconnect(o, -1);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectWait(o, RECONNECT_WAIT_MS);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectJitter(o, RECONNECT_JITTER_MS, RECONNECT_JITTER_MS);
+	if (s == NATS_OK)
+		s = natsOptions_SetPingInterval(o, PING_INTERVAL_MS);
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxPingsOut(o, PINGS_OUT);
+	if (s == NATS_OK)
+		s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, link);
+	if (s == NATS_OK)
+		s = natsOptions_SetDisconnectedCB(o, on_disconnected, link);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectedCB(o, on_connected, link);
+	if (s == NATS_OK)
+		s = natsOptions_SetClosedCB(o, on_closed, link);
+	if (s == NATS_OK)
+		s = natsOptions_SetErrorHandler(o, on_error, link);
+	if (s != NATS_OK) {
+		msg("nats: setting up the client: %s", natsStatus_GetText(s));
+		return EX_SOFTWARE;
+	}
+	return 0;
+}
+
+static int
+make_options(natsOptions **o, struct js_link *link, const struct js_link_opts *lo)
+{
+	int	 rc;
+
+	if (natsOptions_Create(o) != NATS_OK) {
+		msg("nats: out of memory");
+		return EX_OSERR;
+	}
+	if ((rc = set_servers(*o, lo->urls)) != 0 || (rc = set_auth(*o, lo)) != 0 ||
+	    (rc = set_tls(*o, lo->tls_ca)) != 0 || (rc = set_behaviour(*o, link, lo->name)) != 0) {
+		natsOptions_Destroy(*o);
+		*o = NULL;
+	}
+	return rc;
+}
+
+/* ---- opening and closing ---- */
+
+static int
+make_context(struct js_link *link, const struct js_link_opts *lo)
+{
+	jsOptions	 jo;
+	natsStatus	 s;
+
+	jsOptions_Init(&jo);
+	jo.Wait = JS_WAIT_MS;
+	jo.PublishAsync.AckHandler = lo->ack_handler;
+	jo.PublishAsync.AckHandlerClosure = lo->ack_closure;
+	jo.PublishAsync.MaxPending = lo->max_pending;
+	if ((s = natsConnection_JetStream(&link->js, link->nc, &jo)) != NATS_OK) {
+		msg("nats: JetStream context: %s", natsStatus_GetText(s));
+		return EX_SOFTWARE;
+	}
+	return 0;
+}
+
+int
+js_link_open(struct js_link **out, const struct js_link_opts *lo)
+{
+	struct js_link	*link;
+	natsOptions	*o = NULL;
+	natsStatus	 s;
+	int		 rc;
+
+	*out = NULL;
+	if ((link = calloc(1, sizeof(*link))) == NULL) {
+		msg("out of memory");
+		return EX_OSERR;
+	}
+	atomic_init(&link->state, JS_CONNECTING);
+	if ((rc = make_options(&o, link, lo)) != 0) {
+		free(link);
+		return rc;
+	}
+	s = natsConnection_Connect(&link->nc, o);
+	natsOptions_Destroy(o);
+	if (s == NATS_OK)
+		atomic_store(&link->state, JS_UP);
+	else if (s != NATS_NOT_YET_CONNECTED) {
+		msg("nats: connecting: %s", natsStatus_GetText(s));
+		js_link_close(link);
+		return s == NATS_INVALID_ARG ? EX_USAGE : EX_UNAVAILABLE;
+	}
+	if ((rc = make_context(link, lo)) != 0) {
+		js_link_close(link);
+		return rc;
+	}
+	*out = link;
+	return 0;
+}
+
+void
+js_link_close(struct js_link *link)
+{
+	if (link == NULL)
+		return;
+	if (link->nc != NULL)
+		natsConnection_Close(link->nc);
+	jsCtx_Destroy(link->js);
+	natsConnection_Destroy(link->nc);
+	free(link);
+}
+
+jsCtx *
+js_link_ctx(struct js_link *link)
+{
+	return link->js;
+}
+
+natsConnection *
+js_link_conn(struct js_link *link)
+{
+	return link->nc;
+}
+
+void
+js_link_server(struct js_link *link, char *buf, size_t size)
+{
+	char	*scheme, *at, *slash;
+
+	if (natsConnection_GetConnectedUrl(link->nc, buf, size) != NATS_OK || buf[0] == '\0') {
+		snprintf(buf, size, "no server");
+		return;
+	}
+	/* scheme://user:password@host:port: the user and password are left out. */
+	if ((scheme = strstr(buf, "://")) == NULL)
+		return;
+	scheme += 3;
+	at = strchr(scheme, '@');
+	slash = strchr(scheme, '/');
+	if (at != NULL && (slash == NULL || at < slash))
+		memmove(scheme, at + 1, strlen(at + 1) + 1);
+}
+
+void
+js_describe(natsStatus s, jsErrCode ec, char *buf, size_t size)
+{
+	const char	*last;
+	natsStatus	 ls;
+
+	if (ec == 0) {
+		snprintf(buf, size, "%s", natsStatus_GetText(s));
+		return;
+	}
+	last = nats_GetLastError(&ls);
+	snprintf(buf, size, "%s (JetStream error %d)", last != NULL && *last != '\0' ? last :
+	    natsStatus_GetText(s), (int)ec);
+}
+
+/* ---- the stream ---- */
+
+static bool
+covered(const jsStreamConfig *cfg, const char *prefix)
+{
+	int	 i;
+
+	for (i = 0; i < cfg->SubjectsLen; i++)
+		if (ship_subject_covers(cfg->Subjects[i], prefix))
+			return true;
+	return false;
+}
+
+/* Why the stream that is there does not do; NULL if it does. */
+static const char *
+misfit(const jsStreamConfig *cfg, const struct js_stream_want *want, char *why, size_t len)
+{
+	char	 have[32], asked[32];
+
+	if (!covered(cfg, want->prefix)) {
+		snprintf(why, len, "its subjects do not cover %s.>: add that subject to the "
+		    "stream, or choose another --subject or --stream", want->prefix);
+		return why;
+	}
+	if (cfg->Duplicates < want->duplicates) {
+		ship_format_duration(cfg->Duplicates, have, sizeof(have));
+		ship_format_duration(want->duplicates, asked, sizeof(asked));
+		snprintf(why, len, "its duplicate window is %s, shorter than the %s asked "
+		    "(--duplicate-window): widen it, or ask for less", have, asked);
+		return why;
+	}
+	if (cfg->Sealed) {
+		snprintf(why, len, "it is sealed: it takes no message");
+		return why;
+	}
+	return NULL;
+}
+
+static enum js_ensure
+check_existing(const jsStreamInfo *si, const struct js_stream_want *want)
+{
+	char	 why[256];
+
+	if (misfit(si->Config, want, why, sizeof(why)) != NULL) {
+		msg("stream %s: %s", want->name, why);
+		return JS_ENSURE_REFUSED;
+	}
+	if (si->Config->Storage != js_FileStorage)
+		msg("stream %s: kept in memory, not on disk: a restart of its servers loses it",
+		    want->name);
+	if (want->replicas != 0 && si->Config->Replicas != want->replicas)
+		msg("stream %s: has %lld replicas, not the %lld asked; shipping to it as it is",
+		    want->name, (long long)si->Config->Replicas, (long long)want->replicas);
+	return JS_ENSURED;
+}
+
+static enum js_ensure
+create(struct js_link *link, const struct js_stream_want *want, int64_t replicas,
+    char *why, size_t whylen)
+{
+	jsStreamConfig	 cfg;
+	jsStreamInfo	*si = NULL;
+	jsErrCode	 ec = 0;
+	natsStatus	 s;
+	char		 subject[SHIP_SUBJECT_MAX], window[32];
+	const char	*subjects[1] = { subject };
+
+	snprintf(subject, sizeof(subject), "%s.>", want->prefix);
+	jsStreamConfig_Init(&cfg);
+	cfg.Name = want->name;
+	cfg.Subjects = subjects;
+	cfg.SubjectsLen = 1;
+	cfg.Storage = js_FileStorage;
+	cfg.Replicas = replicas;
+	cfg.Duplicates = want->duplicates;
+	if ((s = js_AddStream(&si, link->js, &cfg, NULL, &ec)) == NATS_OK) {
+		ship_format_duration(want->duplicates, window, sizeof(window));
+		msg("stream %s: made (subjects %s, file storage, %lld replicas, duplicate window "
+		    "%s)", want->name, subject, (long long)replicas, window);
+		jsStreamInfo_Destroy(si);
+		return JS_ENSURED;
+	}
+	if (ec == JSStreamReplicasNotSupportedErr && want->replicas == 0 && replicas > 1)
+		return create(link, want, 1, why, whylen);	/* a single server */
+	if (ec == JSStreamSubjectOverlapErr) {
+		msg("stream %s: cannot be made: %s.> is another stream's subject already",
+		    want->name, want->prefix);
+		return JS_ENSURE_REFUSED;
+	}
+	js_describe(s, ec, why, whylen);
+	return JS_ENSURE_RETRY;
+}
+
+enum js_ensure
+js_stream_ensure(struct js_link *link, const struct js_stream_want *want, char *why,
+    size_t whylen)
+{
+	jsStreamInfo	*si = NULL;
+	jsErrCode	 ec = 0;
+	natsStatus	 s;
+	enum js_ensure	 rc;
+
+	s = js_GetStreamInfo(&si, link->js, want->name, NULL, &ec);
+	if (s == NATS_OK) {
+		rc = check_existing(si, want);
+		jsStreamInfo_Destroy(si);
+		return rc;
+	}
+	if (s == NATS_NOT_FOUND || ec == JSStreamNotFoundErr)
+		return create(link, want, want->replicas != 0 ? want->replicas :
+		    JS_REPLICAS_DEFAULT, why, whylen);
+	js_describe(s, ec, why, whylen);
+	return JS_ENSURE_RETRY;
+}
+
+/* ---- publishing one message ---- */
+
+int
+js_publish_sync(struct js_link *link, const char *stream, const char *subject,
+    const void *data, size_t len, const char *msg_id, char *why, size_t whylen)
+{
+	jsPubOptions	 po;
+	jsPubAck	*pa = NULL;
+	jsErrCode	 ec = 0;
+	natsMsg		*m = NULL;
+	natsStatus	 s;
+
+	if (len > INT32_MAX) {
+		snprintf(why, whylen, "too long for one message");
+		return -1;
+	}
+	jsPubOptions_Init(&po);
+	po.MaxWait = JS_WAIT_MS;
+	s = natsMsg_Create(&m, subject, NULL, data, (int)len);
+	if (s == NATS_OK && msg_id != NULL)
+		s = natsMsgHeader_Set(m, JS_HDR_MSG_ID, msg_id);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, JS_HDR_EXPECTED_STREAM, stream);
+	if (s == NATS_OK)
+		s = js_PublishMsg(&pa, link->js, m, &po, &ec);
+	natsMsg_Destroy(m);
+	jsPubAck_Destroy(pa);
+	if (s == NATS_OK)
+		return 0;
+	js_describe(s, ec, why, whylen);
+	return -1;
+}
+
+int
+js_publish_checkpoint(struct js_link *link, const char *stream, const char *prefix,
+    const char *note, size_t len, char *why, size_t whylen)
+{
+	unsigned char	 md[SHA256_LEN];
+	char		 subject[SHIP_SUBJECT_MAX], id[sizeof("checkpoint-") + SHA256_HEX_LEN];
+
+	if (ship_checkpoint_subject(subject, sizeof(subject), prefix) == -1) {
+		snprintf(why, whylen, "the subject prefix is too long");
+		return -1;
+	}
+	sha256(note, len, md);
+	memcpy(id, "checkpoint-", sizeof("checkpoint-") - 1);
+	hex_encode(md, SHA256_LEN, id + sizeof("checkpoint-") - 1);
+	return js_publish_sync(link, stream, subject, note, len, id, why, whylen);
+}

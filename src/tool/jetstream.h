@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * jetstream.h: idwise-log's link to a NATS JetStream cluster, through the NATS C client
+ * (libnats): connecting with the credentials and TLS asked for, reconnecting on its own
+ * for ever, the connection's state as it changes, the stream made or checked, and one
+ * message published and acknowledged.
+ *
+ * The connection never gives up: a server that is not there yet, or goes away, is tried
+ * again (every second, with jitter) while the caller goes on; js_link_state says where it
+ * stands. Library threads call back into this module only; what they learn is read with
+ * js_link_state, so that messages are said by the caller's thread, once per change.
+ */
+#ifndef IDW_JETSTREAM_H
+#define IDW_JETSTREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nats/nats.h>
+
+#define JS_STREAM_DEFAULT	"IDWISE"
+#define JS_REPLICAS_DEFAULT	3	/* on a cluster; 1 on a single server */
+#define JS_REPLICAS_MAX		5
+#define JS_DUPLICATES_DEFAULT	((int64_t)24 * 3600 * 1000000000LL)	/* ns: 24 h */
+#define JS_WAIT_MS		5000	/* for each request (stream info, a sync publish) */
+
+/* Headers NATS reads: the id the stream keeps one message for, and the stream it must be. */
+#define JS_HDR_MSG_ID		"Nats-Msg-Id"
+#define JS_HDR_EXPECTED_STREAM	"Nats-Expected-Stream"
+
+/* How to reach the servers; the paths are read at js_link_open, the secrets never kept. */
+struct js_link_opts {
+	const char	*urls;		/* URL[,URL...] */
+	const char	*creds;		/* a NATS .creds file (JWT and NKey seed) */
+	const char	*user;		/* with password_file */
+	const char	*password_file;
+	const char	*token_file;
+	const char	*tls_ca;	/* TLS, trusting the CA certificates in this file */
+	const char	*name;		/* the connection's name the servers show */
+	/* For asynchronous publishing (may be NULL): called for each message's ack or error. */
+	jsPubAckHandler	 ack_handler;
+	void		*ack_closure;
+	int64_t		 max_pending;	/* async publishes in flight at most */
+};
+
+enum js_state {
+	JS_CONNECTING,		/* no server reached yet */
+	JS_UP,			/* connected */
+	JS_DOWN,		/* connection lost, reconnecting */
+	JS_CLOSED		/* closed for good (not while reconnecting) */
+};
+
+struct js_link;
+
+/*
+ * Connect (or start trying to). 0, or the exit status once the reason is said: EX_USAGE
+ * for a bad URL list, EX_NOPERM for a refused secret file, EX_SOFTWARE when the client
+ * fails.
+ */
+int		 js_link_open(struct js_link **, const struct js_link_opts *);
+void		 js_link_close(struct js_link *);
+enum js_state	 js_link_state(struct js_link *);
+/* The server connected to, its user and password left out, for messages. */
+void		 js_link_server(struct js_link *, char *, size_t);
+jsCtx		*js_link_ctx(struct js_link *);
+natsConnection	*js_link_conn(struct js_link *);
+
+/* The stream ship publishes to, as asked on its command line. */
+struct js_stream_want {
+	const char	*name;
+	const char	*prefix;	/* subjects PREFIX.> */
+	int64_t		 replicas;	/* 0: JS_REPLICAS_DEFAULT, or 1 on a single server */
+	int64_t		 duplicates;	/* ns */
+};
+
+enum js_ensure {
+	JS_ENSURED,		/* it is there (maybe made now) and fits */
+	JS_ENSURE_RETRY,	/* no answer, or not now (why in the buffer): try again later */
+	JS_ENSURE_REFUSED	/* it is there and does not fit: said why, exit EX_CONFIG */
+};
+
+/*
+ * Make the stream if it is missing (subjects PREFIX.>, file storage, the replicas and
+ * duplicate window asked). An existing one must cover PREFIX.>, keep duplicates at least
+ * as long as asked and not be sealed.
+ */
+enum js_ensure	js_stream_ensure(struct js_link *, const struct js_stream_want *, char *why,
+		    size_t whylen);
+
+/*
+ * Publish one message and wait for the stream's ack (JS_WAIT_MS at most); 0, or -1 with
+ * why. msg_id (may be NULL) is its Nats-Msg-Id: the stream keeps one message per id
+ * within its duplicate window.
+ */
+int	js_publish_sync(struct js_link *, const char *stream, const char *subject,
+	    const void *data, size_t len, const char *msg_id, char *why, size_t whylen);
+
+/*
+ * A signed checkpoint of the log (issue 17: `idwise-log checkpoint`'s note, as written)
+ * published on PREFIX.checkpoints with the Nats-Msg-Id "checkpoint-" and the hex SHA-256
+ * of the note, so that publishing one again stores nothing new. 0, or -1 with why.
+ */
+int	js_publish_checkpoint(struct js_link *, const char *stream, const char *prefix,
+	    const char *note, size_t len, char *why, size_t whylen);
+
+/* Text for a status and a JetStream error code from the client, for messages. */
+void	js_describe(natsStatus, jsErrCode, char *, size_t);
+
+#endif
