@@ -33,6 +33,11 @@ static const struct command commands[] = {
 	    "[--outcome O]...\n\t[--env E]... [--since TIME] [--max-attempts N] [--backoff MS]\n"
 	    "\t[--dead-letter FILE] [--once] LOG -- COMMAND [ARG...]",
 	    "run COMMAND once per record; the cursor moves when it exits 0" },
+	{ "ship",	cmd_ship,	"--nats URL[,URL...] [--stream NAME] [--subject PREFIX]\n"
+	    "\t[--creds FILE | --user NAME --password-file FILE | --token-file FILE]\n"
+	    "\t[--tls-ca FILE] [--replicas N] [--duplicate-window DURATION] [--host NAME]\n"
+	    "\t[--metrics FILE] [--window N] [--from-seq N] [--once] --cursor FILE LOG",
+	    "publish each record to a NATS JetStream stream; the cursor moves on its ack" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

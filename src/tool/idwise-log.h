@@ -22,6 +22,7 @@ int	cmd_stats(int, char **);
 int	cmd_reindex(int, char **);
 int	cmd_follow(int, char **);
 int	cmd_exec(int, char **);
+int	cmd_ship(int, char **);
 
 /*
  * Print "usage: idwise-log NAME ARGS" for the command on stderr (name is NAME or argv[0])

@@ -261,6 +261,15 @@ std_fds_open(void)
 }
 
 int
+consume_setup(const sigset_t **mask)
+{
+	if (std_fds_open() == -1 || signals_setup() == -1)
+		return EX_OSERR;
+	*mask = &wait_mask;
+	return 0;
+}
+
+int
 consume(const struct consume_opts *o, struct consumer *c)
 {
 	struct cursor	 cursor;

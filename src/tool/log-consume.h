@@ -64,6 +64,12 @@ int	consume_option(struct consume_opts *, int ch, const char *arg);
 int	consume(const struct consume_opts *, struct consumer *);
 void	consume_opts_free(struct consume_opts *);
 
+/*
+ * For a command with a loop of its own (ship): fds 0 to 2 taken and the stop signals
+ * blocked, as consume() does, before any thread starts; *wait_mask is the mask to wait
+ * with (stream_wait) so that a stop signal ends the wait. 0, or the exit status.
+ */
+int	consume_setup(const sigset_t **wait_mask);
 /* Has SIGTERM, SIGINT or SIGHUP come? (They are blocked outside the waits.) */
 bool	consume_stopping(void);
 /* Sleep ms; -1 at once when a stop signal comes. */

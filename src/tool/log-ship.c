@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * log-ship.c: `idwise-log ship`: its command line, checked whole before anything is
+ * opened; the work is ship-loop.c's.
+ */
+#include "autoconf.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "idwise-log.h"
+#include "log-consume.h"
+#include "ship-loop.h"
+#include "ship-msg.h"
+#include "ship-window.h"
+#include "util.h"
+
+#define WINDOW_DEFAULT	512
+
+enum {
+	OPT_NATS = 256,
+	OPT_STREAM,
+	OPT_SUBJECT,
+	OPT_CREDS,
+	OPT_USER,
+	OPT_PASSWORD_FILE,
+	OPT_TOKEN_FILE,
+	OPT_TLS_CA,
+	OPT_CURSOR_FILE,
+	OPT_HOST,
+	OPT_METRICS,
+	OPT_REPLICAS,
+	OPT_DUPLICATE_WINDOW,
+	OPT_START_SEQ,
+	OPT_WINDOW,
+	OPT_ONCE_ONLY
+};
+
+static const struct option options[] = {
+	{ "nats",		required_argument,	NULL, OPT_NATS },
+	{ "stream",		required_argument,	NULL, OPT_STREAM },
+	{ "subject",		required_argument,	NULL, OPT_SUBJECT },
+	{ "creds",		required_argument,	NULL, OPT_CREDS },
+	{ "user",		required_argument,	NULL, OPT_USER },
+	{ "password-file",	required_argument,	NULL, OPT_PASSWORD_FILE },
+	{ "token-file",		required_argument,	NULL, OPT_TOKEN_FILE },
+	{ "tls-ca",		required_argument,	NULL, OPT_TLS_CA },
+	{ "cursor",		required_argument,	NULL, OPT_CURSOR_FILE },
+	{ "host",		required_argument,	NULL, OPT_HOST },
+	{ "metrics",		required_argument,	NULL, OPT_METRICS },
+	{ "replicas",		required_argument,	NULL, OPT_REPLICAS },
+	{ "duplicate-window",	required_argument,	NULL, OPT_DUPLICATE_WINDOW },
+	{ "from-seq",		required_argument,	NULL, OPT_START_SEQ },
+	{ "window",		required_argument,	NULL, OPT_WINDOW },
+	{ "once",		no_argument,		NULL, OPT_ONCE_ONLY },
+	{ NULL,			0,			NULL, 0 }
+};
+
+/* The options kept as given: where each goes. */
+static const struct {
+	int	 opt;
+	size_t	 off;
+} string_options[] = {
+	{ OPT_NATS,		offsetof(struct ship_opts, link.urls) },
+	{ OPT_STREAM,		offsetof(struct ship_opts, stream.name) },
+	{ OPT_SUBJECT,		offsetof(struct ship_opts, prefix) },
+	{ OPT_CREDS,		offsetof(struct ship_opts, link.creds) },
+	{ OPT_USER,		offsetof(struct ship_opts, link.user) },
+	{ OPT_PASSWORD_FILE,	offsetof(struct ship_opts, link.password_file) },
+	{ OPT_TOKEN_FILE,	offsetof(struct ship_opts, link.token_file) },
+	{ OPT_TLS_CA,		offsetof(struct ship_opts, link.tls_ca) },
+	{ OPT_CURSOR_FILE,	offsetof(struct ship_opts, cursor) },
+	{ OPT_HOST,		offsetof(struct ship_opts, host) },
+	{ OPT_METRICS,		offsetof(struct ship_opts, metrics) },
+};
+
+/* 0, or -1 once said why. */
+static int
+number_option(struct ship_opts *o, int ch, const char *arg)
+{
+	uint64_t	 v;
+
+	switch (ch) {
+	case OPT_REPLICAS:
+		if (parse_u64(arg, 1, JS_REPLICAS_MAX, &v) == 0) {
+			o->stream.replicas = (int64_t)v;
+			return 0;
+		}
+		msg("--replicas: not a number from 1 to %d: %s", JS_REPLICAS_MAX, arg);
+		return -1;
+	case OPT_DUPLICATE_WINDOW:
+		if (ship_parse_duration(arg, &o->stream.duplicates) == 0 &&
+		    o->stream.duplicates >= 1000000000LL)
+			return 0;
+		msg("--duplicate-window: not a duration of 1s or more such as 24h, 90m, 1h30m: %s",
+		    arg);
+		return -1;
+	case OPT_START_SEQ:
+		if (parse_u64(arg, 1, INT64_MAX, &o->from_seq) == 0)
+			return 0;
+		msg("--from-seq: not a seq (a number from 1): %s", arg);
+		return -1;
+	case OPT_WINDOW:
+		if (parse_u64(arg, 1, WINDOW_MAX, &o->window) == 0)
+			return 0;
+		msg("--window: not a number from 1 to %d: %s", WINDOW_MAX, arg);
+		return -1;
+	case OPT_ONCE_ONLY:
+		o->once = true;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int
+take_option(struct ship_opts *o, int ch, const char *arg)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(string_options); i++) {
+		if (string_options[i].opt == ch) {
+			*(const char **)((char *)o + string_options[i].off) = arg;
+			return 0;
+		}
+	}
+	return number_option(o, ch, arg);
+}
+
+/* Which credential: at most one kind, and a user goes with a password file. */
+static int
+check_auth(const struct js_link_opts *l)
+{
+	int	 kinds = (l->creds != NULL) + (l->password_file != NULL) + (l->token_file != NULL);
+
+	if (kinds > 1) {
+		msg("give one of --creds, --user with --password-file, or --token-file");
+		return -1;
+	}
+	if ((l->user != NULL) != (l->password_file != NULL)) {
+		msg("--user and --password-file go together");
+		return -1;
+	}
+	return 0;
+}
+
+/* This machine's name for the Idwise-Host header when --host is not given. */
+static const char *
+default_host(char *buf, size_t size)
+{
+	if (gethostname(buf, size) == -1) {
+		msg_errno("gethostname (give --host NAME)");
+		return NULL;
+	}
+	buf[size - 1] = '\0';
+	return buf;
+}
+
+static int
+check(struct ship_opts *o, char *hostbuf, size_t hostsize)
+{
+	if (o->link.urls == NULL || o->cursor == NULL) {
+		msg("--nats and --cursor are needed");
+		return -1;
+	}
+	if (!ship_name_valid(o->stream.name)) {
+		msg("--stream: a name of letters, digits, '_' and '-' (at most %d): %s",
+		    SHIP_NAME_MAX, o->stream.name);
+		return -1;
+	}
+	if (!ship_prefix_valid(o->prefix)) {
+		msg("--subject: a subject prefix such as idwise or acme.kyc (tokens of letters, "
+		    "digits, '_' and '-', no wildcard): %s", o->prefix);
+		return -1;
+	}
+	if (o->host == NULL && (o->host = default_host(hostbuf, hostsize)) == NULL)
+		return -1;
+	if (!ship_host_valid(o->host)) {
+		msg("--host: printable, without spaces, at most %d bytes", SHIP_HOST_MAX);
+		return -1;
+	}
+	return check_auth(&o->link);
+}
+
+int
+cmd_ship(int argc, char **argv)
+{
+	struct ship_opts	 o;
+	char			 host[HOST_NAME_MAX + 1], name[HOST_NAME_MAX + 32];
+	int			 ch;
+
+	memset(&o, 0, sizeof(o));
+	o.stream.name = JS_STREAM_DEFAULT;
+	o.stream.duplicates = JS_DUPLICATES_DEFAULT;
+	o.prefix = SHIP_PREFIX_DEFAULT;
+	o.window = WINDOW_DEFAULT;
+	while ((ch = getopt_long(argc, argv, "", options, NULL)) != -1)
+		if (take_option(&o, ch, optarg) == -1)
+			return cmd_usage(argv[0]);
+	if (argc - optind != 1) {
+		msg("want one LOG after the options");
+		return cmd_usage(argv[0]);
+	}
+	o.log = argv[optind];
+	if (check(&o, host, sizeof(host)) == -1)
+		return cmd_usage(argv[0]);
+	o.stream.prefix = o.prefix;
+	snprintf(name, sizeof(name), "idwise-log ship %s", o.host);
+	o.link.name = name;
+	return ship_run(&o);
+}

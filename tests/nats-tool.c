@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * nats-tool.c: what tests/integration/ship.sh and bench/ship.sh ask of a JetStream stream,
+ * through the NATS C client, apart from idwise-log's own code:
+ *
+ *	nats-tool dump STREAM	every message in stream order, one a line:
+ *				SEQ TAB SUBJECT TAB MSG-ID TAB HOST TAB RECORD-SEQ TAB
+ *				LINE-SHA256 TAB PAYLOAD (missing headers are "-")
+ *	nats-tool count STREAM	the number of messages
+ *	nats-tool mkstream STREAM SUBJECT DUPLICATES_S REPLICAS
+ *				make a stream (for the refusals idwise-log ship must make)
+ *
+ * The server and credentials come from the environment: NATS_URL (a comma-separated list),
+ * NATS_USER with NATS_PASSWORD_FILE (its first line), NATS_CA (TLS with that CA).
+ * Exit 0, 1 on failure, 64 on bad usage.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nats/nats.h>
+
+#define BATCH		256
+#define WAIT_MS		5000
+#define HEADERS		{ "Nats-Msg-Id", "Idwise-Host", "Idwise-Seq", "Idwise-Line-Sha256" }
+
+static int
+fail(const char *what, natsStatus s, jsErrCode ec)
+{
+	fprintf(stderr, "nats-tool: %s: %s (%d)\n", what, natsStatus_GetText(s), (int)ec);
+	return 1;
+}
+
+static char *
+first_line(const char *path)
+{
+	static char	 line[1024];
+	FILE		*f;
+
+	if ((f = fopen(path, "r")) == NULL || fgets(line, sizeof(line), f) == NULL) {
+		if (f != NULL)
+			fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	return line;
+}
+
+static natsStatus
+options(natsOptions **o)
+{
+	const char	*url = getenv("NATS_URL"), *user = getenv("NATS_USER");
+	const char	*pwfile = getenv("NATS_PASSWORD_FILE"), *ca = getenv("NATS_CA");
+	natsStatus	 s;
+	char		*pw;
+
+	if ((s = natsOptions_Create(o)) != NATS_OK)
+		return s;
+	s = natsOptions_SetURL(*o, url != NULL ? url : "nats://127.0.0.1:4222");
+	if (s == NATS_OK && user != NULL && pwfile != NULL) {
+		if ((pw = first_line(pwfile)) == NULL)
+			return NATS_ERR;
+		s = natsOptions_SetUserInfo(*o, user, pw);
+	}
+	if (s == NATS_OK && ca != NULL && (s = natsOptions_SetSecure(*o, true)) == NATS_OK)
+		s = natsOptions_LoadCATrustedCertificates(*o, ca);
+	return s;
+}
+
+static void
+print_message(natsMsg *m)
+{
+	static const char	*const names[] = HEADERS;
+	jsMsgMetaData		*meta = NULL;
+	const char		*v;
+	size_t			 i;
+
+	if (natsMsg_GetMetaData(&meta, m) != NATS_OK)
+		return;
+	printf("%llu\t%s", (unsigned long long)meta->Sequence.Stream, natsMsg_GetSubject(m));
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		v = NULL;
+		natsMsgHeader_Get(m, names[i], &v);
+		printf("\t%s", v != NULL ? v : "-");
+	}
+	printf("\t%.*s\n", natsMsg_GetDataLength(m), natsMsg_GetData(m));
+	jsMsgMetaData_Destroy(meta);
+}
+
+/* Read the stream from its start through an ephemeral pull consumer, up to its last seq. */
+static int
+dump(jsCtx *js, const char *stream)
+{
+	jsStreamInfo		*si = NULL;
+	jsSubOptions		 so;
+	natsSubscription	*sub = NULL;
+	natsMsgList		 list;
+	jsMsgMetaData		*meta;
+	natsStatus		 s;
+	jsErrCode		 ec = 0;
+	uint64_t		 last, seen = 0;
+	int			 i;
+
+	if ((s = js_GetStreamInfo(&si, js, stream, NULL, &ec)) != NATS_OK)
+		return fail("stream info", s, ec);
+	last = si->State.LastSeq;
+	jsSubOptions_Init(&so);
+	so.Stream = stream;
+	so.Config.AckPolicy = js_AckNone;
+	s = js_PullSubscribe(&sub, js, si->Config->Subjects[0], NULL, NULL, &so, &ec);
+	jsStreamInfo_Destroy(si);
+	if (s != NATS_OK)
+		return fail("pull subscribe", s, ec);
+	while (seen < last) {
+		if ((s = natsSubscription_Fetch(&list, sub, BATCH, WAIT_MS, &ec)) != NATS_OK)
+			return fail("fetch", s, ec);
+		for (i = 0; i < list.Count; i++) {
+			print_message(list.Msgs[i]);
+			if (natsMsg_GetMetaData(&meta, list.Msgs[i]) == NATS_OK) {
+				seen = meta->Sequence.Stream;
+				jsMsgMetaData_Destroy(meta);
+			}
+		}
+		natsMsgList_Destroy(&list);
+	}
+	natsSubscription_Unsubscribe(sub);
+	natsSubscription_Destroy(sub);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int
+count(jsCtx *js, const char *stream)
+{
+	jsStreamInfo	*si = NULL;
+	jsErrCode	 ec = 0;
+	natsStatus	 s;
+
+	if ((s = js_GetStreamInfo(&si, js, stream, NULL, &ec)) != NATS_OK)
+		return fail("stream info", s, ec);
+	printf("%llu\n", (unsigned long long)si->State.Msgs);
+	jsStreamInfo_Destroy(si);
+	return 0;
+}
+
+static int
+mkstream(jsCtx *js, char **argv)
+{
+	jsStreamConfig	 cfg;
+	jsStreamInfo	*si = NULL;
+	jsErrCode	 ec = 0;
+	natsStatus	 s;
+	const char	*subjects[1] = { argv[1] };
+
+	jsStreamConfig_Init(&cfg);
+	cfg.Name = argv[0];
+	cfg.Subjects = subjects;
+	cfg.SubjectsLen = 1;
+	cfg.Storage = js_FileStorage;
+	cfg.Duplicates = strtoll(argv[2], NULL, 10) * 1000000000LL;
+	cfg.Replicas = strtoll(argv[3], NULL, 10);
+	if ((s = js_AddStream(&si, js, &cfg, NULL, &ec)) != NATS_OK)
+		return fail("add stream", s, ec);
+	jsStreamInfo_Destroy(si);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	natsOptions	*o = NULL;
+	natsConnection	*nc = NULL;
+	jsCtx		*js = NULL;
+	natsStatus	 s;
+	int		 rc;
+
+	if (argc < 3 || (strcmp(argv[1], "mkstream") == 0 && argc != 6)) {
+		fprintf(stderr, "usage: nats-tool dump|count STREAM | mkstream STREAM SUBJECT "
+		    "DUPLICATES_S REPLICAS\n");
+		return 64;
+	}
+	if ((s = options(&o)) != NATS_OK || (s = natsConnection_Connect(&nc, o)) != NATS_OK ||
+	    (s = natsConnection_JetStream(&js, nc, NULL)) != NATS_OK)
+		return fail("connect", s, 0);
+	if (strcmp(argv[1], "dump") == 0)
+		rc = dump(js, argv[2]);
+	else if (strcmp(argv[1], "count") == 0)
+		rc = count(js, argv[2]);
+	else if (strcmp(argv[1], "mkstream") == 0)
+		rc = mkstream(js, argv + 2);
+	else {
+		fprintf(stderr, "nats-tool: %s: unknown command\n", argv[1]);
+		rc = 64;
+	}
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(nc);
+	natsOptions_Destroy(o);
+	return rc;
+}
