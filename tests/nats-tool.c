@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <nats/nats.h>
+#include <openssl/crypto.h>
 
 #define BATCH		256
 #define WAIT_MS		5000
@@ -49,6 +50,22 @@ first_line(const char *path)
 	return line;
 }
 
+/* URL,URL...: natsOptions_SetURL takes one. */
+static natsStatus
+set_servers(natsOptions *o, const char *list)
+{
+	static char	 copy[4096];
+	const char	*urls[16];
+	char		*url, *save = NULL;
+	int		 n = 0;
+
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (url = strtok_r(copy, ",", &save); url != NULL && n < 16;
+	    url = strtok_r(NULL, ",", &save))
+		urls[n++] = url;
+	return natsOptions_SetServers(o, urls, n);
+}
+
 static natsStatus
 options(natsOptions **o)
 {
@@ -59,7 +76,7 @@ options(natsOptions **o)
 
 	if ((s = natsOptions_Create(o)) != NATS_OK)
 		return s;
-	s = natsOptions_SetURL(*o, url != NULL ? url : "nats://127.0.0.1:4222");
+	s = set_servers(*o, url != NULL ? url : "nats://127.0.0.1:4222");
 	if (s == NATS_OK && user != NULL && pwfile != NULL) {
 		if ((pw = first_line(pwfile)) == NULL)
 			return NATS_ERR;
@@ -176,6 +193,8 @@ main(int argc, char **argv)
 	natsStatus	 s;
 	int		 rc;
 
+	/* libnats 3.4 frees libssl's compression methods at exit: libcrypto must not too. */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 	if (argc < 3 || (strcmp(argv[1], "mkstream") == 0 && argc != 6)) {
 		fprintf(stderr, "usage: nats-tool dump|count STREAM | mkstream STREAM SUBJECT "
 		    "DUPLICATES_S REPLICAS\n");

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include <openssl/crypto.h>
+
 #include "jetstream.h"
 #include "secret-file.h"
 #include "ship-msg.h"
@@ -23,11 +25,13 @@
 #define RECONNECT_JITTER_MS	200
 #define PING_INTERVAL_MS	5000	/* a server that stops answering is dropped in ~10 s */
 #define PINGS_OUT		2
+#define CLOSE_WAIT_MS		3000
 
 struct js_link {
 	natsConnection	*nc;
 	jsCtx		*js;
 	atomic_int	 state;		/* enum js_state */
+	atomic_uint	 reconnects;
 };
 
 /* ---- the connection's state, from the client's threads ---- */
@@ -39,6 +43,15 @@ on_connected(natsConnection *nc, void *closure)
 
 	(void)nc;
 	atomic_store(&link->state, JS_UP);
+}
+
+static void
+on_reconnected(natsConnection *nc, void *closure)
+{
+	struct js_link	*link = closure;
+
+	atomic_fetch_add(&link->reconnects, 1);
+	on_connected(nc, closure);
 }
 
 static void
@@ -74,6 +87,19 @@ enum js_state
 js_link_state(struct js_link *link)
 {
 	return (enum js_state)atomic_load(&link->state);
+}
+
+unsigned int
+js_link_reconnects(struct js_link *link)
+{
+	return atomic_load(&link->reconnects);
+}
+
+void
+js_init(void)
+{
+	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL) != 1)
+		msg("OPENSSL_init_crypto failed; a crash at exit is possible with TLS");
 }
 
 /* ---- options ---- */
@@ -183,7 +209,7 @@ set_behaviour(natsOptions *o, struct js_link *link, const char *name)
 	if (s == NATS_OK)
 		s = natsOptions_SetDisconnectedCB(o, on_disconnected, link);
 	if (s == NATS_OK)
-		s = natsOptions_SetReconnectedCB(o, on_connected, link);
+		s = natsOptions_SetReconnectedCB(o, on_reconnected, link);
 	if (s == NATS_OK)
 		s = natsOptions_SetClosedCB(o, on_closed, link);
 	if (s == NATS_OK)
@@ -246,6 +272,7 @@ js_link_open(struct js_link **out, const struct js_link_opts *lo)
 		return EX_OSERR;
 	}
 	atomic_init(&link->state, JS_CONNECTING);
+	atomic_init(&link->reconnects, 0);
 	if ((rc = make_options(&o, link, lo)) != 0) {
 		free(link);
 		return rc;
@@ -257,10 +284,12 @@ js_link_open(struct js_link **out, const struct js_link_opts *lo)
 	else if (s != NATS_NOT_YET_CONNECTED) {
 		msg("nats: connecting: %s", natsStatus_GetText(s));
 		js_link_close(link);
+		js_link_free(link);
 		return s == NATS_INVALID_ARG ? EX_USAGE : EX_UNAVAILABLE;
 	}
 	if ((rc = make_context(link, lo)) != 0) {
 		js_link_close(link);
+		js_link_free(link);
 		return rc;
 	}
 	*out = link;
@@ -276,6 +305,16 @@ js_link_close(struct js_link *link)
 		natsConnection_Close(link->nc);
 	jsCtx_Destroy(link->js);
 	natsConnection_Destroy(link->nc);
+	link->js = NULL;
+	link->nc = NULL;
+}
+
+void
+js_link_free(struct js_link *link)
+{
+	/* The client's threads may still call back (on_closed) until they have ended. */
+	if (nats_CloseAndWait(CLOSE_WAIT_MS) != NATS_OK)
+		msg("nats: the client's threads did not end in %d ms", CLOSE_WAIT_MS);
 	free(link);
 }
 

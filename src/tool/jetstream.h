@@ -54,13 +54,28 @@ enum js_state {
 struct js_link;
 
 /*
+ * Call first, before anything uses libcrypto: the NATS client (3.4) frees libssl's list
+ * of compression methods when the process exits, and libcrypto's own clean-up at exit
+ * would free it again (nats.c issue 904) and crash; so that clean-up is turned off.
+ */
+void		 js_init(void);
+
+/*
  * Connect (or start trying to). 0, or the exit status once the reason is said: EX_USAGE
  * for a bad URL list, EX_NOPERM for a refused secret file, EX_SOFTWARE when the client
  * fails.
  */
 int		 js_link_open(struct js_link **, const struct js_link_opts *);
+/* Close the connection (what is in flight is dropped); js_link_state is JS_CLOSED after. */
 void		 js_link_close(struct js_link *);
+/*
+ * Then, last: the client library is closed, its threads ended (no callback comes after
+ * this, and no message of the client's may be freed any more), and the link freed.
+ */
+void		 js_link_free(struct js_link *);
 enum js_state	 js_link_state(struct js_link *);
+/* How many times the client has reconnected (to the same server or another). */
+unsigned int	 js_link_reconnects(struct js_link *);
 /* The server connected to, its user and password left out, for messages. */
 void		 js_link_server(struct js_link *, char *, size_t);
 jsCtx		*js_link_ctx(struct js_link *);

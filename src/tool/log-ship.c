@@ -194,6 +194,7 @@ cmd_ship(int argc, char **argv)
 	char			 host[HOST_NAME_MAX + 1], name[HOST_NAME_MAX + 32];
 	int			 ch;
 
+	js_init();
 	memset(&o, 0, sizeof(o));
 	o.stream.name = JS_STREAM_DEFAULT;
 	o.stream.duplicates = JS_DUPLICATES_DEFAULT;

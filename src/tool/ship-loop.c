@@ -59,6 +59,7 @@ struct ship {
 	int64_t			 metrics_ms;
 	int64_t			 retry_ms;	/* when to send the failed ones again */
 	int64_t			 backoff_ms;
+	unsigned int		 reconnects;	/* the link's count, as last said */
 };
 
 /* What is said when the link enters each state, before "(detail)". */
@@ -100,10 +101,13 @@ ensure(struct ship *sh)
 	switch (js_stream_ensure(sh->link, &sh->o->stream, why, sizeof(why))) {
 	case JS_ENSURED:
 		sh->ensured = true;
-		sh->backoff_ms = BACKOFF_MIN_MS;
 		sh->retry_ms = 0;
-		js_link_server(sh->link, server, sizeof(server));
-		enter(sh, SHIP_UP, server);
+		/* With records in flight, up is when they are acknowledged (track_state). */
+		if (window_in_flight(sh->w) == 0) {
+			sh->backoff_ms = BACKOFF_MIN_MS;
+			js_link_server(sh->link, server, sizeof(server));
+			enter(sh, SHIP_UP, server);
+		}
 		return 0;
 	case JS_ENSURE_RETRY:
 		enter(sh, SHIP_FAILING, why);
@@ -141,6 +145,11 @@ track_state(struct ship *sh)
 		return EX_UNAVAILABLE;
 	default:
 		break;
+	}
+	if (js_link_reconnects(sh->link) != sh->reconnects) {
+		sh->reconnects = js_link_reconnects(sh->link);
+		js_link_server(sh->link, server, sizeof(server));
+		msg("nats: reconnected to %s", server);
 	}
 	if (!sh->ensured)
 		return ensure(sh);
@@ -290,11 +299,10 @@ fill(struct ship *sh)
 
 /* ---- the loop ---- */
 
+/* Up, with nothing failed: wait for more of the log, or for acks, as the case may be. */
 static int
 wait_some(struct ship *sh)
 {
-	if (sh->state != SHIP_UP)
-		return consume_pause(IDLE_MS), 0;
 	if (!sh->at_end) {
 		if (window_full(sh->w))
 			window_wait(sh->w, IDLE_MS);
@@ -307,22 +315,29 @@ wait_some(struct ship *sh)
 	return stream_wait(sh->s, sh->wait_mask) == -1 ? stream_status(sh->s) : 0;
 }
 
-/* Up: send the failed ones again when due, else the next records. */
+/*
+ * Connected to a stream that fits: send the failed ones again when due; else, while the
+ * stream acknowledges, the next records; while it does not, wait for its acks.
+ */
 static int
 work(struct ship *sh)
 {
 	struct window_failure	 f;
+	int			 rc;
 
 	window_failure(sh->w, &f);
-	if (f.failed == 0)
-		return fill(sh);
-	if (monotonic_ms() >= sh->retry_ms) {
+	if (f.failed > 0 && monotonic_ms() >= sh->retry_ms) {
 		sh->stats.failures += f.failed;
 		window_resend(sh->w, js_link_ctx(sh->link));
 		backoff(sh);
 	}
-	window_wait(sh->w, IDLE_MS);
-	return 0;
+	if (f.failed > 0 || sh->state != SHIP_UP) {
+		window_wait(sh->w, IDLE_MS);
+		return 0;
+	}
+	if ((rc = fill(sh)) != 0)
+		return rc;
+	return wait_some(sh);
 }
 
 static int
@@ -336,9 +351,10 @@ step(struct ship *sh)
 	write_metrics(sh, false);
 	if (sh->o->once && sh->ensured && sh->at_end && window_in_flight(sh->w) == 0)
 		return -1;
-	if (sh->state == SHIP_UP && sh->ensured && (rc = work(sh)) != 0)
-		return rc;
-	return wait_some(sh);
+	if (sh->ensured && js_link_state(sh->link) == JS_UP)
+		return work(sh);
+	consume_pause(IDLE_MS);
+	return 0;
 }
 
 /* On the way out: the acks of what is in flight, for a while, then the cursor. */
@@ -411,7 +427,9 @@ ship_run(const struct ship_opts *o)
 	if ((rc = consume_setup(&sh.wait_mask)) == 0 && (rc = open_all(&sh)) == 0)
 		rc = run(&sh);
 	js_link_close(sh.link);
-	nats_CloseAndWait(DRAIN_MS);	/* no callback into the window after this */
+	window_drop(sh.w);		/* while the client can still free messages */
+	if (sh.link != NULL)
+		js_link_free(sh.link);	/* no callback into the window after this */
 	window_free(sh.w);
 	if (sh.cursor.fd != -1)
 		cursor_close(&sh.cursor);

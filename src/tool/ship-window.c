@@ -63,15 +63,28 @@ window_new(size_t cap, int64_t ack_wait_ms)
 }
 
 void
-window_free(struct window *w)
+window_drop(struct window *w)
 {
 	size_t	 i;
 
 	if (w == NULL)
 		return;
-	for (i = 0; i < w->cap; i++)
+	pthread_mutex_lock(&w->mutex);
+	for (i = 0; i < w->cap; i++) {
 		if (w->slots[i].state == SLOT_FAILED)
 			natsMsg_Destroy(w->slots[i].msg);
+		memset(&w->slots[i], 0, sizeof(w->slots[i]));
+	}
+	w->count = 0;
+	w->last.failed = 0;
+	pthread_mutex_unlock(&w->mutex);
+}
+
+void
+window_free(struct window *w)
+{
+	if (w == NULL)
+		return;
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->mutex);
 	free(w->slots);

@@ -40,7 +40,12 @@ struct window_failure {
 
 /* Room for cap records (1 to WINDOW_MAX) in flight, each timed out after ack_wait_ms. */
 struct window	*window_new(size_t cap, int64_t ack_wait_ms);
-/* After the client is closed (no callback can come any more). */
+/*
+ * Forget every record in it, freeing the messages it holds: once the connection is closed,
+ * before the client library is (nats_Close), which frees what is left of its own.
+ */
+void		 window_drop(struct window *);
+/* Once no callback can come any more (after nats_CloseAndWait). */
 void		 window_free(struct window *);
 
 /* The jsOptions.PublishAsync.AckHandler, with the window as its closure. */
