@@ -125,6 +125,7 @@ _nats_signal()
 {
 	local pid=${_nats_pid[$2]:-}
 	[ -n "$pid" ] || return 0
+	[ "$1" != KILL ] || disown "$pid" 2>/dev/null	# no "Killed" line from bash
 	kill "-$1" "$pid" 2>/dev/null
 	wait_for pid_gone "$pid" || kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null

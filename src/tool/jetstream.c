@@ -28,8 +28,12 @@
 #define CLOSE_WAIT_MS		3000
 
 struct js_link {
+	natsOptions	*opts;		/* until connected */
 	natsConnection	*nc;
 	jsCtx		*js;
+	jsPubAckHandler	 ack_handler;
+	void		*ack_closure;
+	int64_t		 max_pending;
 	atomic_int	 state;		/* enum js_state */
 	atomic_uint	 reconnects;
 };
@@ -205,8 +209,6 @@ set_behaviour(natsOptions *o, struct js_link *link, const char *name)
 	if (s == NATS_OK)
 		s = natsOptions_SetMaxPingsOut(o, PINGS_OUT);
 	if (s == NATS_OK)
-		s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, link);
-	if (s == NATS_OK)
 		s = natsOptions_SetDisconnectedCB(o, on_disconnected, link);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectedCB(o, on_reconnected, link);
@@ -240,17 +242,33 @@ make_options(natsOptions **o, struct js_link *link, const struct js_link_opts *l
 
 /* ---- opening and closing ---- */
 
+/* The client's last error for this thread, without its "(file.c:123): " in front. */
+static const char *
+last_error(natsStatus fallback)
+{
+	const char	*text, *end;
+	natsStatus	 s;
+
+	text = nats_GetLastError(&s);
+	if (text == NULL || *text == '\0')
+		return natsStatus_GetText(fallback);
+	if (*text == '(' && (end = strstr(text, "): ")) != NULL)
+		text = end + 3;
+	return text;
+}
+
+
 static int
-make_context(struct js_link *link, const struct js_link_opts *lo)
+make_context(struct js_link *link)
 {
 	jsOptions	 jo;
 	natsStatus	 s;
 
 	jsOptions_Init(&jo);
 	jo.Wait = JS_WAIT_MS;
-	jo.PublishAsync.AckHandler = lo->ack_handler;
-	jo.PublishAsync.AckHandlerClosure = lo->ack_closure;
-	jo.PublishAsync.MaxPending = lo->max_pending;
+	jo.PublishAsync.AckHandler = link->ack_handler;
+	jo.PublishAsync.AckHandlerClosure = link->ack_closure;
+	jo.PublishAsync.MaxPending = link->max_pending;
 	if ((s = natsConnection_JetStream(&link->js, link->nc, &jo)) != NATS_OK) {
 		msg("nats: JetStream context: %s", natsStatus_GetText(s));
 		return EX_SOFTWARE;
@@ -262,8 +280,6 @@ int
 js_link_open(struct js_link **out, const struct js_link_opts *lo)
 {
 	struct js_link	*link;
-	natsOptions	*o = NULL;
-	natsStatus	 s;
 	int		 rc;
 
 	*out = NULL;
@@ -273,27 +289,54 @@ js_link_open(struct js_link **out, const struct js_link_opts *lo)
 	}
 	atomic_init(&link->state, JS_CONNECTING);
 	atomic_init(&link->reconnects, 0);
-	if ((rc = make_options(&o, link, lo)) != 0) {
+	link->ack_handler = lo->ack_handler;
+	link->ack_closure = lo->ack_closure;
+	link->max_pending = lo->max_pending;
+	if ((rc = make_options(&link->opts, link, lo)) != 0) {
 		free(link);
-		return rc;
-	}
-	s = natsConnection_Connect(&link->nc, o);
-	natsOptions_Destroy(o);
-	if (s == NATS_OK)
-		atomic_store(&link->state, JS_UP);
-	else if (s != NATS_NOT_YET_CONNECTED) {
-		msg("nats: connecting: %s", natsStatus_GetText(s));
-		js_link_close(link);
-		js_link_free(link);
-		return s == NATS_INVALID_ARG ? EX_USAGE : EX_UNAVAILABLE;
-	}
-	if ((rc = make_context(link, lo)) != 0) {
-		js_link_close(link);
-		js_link_free(link);
 		return rc;
 	}
 	*out = link;
 	return 0;
+}
+
+/* What a failed first connection means: a refusal to say and stop for, or 0 (try again). */
+static int
+refusal(natsStatus s)
+{
+	switch (s) {
+	case NATS_CONNECTION_AUTH_FAILED:
+	case NATS_NOT_PERMITTED:
+		return EX_NOPERM;
+	case NATS_SECURE_CONNECTION_WANTED:
+	case NATS_SECURE_CONNECTION_REQUIRED:
+	case NATS_SSL_ERROR:
+	case NATS_INVALID_ARG:
+		return EX_CONFIG;
+	default:
+		return 0;
+	}
+}
+
+int
+js_link_connect(struct js_link *link, char *why, size_t whylen)
+{
+	natsStatus	 s;
+	int		 rc;
+
+	if (link->nc != NULL)
+		return 0;
+	if ((s = natsConnection_Connect(&link->nc, link->opts)) != NATS_OK) {
+		link->nc = NULL;
+		snprintf(why, whylen, "%s", last_error(s));
+		if ((rc = refusal(s)) != 0)
+			msg("nats: refused: %s", why);
+		return rc != 0 ? rc : -1;
+	}
+	natsOptions_Destroy(link->opts);
+	link->opts = NULL;
+	atomic_store(&link->state, JS_UP);
+	return make_context(link);
 }
 
 void
@@ -305,8 +348,10 @@ js_link_close(struct js_link *link)
 		natsConnection_Close(link->nc);
 	jsCtx_Destroy(link->js);
 	natsConnection_Destroy(link->nc);
+	natsOptions_Destroy(link->opts);
 	link->js = NULL;
 	link->nc = NULL;
+	link->opts = NULL;
 }
 
 void
@@ -349,19 +394,24 @@ js_link_server(struct js_link *link, char *buf, size_t size)
 		memmove(scheme, at + 1, strlen(at + 1) + 1);
 }
 
+natsStatus
+js_link_error(struct js_link *link, char *buf, size_t size)
+{
+	const char	*text = NULL;
+	natsStatus	 s;
+
+	s = natsConnection_GetLastError(link->nc, &text);
+	snprintf(buf, size, "%s", text != NULL && *text != '\0' ? text : natsStatus_GetText(s));
+	return s;
+}
+
 void
 js_describe(natsStatus s, jsErrCode ec, char *buf, size_t size)
 {
-	const char	*last;
-	natsStatus	 ls;
-
-	if (ec == 0) {
+	if (ec == 0)
 		snprintf(buf, size, "%s", natsStatus_GetText(s));
-		return;
-	}
-	last = nats_GetLastError(&ls);
-	snprintf(buf, size, "%s (JetStream error %d)", last != NULL && *last != '\0' ? last :
-	    natsStatus_GetText(s), (int)ec);
+	else
+		snprintf(buf, size, "%s (JetStream error %d)", last_error(s), (int)ec);
 }
 
 /* ---- the stream ---- */

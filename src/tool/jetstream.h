@@ -5,9 +5,10 @@
  * for ever, the connection's state as it changes, the stream made or checked, and one
  * message published and acknowledged.
  *
- * The connection never gives up: a server that is not there yet, or goes away, is tried
- * again (every second, with jitter) while the caller goes on; js_link_state says where it
- * stands. Library threads call back into this module only; what they learn is read with
+ * Once connected, the connection never gives up: a server that goes away is replaced by
+ * another, or tried again (every second, with jitter), while the caller goes on;
+ * js_link_state says where it stands. Before that, the caller tries js_link_connect again
+ * as long as it wants. Library threads call back into this module only; what they learn is read with
  * js_link_state, so that messages are said by the caller's thread, once per change.
  */
 #ifndef IDW_JETSTREAM_H
@@ -45,7 +46,7 @@ struct js_link_opts {
 };
 
 enum js_state {
-	JS_CONNECTING,		/* no server reached yet */
+	JS_CONNECTING,		/* not connected yet: js_link_connect */
 	JS_UP,			/* connected */
 	JS_DOWN,		/* connection lost, reconnecting */
 	JS_CLOSED		/* closed for good (not while reconnecting) */
@@ -61,11 +62,18 @@ struct js_link;
 void		 js_init(void);
 
 /*
- * Connect (or start trying to). 0, or the exit status once the reason is said: EX_USAGE
- * for a bad URL list, EX_NOPERM for a refused secret file, EX_SOFTWARE when the client
- * fails.
+ * Set up the client, reading the secret files; nothing is sent yet. 0, or the exit status
+ * once the reason is said: EX_USAGE for a bad URL list, EX_NOPERM for a refused secret
+ * file, EX_CONFIG for a CA file that cannot be loaded, EX_SOFTWARE when the client fails.
  */
 int		 js_link_open(struct js_link **, const struct js_link_opts *);
+/*
+ * Try once to connect, to any of the servers (then the client keeps the connection and
+ * reconnects on its own): 0 once connected; -1 and why when no server can be reached now
+ * (try again later); or, once said, EX_NOPERM when the servers refuse the credentials and
+ * EX_CONFIG when TLS does not fit (wanted, required, or failed).
+ */
+int		 js_link_connect(struct js_link *, char *why, size_t whylen);
 /* Close the connection (what is in flight is dropped); js_link_state is JS_CLOSED after. */
 void		 js_link_close(struct js_link *);
 /*
@@ -76,6 +84,8 @@ void		 js_link_free(struct js_link *);
 enum js_state	 js_link_state(struct js_link *);
 /* How many times the client has reconnected (to the same server or another). */
 unsigned int	 js_link_reconnects(struct js_link *);
+/* The connection's last error, as text in buf, e.g. "Authorization Violation". */
+natsStatus	 js_link_error(struct js_link *, char *, size_t);
 /* The server connected to, its user and password left out, for messages. */
 void		 js_link_server(struct js_link *, char *, size_t);
 jsCtx		*js_link_ctx(struct js_link *);

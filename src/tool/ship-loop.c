@@ -41,6 +41,7 @@
 #define IDLE_MS		100	/* a wait while the broker is away */
 #define ACK_POLL_MS	20	/* a wait for acks with nothing more to read */
 #define DRAIN_MS	3000	/* on the way out, for the acks of what is in flight */
+#define CONNECT_EVERY_MS 1000	/* before the first connection */
 
 struct ship {
 	const struct ship_opts	*o;
@@ -59,12 +60,13 @@ struct ship {
 	int64_t			 metrics_ms;
 	int64_t			 retry_ms;	/* when to send the failed ones again */
 	int64_t			 backoff_ms;
+	int64_t			 connect_ms;	/* when to try to connect again */
 	unsigned int		 reconnects;	/* the link's count, as last said */
 };
 
 /* What is said when the link enters each state, before "(detail)". */
 static const char *const state_says[SHIP_NSTATES] = {
-	[SHIP_CONNECTING] = "nats: no server reachable yet; trying again",
+	[SHIP_CONNECTING] = "nats: no server reachable yet; trying again every second",
 	[SHIP_UP] = "nats: shipping",
 	[SHIP_DOWN] = "nats: connection lost; reconnecting",
 	[SHIP_FAILING] = "nats: the stream does not acknowledge; trying again with backoff",
@@ -118,6 +120,23 @@ ensure(struct ship *sh)
 	}
 }
 
+/* Not connected yet: try (every CONNECT_EVERY_MS); 0, or the exit status of a refusal. */
+static int
+connect_now(struct ship *sh)
+{
+	char	 why[256];
+	int	 rc;
+
+	if (monotonic_ms() < sh->connect_ms)
+		return 0;
+	sh->connect_ms = monotonic_ms() + CONNECT_EVERY_MS;
+	if ((rc = js_link_connect(sh->link, why, sizeof(why))) == -1) {
+		enter(sh, SHIP_CONNECTING, why);
+		return 0;
+	}
+	return rc;
+}
+
 /* A failure the stream's absence explains: look at the stream again before sending. */
 static bool
 stream_gone(const struct window_failure *f)
@@ -130,19 +149,22 @@ track_state(struct ship *sh)
 {
 	struct window_failure	 f;
 	char			 server[256];
+	natsStatus		 rc;
 
 	switch (js_link_state(sh->link)) {
 	case JS_CONNECTING:
-		enter(sh, SHIP_CONNECTING, sh->o->link.urls);
-		return 0;
+		return connect_now(sh);
 	case JS_DOWN:
 		enter(sh, SHIP_DOWN, "the client reconnects every second");
 		sh->retry_ms = 0;	/* once back, send again at once */
 		sh->backoff_ms = BACKOFF_MIN_MS;
 		return 0;
 	case JS_CLOSED:
-		msg("nats: the connection was closed for good");
-		return EX_UNAVAILABLE;
+		/* The client gives up only when the servers refuse it (credentials). */
+		rc = js_link_error(sh->link, server, sizeof(server));
+		msg("nats: the connection was refused for good: %s", server);
+		return rc == NATS_CONNECTION_AUTH_FAILED || rc == NATS_NOT_PERMITTED ?
+		    EX_NOPERM : EX_UNAVAILABLE;
 	default:
 		break;
 	}
