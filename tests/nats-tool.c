@@ -66,11 +66,20 @@ set_servers(natsOptions *o, const char *list)
 	return natsOptions_SetServers(o, urls, n);
 }
 
+/* An environment variable, NULL when unset or empty. */
+static const char *
+env(const char *name)
+{
+	const char	*v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
 static natsStatus
 options(natsOptions **o)
 {
-	const char	*url = getenv("NATS_URL"), *user = getenv("NATS_USER");
-	const char	*pwfile = getenv("NATS_PASSWORD_FILE"), *ca = getenv("NATS_CA");
+	const char	*url = env("NATS_URL"), *user = env("NATS_USER");
+	const char	*pwfile = env("NATS_PASSWORD_FILE"), *ca = env("NATS_CA");
 	natsStatus	 s;
 	char		*pw;
 

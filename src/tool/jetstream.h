@@ -2,8 +2,7 @@
 /*
  * jetstream.h: idwise-log's link to a NATS JetStream cluster, through the NATS C client
  * (libnats): connecting with the credentials and TLS asked for, reconnecting on its own
- * for ever, the connection's state as it changes, the stream made or checked, and one
- * message published and acknowledged.
+ * for ever, and the connection's state as it changes (js-stream.h: the stream).
  *
  * Once connected, the connection never gives up: a server that goes away is replaced by
  * another, or tried again (every second, with jitter), while the caller goes on;
@@ -20,15 +19,7 @@
 
 #include <nats/nats.h>
 
-#define JS_STREAM_DEFAULT	"IDWISE"
-#define JS_REPLICAS_DEFAULT	3	/* on a cluster; 1 on a single server */
-#define JS_REPLICAS_MAX		5
-#define JS_DUPLICATES_DEFAULT	((int64_t)24 * 3600 * 1000000000LL)	/* ns: 24 h */
 #define JS_WAIT_MS		5000	/* for each request (stream info, a sync publish) */
-
-/* Headers NATS reads: the id the stream keeps one message for, and the stream it must be. */
-#define JS_HDR_MSG_ID		"Nats-Msg-Id"
-#define JS_HDR_EXPECTED_STREAM	"Nats-Expected-Stream"
 
 /* How to reach the servers; the paths are read at js_link_open, the secrets never kept. */
 struct js_link_opts {
@@ -90,44 +81,6 @@ natsStatus	 js_link_error(struct js_link *, char *, size_t);
 void		 js_link_server(struct js_link *, char *, size_t);
 jsCtx		*js_link_ctx(struct js_link *);
 natsConnection	*js_link_conn(struct js_link *);
-
-/* The stream ship publishes to, as asked on its command line. */
-struct js_stream_want {
-	const char	*name;
-	const char	*prefix;	/* subjects PREFIX.> */
-	int64_t		 replicas;	/* 0: JS_REPLICAS_DEFAULT, or 1 on a single server */
-	int64_t		 duplicates;	/* ns */
-};
-
-enum js_ensure {
-	JS_ENSURED,		/* it is there (maybe made now) and fits */
-	JS_ENSURE_RETRY,	/* no answer, or not now (why in the buffer): try again later */
-	JS_ENSURE_REFUSED	/* it is there and does not fit: said why, exit EX_CONFIG */
-};
-
-/*
- * Make the stream if it is missing (subjects PREFIX.>, file storage, the replicas and
- * duplicate window asked). An existing one must cover PREFIX.>, keep duplicates at least
- * as long as asked and not be sealed.
- */
-enum js_ensure	js_stream_ensure(struct js_link *, const struct js_stream_want *, char *why,
-		    size_t whylen);
-
-/*
- * Publish one message and wait for the stream's ack (JS_WAIT_MS at most); 0, or -1 with
- * why. msg_id (may be NULL) is its Nats-Msg-Id: the stream keeps one message per id
- * within its duplicate window.
- */
-int	js_publish_sync(struct js_link *, const char *stream, const char *subject,
-	    const void *data, size_t len, const char *msg_id, char *why, size_t whylen);
-
-/*
- * A signed checkpoint of the log (issue 17: `idwise-log checkpoint`'s note, as written)
- * published on PREFIX.checkpoints with the Nats-Msg-Id "checkpoint-" and the hex SHA-256
- * of the note, so that publishing one again stores nothing new. 0, or -1 with why.
- */
-int	js_publish_checkpoint(struct js_link *, const char *stream, const char *prefix,
-	    const char *note, size_t len, char *why, size_t whylen);
 
 /* Text for a status and a JetStream error code from the client, for messages. */
 void	js_describe(natsStatus, jsErrCode, char *, size_t);

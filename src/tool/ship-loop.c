@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "idwise-log.h"
-#include "jetstream.h"
+#include "js-stream.h"
 #include "log-consume.h"
 #include "log-filter.h"
 #include "rotation.h"
@@ -56,6 +56,7 @@ struct ship {
 	bool			 ensured;	/* the stream is there and fits */
 	bool			 at_end;	/* the last read found no record */
 	bool			 acked_since;	/* an ack came since the last look */
+	bool			 metrics_failed;	/* said, not again until it works */
 	int64_t			 saved_ms;
 	int64_t			 metrics_ms;
 	int64_t			 retry_ms;	/* when to send the failed ones again */
@@ -236,20 +237,25 @@ head_seq(struct ship *sh)
 	return read > sh->stats.head_seq ? read : sh->stats.head_seq;
 }
 
+/* A failure is said once (until it works again), and is not fatal. */
 static void
 write_metrics(struct ship *sh, bool now)
 {
-	struct window_failure	 f;
+	char	 why[512];
 
 	if (sh->o->metrics == NULL || (!now && monotonic_ms() - sh->metrics_ms <
 	    METRICS_EVERY_MS))
 		return;
 	sh->metrics_ms = monotonic_ms();
-	window_failure(sh->w, &f);
 	sh->stats.head_seq = head_seq(sh);
 	sh->stats.in_flight = window_in_flight(sh->w);
-	sh->stats.state = sh->state;
-	ship_metrics_write(sh->o->metrics, &sh->stats);	/* a failure is said, not fatal */
+	sh->stats.state = sh->state < SHIP_NSTATES ? sh->state : SHIP_CONNECTING;
+	if (ship_metrics_write(sh->o->metrics, &sh->stats, why, sizeof(why)) == 0)
+		sh->metrics_failed = false;
+	else if (!sh->metrics_failed) {
+		msg("%s (the metrics are written again every second)", why);
+		sh->metrics_failed = true;
+	}
 }
 
 /* ---- reading and publishing ---- */

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "jetstream.h"
+#include "js-stream.h"
 
 /* What `idwise-log ship` was asked to do (log-ship.c reads the command line into it). */
 struct ship_opts {

@@ -92,14 +92,14 @@ write_samples(FILE *f, const struct ship_stats *st, const char *labels)
 }
 
 int
-ship_metrics_write(const char *path, const struct ship_stats *st)
+ship_metrics_write(const char *path, const struct ship_stats *st, char *why, size_t whylen)
 {
 	char	 log[LABEL_MAX], stream[LABEL_MAX], labels[2 * LABEL_MAX + 32], *tmp;
-	FILE	*f;
-	int	 fd, rc = 0;
+	FILE	*f = NULL;
+	int	 fd, rc = -1;
 
 	if (asprintf(&tmp, "%s.tmp", path) == -1) {
-		msg("out of memory");
+		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
 	escape_label(st->log, log, sizeof(log));
@@ -107,22 +107,20 @@ ship_metrics_write(const char *path, const struct ship_stats *st)
 	snprintf(labels, sizeof(labels), "log=\"%s\",stream=\"%s\"", log, stream);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 	    METRICS_MODE)) == -1 || (f = fdopen(fd, "w")) == NULL) {
-		msg_errno("%s: open", tmp);
+		snprintf(why, whylen, "%s: open: %s", tmp, strerror(errno));
 		if (fd != -1)
 			close(fd);
-		free(tmp);
-		return -1;
+	} else {
+		write_samples(f, st, labels);
+		if (ferror(f) | (fclose(f) == EOF))
+			snprintf(why, whylen, "%s: write: %s", tmp, strerror(errno));
+		else if (rename(tmp, path) == -1)
+			snprintf(why, whylen, "%s: rename to %s: %s", tmp, path, strerror(errno));
+		else
+			rc = 0;
+		if (rc == -1)
+			unlink(tmp);
 	}
-	write_samples(f, st, labels);
-	if (ferror(f) | (fclose(f) == EOF)) {
-		msg_errno("%s: write", tmp);
-		rc = -1;
-	} else if (rename(tmp, path) == -1) {
-		msg_errno("%s: rename to %s", tmp, path);
-		rc = -1;
-	}
-	if (rc == -1)
-		unlink(tmp);
 	free(tmp);
 	return rc;
 }

@@ -34,7 +34,8 @@ enum ship_state {
 /* Each state's name: the metric's label value. */
 extern const char *const ship_state_names[SHIP_NSTATES];
 
-/* Write the file (path.tmp, then rename); 0, or -1 once said why. */
-int	ship_metrics_write(const char *path, const struct ship_stats *);
+/* Write the file (path.tmp, then rename); 0, or -1 and why. */
+int	ship_metrics_write(const char *path, const struct ship_stats *, char *why,
+	    size_t whylen);
 
 #endif

@@ -57,6 +57,7 @@ EXPECTED=(
 	"$DOCDIR/systemd/idwise-fcgi.service"
 	"$DOCDIR/systemd/idwise-fcgi@.socket"
 	"$DOCDIR/systemd/idwise-fcgi@.service"
+	"$DOCDIR/systemd/idwise-log-ship@.service"
 	"$DOCDIR/apache/idwise-fcgi.conf"
 	"$DOCDIR/apache/idwise-fcgi-proxy.conf"
 	"$DOCDIR/lighttpd/idwise-fcgi.conf"
@@ -125,7 +126,8 @@ is "$(grep -cE '^(log|env|auth|bearer_token_file|max_body|unknown_events|sync) =
 UNITS=$TEST_TMP/units
 mkdir -p "$UNITS"
 for f in "$D"/systemd/*; do
-	sed "s|$BINDIR/idwise-fcgi|$DEST$BINDIR/idwise-fcgi|g" "$f" >"$UNITS/$(basename "$f")"
+	sed -e "s|$BINDIR/idwise-fcgi|$DEST$BINDIR/idwise-fcgi|g" \
+	    -e "s|$BINDIR/idwise-log|$DEST$BINDIR/idwise-log|g" "$f" >"$UNITS/$(basename "$f")"
 done
 out=$(cd "$UNITS" && MANPATH=$DEST$MANDIR systemd-analyze verify ./idwise-fcgi.socket \
     ./idwise-fcgi.service ./idwise-fcgi@live.socket ./idwise-fcgi@live.service 2>&1)
@@ -149,6 +151,22 @@ for k in 'ListenStream=/run/idwise-fcgi/idwise-fcgi.sock' 'SocketUser=idwise' \
 done
 ok "the socket is the one nginx/idwise-fcgi.conf passes to" \
     grep -qF 'fastcgi_pass unix:/run/idwise-fcgi/idwise-fcgi.sock;' "$D/nginx/idwise-fcgi.conf"
+
+# The shipper's template (when idwise-log is built): clean, and as confined as a service
+# that must reach the network can be.
+if [ -x "$top_builddir/idwise-log" ]; then
+	out=$(cd "$UNITS" && MANPATH=$DEST$MANDIR systemd-analyze verify \
+	    ./idwise-log-ship@live.service 2>&1)
+	is "$?/$out" "0/" "systemd-analyze verify: idwise-log-ship@.service is clean"
+	score=$(cd "$UNITS" && systemd-analyze security --offline=true \
+	    ./idwise-log-ship@live.service 2>/dev/null |
+	    sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\) .*/\1/p')
+	diag "idwise-log-ship@live.service: exposure $score"
+	ok "idwise-log-ship@live.service: exposure 2.0 or less (it needs AF_INET for NATS)" \
+	    awk -v s="$score" 'BEGIN { exit !(s != "" && s + 0 <= 2.0) }'
+	ok "  it runs $BINDIR/idwise-log ship" \
+	    grep -qE "^ExecStart=$BINDIR/idwise-log ship " "$D/systemd/idwise-log-ship@.service"
+fi
 
 # The template is the single service with %i: their settings stay alike.
 settings()	# settings UNIT: its settings, instance names made generic
