@@ -18,33 +18,43 @@ token_byte(unsigned char c)
 	    c == '_' || c == '-';
 }
 
+/* Are the n bytes at s all letters, digits, '_' and '-'? */
+static bool
+token_bytes(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (!token_byte((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
 bool
 ship_prefix_valid(const char *prefix)
 {
-	size_t	 i, n = strlen(prefix);
+	const char	*dot;
+	size_t		 n;
 
-	if (n == 0 || n > PREFIX_MAX || prefix[0] == '.' || prefix[n - 1] == '.')
+	if (strlen(prefix) > PREFIX_MAX)
 		return false;
-	for (i = 0; i < n; i++) {
-		if (prefix[i] == '.' && prefix[i + 1] == '.')
+	for (;;) {
+		dot = strchr(prefix, '.');
+		n = dot != NULL ? (size_t)(dot - prefix) : strlen(prefix);
+		if (n == 0 || !token_bytes(prefix, n))
 			return false;
-		if (prefix[i] != '.' && !token_byte((unsigned char)prefix[i]))
-			return false;
+		if (dot == NULL)
+			return true;
+		prefix = dot + 1;
 	}
-	return true;
 }
 
 bool
 ship_name_valid(const char *name)
 {
-	size_t	 i, n = strlen(name);
+	size_t	 n = strlen(name);
 
-	if (n == 0 || n > SHIP_NAME_MAX)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!token_byte((unsigned char)name[i]))
-			return false;
-	return true;
+	return n > 0 && n <= SHIP_NAME_MAX && token_bytes(name, n);
 }
 
 bool
