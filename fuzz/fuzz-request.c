@@ -13,7 +13,7 @@
  *
  * It runs decide_head() and decide_body() as the handler does (the body cut to what the
  * handler would read), formats the reply, and for an accepted event builds the record line
- * and reads it back. Every step is held against an oracle written from the README's tables
+ * and reads it back. Every step is held against an oracle written from the man pages' tables
  * without the core's code: the reply code, row by row; the body against fuzz/refjson.c; the
  * event's fields; the line read back giving the same seq, id, prev, time and body digest;
  * a reply that is whole, JSON and free of every configured secret.
@@ -197,7 +197,7 @@ split_input(const uint8_t *data, size_t size, struct input *in)
 	return 0;
 }
 
-/* --- the oracle: README "Replies", row by row -------------------------------------------- */
+/* --- the oracle: idwise-fcgi(8) "Checks and replies", row by row ---------------------- */
 
 static bool
 ref_v4_in(const unsigned char *a, const unsigned char *net, int bits)
