@@ -50,8 +50,7 @@ stop_daemon()
 {
 	local pid=${_daemon_pid[$1]:-}
 	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	wait_for pid_gone "$pid" || kill -KILL "$pid" 2>/dev/null
+	stop_pids "$pid"
 	wait "$pid" 2>/dev/null
 	unset "_daemon_pid[$1]"
 }
@@ -85,8 +84,7 @@ _host_up()
 stop_host()
 {
 	[ -n "$HOST_PID" ] || return 0
-	kill -TERM "$HOST_PID" 2>/dev/null
-	wait_for pid_gone "$HOST_PID" || kill -KILL "$HOST_PID" 2>/dev/null
+	stop_pids "$HOST_PID"
 	wait "$HOST_PID" 2>/dev/null
 	HOST_PID=
 }

@@ -53,8 +53,7 @@ stop_listener()
 {
 	local pid=${_listener_pid[$1]:-}
 	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	wait_for pid_gone "$pid" || kill -KILL "$pid" 2>/dev/null
+	stop_pids "$pid"
 	wait "$pid" 2>/dev/null
 	unset "_listener_pid[$1]"
 }

@@ -295,7 +295,7 @@ is "$STATUS_CODE:$(jq -r .status "$TEST_TMP/ap-health.json")" "200:ok" \
 ALL_PIDS=$(for s in "${SITES[@]}"; do fcgid_pids "${s#*=}"; done)
 stop_apache
 ok "Apache stopped, and with it every idwise-fcgi process" \
-    wait_for _all_gone $ALL_PIDS
+    wait_for all_gone $ALL_PIDS
 ok "no secret in the replies or Apache's logs" \
     no_secret_in "$TEST_TMP/replies.all" "$ERRLOG" "$APACHE_DIR/access.log"
 ok "no sanitizer report in Apache's error log" no_sanitizer_reports "$ERRLOG"

@@ -82,8 +82,7 @@ _apache_up()
 stop_apache()
 {
 	[ -n "$APACHE_PID" ] || return 0
-	kill -TERM "$APACHE_PID" 2>/dev/null
-	wait_for pid_gone "$APACHE_PID" || kill -KILL "$APACHE_PID" 2>/dev/null
+	stop_pids "$APACHE_PID"
 	wait "$APACHE_PID" 2>/dev/null
 	APACHE_PID=
 }
@@ -92,11 +91,10 @@ stop_apache()
 # (those of one virtual host), one a line.
 fcgid_pids()
 {
-	local p exe
-	exe=$(readlink -f "$IDWISE_FCGI")
-	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/exe" 2>/dev/null)" = "$exe" ] || continue
-		tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "IDWISE_FCGI_CONFIG=$1" || continue
-		pid_alive "${p#/proc/}" && printf '%s\n' "${p#/proc/}"
+	local p
+	for p in $(pids_of_exe "$(readlink -f "$IDWISE_FCGI")"); do
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "IDWISE_FCGI_CONFIG=$1" ||
+		    continue
+		pid_alive "$p" && printf '%s\n' "$p"
 	done
 }

@@ -55,15 +55,6 @@ responder_pids()
 	fi
 }
 
-_all_gone()
-{
-	local p
-	for p in "$@"; do
-		pid_alive "$p" && return 1
-	done
-	return 0
-}
-
 # stop_responder NAME: SIGTERM, wait (SIGKILL after the timeout). Sets STOP_RC to the exit
 # status of a single-process responder (137 for one that had to be killed), "gone" for -F.
 STOP_RC=
@@ -74,11 +65,7 @@ stop_responder()
 	STOP_RC=gone
 	mapfile -t pids < <(responder_pids "$name")
 	[ "${#pids[@]}" -gt 0 ] || return 0
-	kill -TERM "${pids[@]}" 2>/dev/null
-	if ! wait_for _all_gone "${pids[@]}"; then
-		diag "responder $name ignored SIGTERM; killing it"
-		kill -KILL "${pids[@]}" 2>/dev/null
-	fi
+	stop_pids "${pids[@]}" || diag "responder $name ignored SIGTERM; killed it"
 	if [ -n "${_resp_pid[$name]:-}" ]; then
 		wait "${_resp_pid[$name]}" 2>/dev/null
 		STOP_RC=$?

@@ -93,8 +93,7 @@ _nginx_up()
 stop_nginx()
 {
 	[ -n "$NGINX_PID" ] || return 0
-	kill -QUIT "$NGINX_PID" 2>/dev/null
-	wait_for pid_gone "$NGINX_PID" || kill -KILL "$NGINX_PID" 2>/dev/null
+	stop_pids -QUIT "$NGINX_PID"
 	wait "$NGINX_PID" 2>/dev/null
 	NGINX_PID=
 }

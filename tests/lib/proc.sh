@@ -1,5 +1,5 @@
-# tests/lib/proc.sh: processes and ports: polling (wait_for), whether a pid lives, the
-# clock, free ports. Needs nothing else; sourced by tests/lib.sh.
+# tests/lib/proc.sh: processes and ports: polling (wait_for), whether a pid lives, stopping
+# pids, the clock, free ports. Needs nothing else: sourced by tests/lib.sh and bench/lib.sh.
 # shellcheck shell=bash
 
 POLL_STEPS=${POLL_STEPS:-200}		# polls of 50 ms: 10 s for anything to come up or go
@@ -27,18 +27,55 @@ now_ms()
 }
 
 # pid_alive PID: the process exists and is not a zombie (spawn-fcgi's children are not
-# ours to reap).
+# ours to reap); one that went between the two looks is gone.
 pid_alive()
 {
 	local state
 	kill -0 "$1" 2>/dev/null || return 1
 	state=$(sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2>/dev/null)
-	[ "$state" != Z ]
+	[ -n "$state" ] && [ "$state" != Z ]
 }
 
 pid_gone()
 {
 	! pid_alive "$1"
+}
+
+# all_gone PID...: none of the processes is alive.
+all_gone()
+{
+	local p
+	for p in "$@"; do
+		pid_alive "$p" && return 1
+	done
+	return 0
+}
+
+# stop_pids [-SIGNAL] PID...: SIGNAL (TERM) to each, then wait until all are gone, and
+# SIGKILL to those left after POLL_STEPS polls: 1 when it had to. It reaps none: the
+# caller waits for its own children. Only for pids the caller started.
+stop_pids()
+{
+	local sig=TERM
+	case ${1:-} in
+	-*) sig=${1#-}; shift ;;
+	esac
+	[ $# -gt 0 ] || return 0
+	kill -"$sig" "$@" 2>/dev/null
+	wait_for all_gone "$@" && return 0
+	kill -KILL "$@" 2>/dev/null
+	return 1
+}
+
+# pids_of_exe PATH: the processes running the executable PATH (as /proc/PID/exe names
+# it: give it readlink -f), one a line.
+pids_of_exe()
+{
+	local d
+	for d in /proc/[0-9]*; do
+		[ "$(readlink "$d/exe" 2>/dev/null)" = "$1" ] && printf '%s\n' "${d#/proc/}"
+	done
+	return 0
 }
 
 port_free()
