@@ -1,8 +1,8 @@
 # tests/lib-hosts.sh: what the tests of the other web servers share (lighttpd.sh, h2o.sh,
 # caddy.sh), sourced after tests/lib.sh.
 #
-#   responder     start_daemon NAME CONF: idwise-fcgi --listen unix:$(responder_socket NAME),
-#                 its socket's group HOST_GROUP when root; stop_daemon NAME
+#   responder     start_listener NAME CONF of tests/lib/daemon.sh (its socket's group is
+#                 HOST_GROUP's, www-data, when root)
 #   host          start_host NAME PIDFILE CMD...: a web server in the foreground of a
 #                 background job, up once PIDFILE is written and HOST_PORT listens;
 #                 stop_host (SIGTERM, then SIGKILL)
@@ -15,45 +15,13 @@ IDWISE_LOG=${IDWISE_LOG:-$top_builddir/idwise-log}
 SNIPPET_SOCKET=/run/idwise-fcgi/idwise-fcgi.sock	# the path every snippet names
 
 # The web servers' account when the tests run as root; the responder's socket is theirs
-# by group (0660), as --socket-group in production.
+# by group (0660), as --socket-group in production: start_listener's LISTENER_GROUP.
 HOST_USER=
 HOST_GROUP=
 if [ "$(id -u)" -eq 0 ]; then
 	HOST_USER=www-data
 	HOST_GROUP=www-data
 fi
-
-declare -A _daemon_pid=()
-
-# start_daemon NAME CONF [ARG...]: idwise-fcgi as its own daemon on a unix socket; its
-# stderr goes to $TEST_TMP/NAME.stderr.
-start_daemon()
-{
-	local name=$1 conf=$2 sock err
-	local -a group=()
-	shift 2
-	sock=$(responder_socket "$name")
-	err=$TEST_TMP/$name.stderr
-	[ -x "$IDWISE_FCGI" ] || bail "$IDWISE_FCGI is not built"
-	[ -z "$HOST_GROUP" ] || group=(--socket-group "$HOST_GROUP")
-	rm -f "$sock"
-	"$IDWISE_FCGI" -c "$conf" --listen "unix:$sock" --socket-mode 0660 "${group[@]}" \
-	    "${RESPONDER_ARGS[@]}" "$@" 2>>"$err" &
-	_daemon_pid[$name]=$!
-	at_exit "stop_daemon $name"
-	wait_for test -S "$sock" && pid_alive "${_daemon_pid[$name]}" ||
-	    { diag "idwise-fcgi $name did not start:" "$(tail -n 5 "$err")"; return 1; }
-}
-
-# stop_daemon NAME: SIGTERM, wait (SIGKILL after the timeout).
-stop_daemon()
-{
-	local pid=${_daemon_pid[$1]:-}
-	[ -n "$pid" ] || return 0
-	stop_pids "$pid"
-	wait "$pid" 2>/dev/null
-	unset "_daemon_pid[$1]"
-}
 
 HOST_PID=
 HOST_PORT=

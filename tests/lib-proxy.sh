@@ -1,8 +1,8 @@
 # tests/lib-proxy.sh: idwise-fcgi as its own daemon behind Apache mod_proxy_fcgi and behind
 # nginx with kept FastCGI connections. Sourced after tests/lib.sh.
 #
-#   daemon     start_listener NAME CONF [ARG...], stop_listener NAME, listener_socket NAME,
-#              thread_states PID, kept_connections SOCKET
+#   daemon     thread_states PID, kept_connections SOCKET (the daemon itself: start_listener
+#              of tests/lib/daemon.sh)
 #   Apache     start_apache_proxy SOCKET (mod_proxy_fcgi, apache/idwise-fcgi-proxy.conf;
 #              APACHE_PROXY_EDIT: a sed script for the copy); sets APACHE_PORT and URL
 #   nginx      start_nginx_keepalive SOCKET (nginx/idwise-fcgi-keepalive.conf and
@@ -11,58 +11,6 @@
 #   load       timed_deliveries DIR N PARALLEL PREFIX: N unique Finished Journey deliveries
 #              to $URL, PARALLEL at a time; each one's "ID STATUS SECONDS" in DIR/results
 # shellcheck shell=bash
-
-declare -A _listener_pid=()
-
-# listener_socket NAME: the unix socket idwise-fcgi NAME listens on.
-listener_socket()
-{
-	printf '%s/%s.sock\n' "$SOCK_DIR" "$1"
-}
-
-# start_listener NAME CONF [ARG...]: idwise-fcgi -c CONF --listen unix:SOCKET ARG... in the
-# background (as RUN_USER through --user when root, with the socket's group www-data so
-# that Apache's children can connect). Its stderr goes to $TEST_TMP/NAME.stderr.
-start_listener()
-{
-	local name=$1 conf=$2 sock
-	local -a group=()
-	shift 2
-	sock=$(listener_socket "$name")
-	[ -x "$IDWISE_FCGI" ] || bail "$IDWISE_FCGI is not built"
-	[ -z "${_listener_pid[$name]:-}" ] || bail "listener $name is already running"
-	[ -z "$APACHE_USER" ] || group=(--socket-group "$APACHE_USER")
-	rm -f "$sock"
-	"$IDWISE_FCGI" -c "$conf" "${RESPONDER_ARGS[@]}" --listen "unix:$sock" "${group[@]}" "$@" \
-	    2>>"$TEST_TMP/$name.stderr" &
-	_listener_pid[$name]=$!
-	at_exit "stop_listener $name"
-	wait_for _listener_up "$name" ||
-	    { diag "idwise-fcgi $name did not start:" "$(tail -n 5 "$TEST_TMP/$name.stderr")"; return 1; }
-}
-
-_listener_up()
-{
-	pid_alive "${_listener_pid[$1]}" || return 2
-	[ -S "$(listener_socket "$1")" ]
-}
-
-# listener_pid NAME
-listener_pid()
-{
-	printf '%s\n' "${_listener_pid[$1]:-}"
-}
-
-# stop_listener NAME: SIGTERM, wait (SIGKILL after the timeout).
-stop_listener()
-{
-	local pid=${_listener_pid[$1]:-}
-	[ -n "$pid" ] || return 0
-	stop_pids "$pid"
-	wait "$pid" 2>/dev/null
-	unset "_listener_pid[$1]"
-	rm -f "$(listener_socket "$1")"	# RUN_USER cannot unlink it in a directory of root's
-}
 
 # thread_states PID: what each thread of process PID waits in, counted: "read(socket) 4"
 # for four threads blocked reading a socket (x86-64 and arm64 syscall numbers), else the

@@ -104,7 +104,7 @@ no_secret_in()
 	local s rc=0
 	for s in "${SECRETS[@]}"; do
 		if cat "$@" 2>/dev/null | grep -qF -- "$s"; then
-			diag "a secret appears in: $*"
+			diag "a secret appears in: $(grep -lF -- "$s" "$@" 2>/dev/null | paste -sd ' ')"
 			rc=1
 		fi
 	done
