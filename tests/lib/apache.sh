@@ -1,6 +1,7 @@
 # tests/lib/apache.sh: Apache 2.4 with mod_fcgid on a loopback port, one virtual host per
 # config, with the operator's apache/idwise-fcgi.conf.in (start_apache, stop_apache,
-# fcgid_pids); sourced by tests/lib.sh.
+# fcgid_pids; apache_launch and apache_fill for other configs, as tests/lib-proxy.sh's);
+# sourced by tests/lib.sh.
 # shellcheck shell=bash
 
 APACHE_DIR=$TEST_TMP/apache
@@ -33,27 +34,46 @@ apache_vhost()
 # is the default).
 apache_config()
 {
-	local pair user= vhosts
-	mkdir -p "$APACHE_DIR/run" "$APACHE_DIR/htdocs" || return 1
+	local pair vhosts
+	mkdir -p "$APACHE_DIR" || return 1
 	vhosts=$(for pair in "$@"; do apache_vhost "${pair%%=*}" "${pair#*=}" || exit 1; done) ||
 	    return 1
+	apache_fill apache.conf.in "$vhosts"
+}
+
+# apache_fill TEMPLATE [VHOSTS [SNIPPET]]: $APACHE_DIR/httpd.conf from tests/TEMPLATE, its
+# line @USER@ made User and Group APACHE_USER, its line @VHOSTS@ made VHOSTS, and @DIR@,
+# @PORT@ and @SNIPPET@ replaced by APACHE_DIR, APACHE_PORT and SNIPPET.
+apache_fill()
+{
+	local user=
+	mkdir -p "$APACHE_DIR/run" "$APACHE_DIR/htdocs" || return 1
 	[ -z "$APACHE_USER" ] || user="User $APACHE_USER"$'\n'"Group $APACHE_USER"
-	awk -v dir="$APACHE_DIR" -v port="$APACHE_PORT" -v user="$user" -v vhosts="$vhosts" '
+	awk -v dir="$APACHE_DIR" -v port="$APACHE_PORT" -v user="$user" -v vhosts="${2:-}" \
+	    -v snippet="${3:-}" '
 		/^@USER@$/ { print user; next }
 		/^@VHOSTS@$/ { print vhosts; next }
-		{ gsub(/@DIR@/, dir); gsub(/@PORT@/, port); print }' \
-	    "$top_srcdir/tests/apache.conf.in" >"$APACHE_DIR/httpd.conf"
+		{ gsub(/@DIR@/, dir); gsub(/@PORT@/, port); gsub(/@SNIPPET@/, snippet); print }' \
+	    "$top_srcdir/tests/$1" >"$APACHE_DIR/httpd.conf"
 }
 
 # start_apache NAME=CONF...: Apache 2.4 with mod_fcgid on 127.0.0.1 at a free port, in the
 # foreground of a background job, its children as APACHE_USER. Sets APACHE_PORT.
 start_apache()
 {
+	apache_launch apache_config "$@"
+}
+
+# apache_launch CONFIG-CMD [ARG...]: Apache on 127.0.0.1 at a free port (APACHE_PORT) with
+# the httpd.conf that CONFIG-CMD ARG... writes in $APACHE_DIR for that port; another port
+# when that one was taken meanwhile.
+apache_launch()
+{
 	local try
 	[ -z "$APACHE_PID" ] || bail "Apache is already running"
 	for ((try = 0; try < 5; try++)); do
 		APACHE_PORT=$(free_port) || bail "no free port"
-		apache_config "$@" || bail "cannot write the Apache config"
+		"$@" || bail "cannot write the Apache config"
 		apache2 -t -f "$APACHE_DIR/httpd.conf" >"$APACHE_DIR/configtest" 2>&1 ||
 		    { diag "apache2 -t:" "$(cat "$APACHE_DIR/configtest")"; return 1; }
 		rm -f "$APACHE_DIR/run/httpd.pid"

@@ -1,5 +1,6 @@
 # tests/lib/nginx.sh: nginx on a loopback port with the operator's snippet from nginx/
-# (start_nginx, start_nginx_snippet, stop_nginx); sourced by tests/lib.sh.
+# (start_nginx, start_nginx_snippet, stop_nginx; nginx_launch for other configs, as
+# tests/lib-proxy.sh's); sourced by tests/lib.sh.
 # shellcheck shell=bash
 
 NGINX_DIR=$TEST_TMP/nginx
@@ -62,11 +63,20 @@ start_nginx()
 # snippet nginx/SNIPPET (see nginx_config). Sets NGINX_PORT.
 start_nginx_snippet()
 {
-	local try port
+	nginx_launch nginx_config "$@"
+}
+
+# nginx_launch CONFIG-CMD [ARG...]: nginx on 127.0.0.1 at a free port with the config that
+# CONFIG-CMD PORT ARG... writes in $NGINX_DIR; another port when that one was taken
+# meanwhile. Sets NGINX_PORT.
+nginx_launch()
+{
+	local try port cmd=$1
+	shift
 	[ -z "$NGINX_PID" ] || bail "nginx is already running"
 	for ((try = 0; try < 5; try++)); do
 		port=$(free_port) || bail "no free port"
-		nginx_config "$port" "$@" || bail "cannot write the nginx config"
+		"$cmd" "$port" "$@" || bail "cannot write the nginx config"
 		rm -f "$NGINX_DIR/nginx.pid"
 		nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" &
 		NGINX_PID=$!
