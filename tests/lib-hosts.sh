@@ -68,16 +68,9 @@ host_snippet()
 # host_checks HOST: the deliveries every host must pass on, against $URL and $LOG.
 host_checks()
 {
-	local host=$1 file name seq=0 before big
+	local host=$1 seq=0 before big
 	CURL_AUTH=(-H "Authorization: Bearer $TOKEN")
-	for file in "$SAMPLES"/*.json; do
-		name=$(basename "$file" .json)
-		seq=$((seq + 1))
-		post "$file"
-		reply_is 200 "{\"status\":\"accepted\",\"seq\":$seq}" "$host: $name: accepted as seq $seq"
-		is "$(log_record "$LOG" "$seq" .body_sha256)" "$(sha256_of "$file")" \
-		    "$host: $name: stored as sent"
-	done
+	post_samples -p "$host: " _host_stored "$host"
 
 	before=$(log_state "$LOG")
 	CURL_AUTH=(-H "Authorization: Bearer wrong-$TOKEN")
@@ -110,6 +103,12 @@ host_checks()
 	ok "$host: idwise-log verify passes on the log" \
 	    quiet "$IDWISE_LOG" verify "$LOG"
 	is "$(log_count "$LOG")" "$seq" "$host: the log holds $seq records"
+}
+
+# _host_stored HOST NAME FILE SEQ: record SEQ has the file's body_sha256.
+_host_stored()
+{
+	is "$(log_record "$LOG" "$4" .body_sha256)" "$(sha256_of "$3")" "$1: $2: stored as sent"
 }
 
 # timed_batch IDS DIR [PARALLEL]: POST step_event ID for every id in the file IDS to $URL

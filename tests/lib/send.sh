@@ -1,6 +1,7 @@
 # tests/lib/send.sh: requests with curl to $URL and the checks of their replies (request,
 # post, post_string, header, reply_is, error_is) and the request bodies the tests send
-# (sized_event, deep_event, step_event); sourced by tests/lib.sh.
+# (sized_event, deep_event, step_event), and every sample sent and sent again (post_samples,
+# redeliver_samples); sourced by tests/lib.sh.
 # shellcheck shell=bash
 
 CURL_AUTH=()		# credentials every request carries, e.g. (-H "Authorization: Bearer x")
@@ -131,4 +132,52 @@ step_event()
 {
 	# shellcheck disable=SC2059
 	printf "$STEP_EVENT" "$1"
+}
+
+# --- the samples ---------------------------------------------------------------------
+
+declare -A SEQ_OF=()	# sample name -> the seq post_samples saw it accepted as
+
+# post_samples [-p PREFIX] [CHECK [ARG...]]: POST every sample of $SAMPLES in turn, each
+# to be accepted as the next seq after $seq (the caller's variable, which it advances);
+# SEQ_OF[NAME] gets that seq. CHECK ARG... NAME FILE SEQ then checks the record (a
+# function of the test's, or sample_stored). PREFIX starts each description.
+post_samples()
+{
+	local prefix= file name
+	[ "${1:-}" != -p ] || { prefix=$2; shift 2; }
+	for file in "$SAMPLES"/*.json; do
+		name=$(basename "$file" .json)
+		seq=$((seq + 1))
+		post "$file"
+		reply_is 200 "{\"status\":\"accepted\",\"seq\":$seq}" "$prefix$name: accepted as seq $seq"
+		SEQ_OF[$name]=$seq
+		[ $# -eq 0 ] || "$@" "$name" "$file" "$seq"
+	done
+}
+
+# sample_stored ENV NAME FILE SEQ: record SEQ has env ENV, remote_addr 127.0.0.1, the file's
+# body_sha256 and the file's body.
+sample_stored()
+{
+	is "$(log_record "$LOG" "$4" '[.env, .remote_addr, .body_sha256] | tojson')" \
+	    "[\"$1\",\"127.0.0.1\",\"$(sha256_of "$3")\"]" \
+	    "$2: the record's env, remote_addr and body_sha256"
+	is "$(log_record "$LOG" "$4" .body | jq -cS . 2>&1)" "$(jq -cS .body "$3")" \
+	    "$2: the record's body is the body sent"
+}
+
+# redeliver_samples: POST every sample again: each is a duplicate of SEQ_OF[NAME], and the
+# log does not change.
+redeliver_samples()
+{
+	local file name before
+	before=$(log_state "$LOG")
+	for file in "$SAMPLES"/*.json; do
+		name=$(basename "$file" .json)
+		post "$file"
+		reply_is 200 "{\"status\":\"duplicate\",\"seq\":${SEQ_OF[$name]:-0}}" \
+		    "$name: redelivered, a duplicate of seq ${SEQ_OF[$name]:-?}"
+	done
+	is "$(log_state "$LOG")" "$before" "redeliveries append nothing"
 }
