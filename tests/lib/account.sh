@@ -1,6 +1,6 @@
 # tests/lib/account.sh: the account the responder runs as (RUN_USER, RESPONDER_ARGS,
-# as_run_user, give_to_responder) and secret files (random_hex, write_secret); sourced by
-# tests/lib.sh.
+# as_run_user, give_to_responder) and secret files (random_hex, write_secret). Needs bail;
+# sourced by tests/lib.sh and bench/lib.sh.
 # shellcheck shell=bash
 
 # The account the responder runs as. The tests run as root in CI: idwise-fcgi then gets
@@ -26,10 +26,13 @@ as_run_user()
 	fi
 }
 
-# give_to_responder PATH...: the responder's account owns PATH (a log directory).
+# give_to_responder [-R] PATH...: the responder's account owns PATH (a log directory), and
+# with -R all below it.
 give_to_responder()
 {
-	[ -z "$RUN_USER" ] || chown "$RUN_USER:" "$@"
+	local -a opt=()
+	[ "${1:-}" != -R ] || { opt=(-R); shift; }
+	[ -z "$RUN_USER" ] || chown "${opt[@]}" "$RUN_USER:" "$@"
 }
 
 random_hex()	# random_hex BYTES
