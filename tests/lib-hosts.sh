@@ -51,10 +51,7 @@ _host_up()
 
 stop_host()
 {
-	[ -n "$HOST_PID" ] || return 0
-	stop_pids "$HOST_PID"
-	wait "$HOST_PID" 2>/dev/null
-	HOST_PID=
+	stop_child HOST_PID
 }
 
 # host_snippet FILE FROM TO: FILE with every FROM made TO, on stdout; fails when FILE does
@@ -111,28 +108,11 @@ _host_stored()
 	is "$(log_record "$LOG" "$4" .body_sha256)" "$(sha256_of "$3")" "$1: $2: stored as sent"
 }
 
-# timed_batch IDS DIR [PARALLEL]: POST step_event ID for every id in the file IDS to $URL
-# with the bearer $TOKEN, PARALLEL (8) at a time from one curl process; each appends
-# "ID CODE SECONDS" to DIR/times.
+# timed_batch IDS DIR [PARALLEL]: deliver_batch's requests, PARALLEL (8) at a time; each
+# appends "ID CODE SECONDS" to DIR/times.
 timed_batch()
 {
-	local ids=$1 dir=$2 par=${3:-8} id body n=0
-	mkdir -p "$dir/replies" || return 1
-	while IFS= read -r id; do
-		[ -n "$id" ] || continue
-		[ "$n" -eq 0 ] || printf 'next\n'
-		n=$((n + 1))
-		body=$(step_event "$id")
-		body=${body//\"/\\\"}
-		printf 'url = "%s"\nheader = "Authorization: Bearer %s"\n' "$URL" "$TOKEN"
-		printf 'header = "Content-Type: application/json"\nheader = "Expect:"\n'
-		printf 'max-time = 60\noutput = "%s/replies/%s"\n' "$dir" "$id"
-		printf 'write-out = "%s %%{http_code} %%{time_total}\\n"\ndata-binary = "%s"\n' \
-		    "$id" "$body"
-	done <"$ids" >"$dir/curl.config"
-	curl --parallel --parallel-max "$par" --no-progress-meter -sS --config "$dir/curl.config" \
-	    >>"$dir/times" 2>>"$dir/curl.err"
-	return 0
+	curl_batch "$1" "$2" "${3:-8}" '%{http_code} %{time_total}' times
 }
 
 # slowest DIR: the longest time in DIR/times, in seconds.

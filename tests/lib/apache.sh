@@ -101,10 +101,7 @@ _apache_up()
 # stop_apache: SIGTERM to the parent; it stops its children and mod_fcgid its processes.
 stop_apache()
 {
-	[ -n "$APACHE_PID" ] || return 0
-	stop_pids "$APACHE_PID"
-	wait "$APACHE_PID" 2>/dev/null
-	APACHE_PID=
+	stop_child APACHE_PID
 }
 
 # fcgid_pids CONF: the pids of the idwise-fcgi processes started with IDWISE_FCGI_CONFIG=CONF

@@ -16,7 +16,14 @@ make_ids()
 # reply at all).
 deliver_batch()
 {
-	local ids=$1 dir=$2 par=${3:-32} id body n=0
+	curl_batch "$1" "$2" "${3:-32}" '%{http_code}' codes
+}
+
+# curl_batch IDS DIR PARALLEL WRITE-OUT FILE: deliver_batch's requests, each appending "ID "
+# and curl's WRITE-OUT (e.g. %{http_code}) as a line to DIR/FILE.
+curl_batch()
+{
+	local ids=$1 dir=$2 par=$3 out=$4 file=$5 id body n=0
 	mkdir -p "$dir/replies" || return 1
 	while IFS= read -r id; do
 		[ -n "$id" ] || continue
@@ -28,11 +35,11 @@ deliver_batch()
 		printf 'url = "%s"\nheader = "Authorization: Bearer %s"\n' "$URL" "$TOKEN"
 		printf 'header = "Content-Type: application/json"\nheader = "Expect:"\n'
 		printf 'max-time = 60\noutput = "%s/replies/%s"\n' "$dir" "$id"
-		printf 'write-out = "%s %%{http_code}\\n"\ndata-binary = "%s"\n' "$id" "$body"
+		printf 'write-out = "%s %s\\n"\ndata-binary = "%s"\n' "$id" "$out" "$body"
 	done <"$ids" >"$dir/curl.config"
 	[ "$n" -gt 0 ] || return 0
 	curl --parallel --parallel-max "$par" --no-progress-meter -sS --config "$dir/curl.config" \
-	    >>"$dir/codes" 2>>"$dir/curl.err"
+	    >>"$dir/$file" 2>>"$dir/curl.err"
 	return 0
 }
 

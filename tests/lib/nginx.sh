@@ -100,10 +100,8 @@ _nginx_up()
 	[ -s "$NGINX_DIR/nginx.pid" ]
 }
 
+# stop_nginx: SIGQUIT, nginx's graceful stop.
 stop_nginx()
 {
-	[ -n "$NGINX_PID" ] || return 0
-	stop_pids -QUIT "$NGINX_PID"
-	wait "$NGINX_PID" 2>/dev/null
-	NGINX_PID=
+	stop_child NGINX_PID -QUIT
 }

@@ -67,6 +67,17 @@ stop_pids()
 	return 1
 }
 
+# stop_child VAR [-SIGNAL]: stop_pids the child of this shell whose pid the variable VAR
+# holds, reap it and empty VAR; nothing when VAR is empty.
+stop_child()
+{
+	local -n _child_pid=$1
+	[ -n "$_child_pid" ] || return 0
+	stop_pids ${2:+"$2"} "$_child_pid"
+	wait "$_child_pid" 2>/dev/null
+	_child_pid=
+}
+
 # pids_of_exe PATH: the processes running the executable PATH (as /proc/PID/exe names
 # it: give it readlink -f), one a line.
 pids_of_exe()
