@@ -74,7 +74,7 @@ static struct config	 configs[NFIXTURES];
 static char		 basic_b64[64];
 static const char	*secrets[7];
 
-/* SPEC §2: event names and their types. */
+/* IDWise event names and their types (idwise-events(5), the type member). */
 static const char *const type_table[][2] = {
 	{ "Finished Step", "finished_step" },
 	{ "Finished User Steps", "finished_user_steps" },
@@ -89,7 +89,7 @@ static const char *const type_table[][2] = {
 	{ "Step Submitted", "step_submitted" },
 };
 
-/* SPEC §4 outcome. */
+/* The outcome (idwise-events(5)). */
 static const char *const outcome_table[][2] = {
 	{ "Complete", "approved" }, { "Approved", "approved" }, { "Passed", "approved" },
 	{ "Rejected", "rejected" }, { "Refer", "review" }, { "Incomplete", "pending" },
@@ -435,7 +435,7 @@ same_string(json_object *a, json_object *b)
 	    (size_t)json_object_get_string_len(a)) == 0;
 }
 
-/* The event's fields against SPEC §4. */
+/* The event's fields against idwise-events(5). */
 static void
 check_event(const struct input *in, const struct event *ev, const unsigned char *body,
     size_t len, const char *type)

@@ -3,7 +3,7 @@
 # apache2 and libapache2-mod-fcgid), on a loopback port, with the operator's
 # apache/idwise-fcgi.conf included in one virtual host per configuration; the children and
 # idwise-fcgi run as www-data. Every sample, dedup, Basic, Bearer and custom-header auth
-# through Apache, every reply of SPEC §3, the body limits of Apache and mod_fcgid, a config
+# through Apache, every reply of idwise-fcgi(8), the body limits of Apache and mod_fcgid, a config
 # idwise-fcgi refuses, and 1,500 deliveries at once spread over at least 8 processes with
 # the chain intact. Output: TAP.
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/integration/nginx.sh: idwise-fcgi under spawn-fcgi behind a real nginx that includes
 # the operator's snippet nginx/idwise-fcgi.conf, driven with curl. Every sample, dedup and
-# conflict, every reply of SPEC §3, the log read back and its chain checked with sha256sum,
+# conflict, every reply of idwise-fcgi(8), the log read back and its chain checked with sha256sum,
 # a restart of the responder, other configs (403, basic, header, none, small max_body,
 # unknown_events = reject, an unwritable log), and 4 processes with 200 deliveries at once.
 # Output: TAP.
@@ -40,7 +40,7 @@ CURL_AUTH=(-H "Authorization: Bearer $TOKEN")
 ok "the test nginx uses the snippet from nginx/ with the test socket" \
     grep -qF "fastcgi_pass unix:$SOCK;" "$NGINX_DIR/idwise-fcgi.conf"
 
-# Every sample: accepted with the next seq, and logged with the fields SPEC §2/§4 derive.
+# Every sample: accepted with the next seq, and logged with the fields idwise-events(5) derives.
 # sample: type outcome journey_id reference_no id ("hash": sha256: + hash of the file)
 declare -A EXPECT=(
 	[aml_monitor_update]='aml_monitor_update review 269e0d37f2a74de452e6b438 CUST-000840-23 d3ac94af-0f21-4db6-acad-4a268d116ece'
@@ -213,7 +213,7 @@ reply_is 200 "{\"status\":\"accepted\",\"seq\":$seq}" "nesting 30 deep is accept
 is "$(log_count "$LOG")" "$seq" "the log holds $seq lines"
 
 # ---------------------------------------------------------------------------------------
-# Every rejection of SPEC §3: the right status and JSON error, and nothing logged.
+# Every rejection idwise-fcgi(8) lists: the right status and JSON error, and nothing logged.
 
 before=$(log_state "$LOG")
 VALID='{"event":"Finished Step","body":{"eventId":"x-never-stored","journeyId":"j0","stepId":"1"}}'

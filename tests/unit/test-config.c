@@ -1,4 +1,4 @@
-/* test-config.c: the configuration file of SPEC §5: keys, defaults, errors, secret files. */
+/* test-config.c: the configuration file of idwise-fcgi.conf(5): keys, defaults, errors, secret files. */
 #include "autoconf.h"
 
 #include <sys/stat.h>

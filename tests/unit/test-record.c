@@ -1,4 +1,4 @@
-/* test-record.c: the log line of SPEC §4: members, order, body kept, read back, chain. */
+/* test-record.c: the log line of idwise-events(5): members, order, body kept, read back, chain. */
 #include "autoconf.h"
 
 #include <stdint.h>
