@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "commit.h"
-#include "config.h"
 #include "dedup.h"
 #include "eventlog.h"
 #include "idwise.h"
@@ -36,7 +35,8 @@
 #define INDEX_ALL		INT64_MIN
 
 struct eventlog {
-	const struct config	*cfg;
+	bool			 sync_data;	/* the settings (eventlog.h) */
+	int64_t			 dedup_window_ms;
 	pthread_mutex_t		 attach_mutex;
 	struct shm		*shm;		/* atomic: current_shm() */
 	struct shm		**retired;	/* replaced ones, kept mapped: threads use them */
@@ -47,6 +47,7 @@ struct eventlog {
 	uint64_t		 dedup_dev, dedup_ino;
 	struct logfile		 log;
 	struct log_head		 head;		/* valid while appending */
+	char			*log_path;
 	char			*shm_path;
 	char			*idx_path;
 	char			*torn_path;
@@ -77,23 +78,32 @@ path_with(const char *path, const char *suffix)
 	return s;
 }
 
+static void
+free_paths(struct eventlog *el)
+{
+	free(el->log_path);
+	free(el->shm_path);
+	free(el->idx_path);
+	free(el->torn_path);
+}
+
 struct eventlog *
-eventlog_new(const struct config *cfg)
+eventlog_new(const struct eventlog_settings *set)
 {
 	struct eventlog	*el;
 
 	if ((el = calloc(1, sizeof(*el))) == NULL)
 		return NULL;
-	el->cfg = cfg;
-	logfile_init(&el->log, cfg->log);
-	el->shm_path = path_with(cfg->log, ".shm");
-	el->idx_path = path_with(cfg->log, ".idx");
-	el->torn_path = path_with(cfg->log, ".torn");
-	if (el->shm_path == NULL || el->idx_path == NULL || el->torn_path == NULL ||
-	    pthread_mutex_init(&el->attach_mutex, NULL) != 0) {
-		free(el->shm_path);
-		free(el->idx_path);
-		free(el->torn_path);
+	el->sync_data = set->sync_data;
+	el->dedup_window_ms = set->dedup_window_ms;
+	el->log_path = strdup(set->path);
+	logfile_init(&el->log, el->log_path);
+	el->shm_path = path_with(set->path, ".shm");
+	el->idx_path = path_with(set->path, ".idx");
+	el->torn_path = path_with(set->path, ".torn");
+	if (el->log_path == NULL || el->shm_path == NULL || el->idx_path == NULL ||
+	    el->torn_path == NULL || pthread_mutex_init(&el->attach_mutex, NULL) != 0) {
+		free_paths(el);
 		free(el);
 		return NULL;
 	}
@@ -112,9 +122,7 @@ eventlog_free(struct eventlog *el)
 	free(el->retired);
 	logfile_close(&el->log);
 	pthread_mutex_destroy(&el->attach_mutex);
-	free(el->shm_path);
-	free(el->idx_path);
-	free(el->torn_path);
+	free_paths(el);
 	free(el);
 }
 
@@ -419,15 +427,6 @@ roll_forward(struct eventlog *el, off_t from, bool open_start, int64_t index_sin
 	return roll_forward_in(el, &el->log, from, open_start, index_since);
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	 now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return timespec_to_ms(&now);
-}
-
 /*
  * A rotated file, read-only: index its records of the window. One older than the window
  * only gives the head, for the file after it to follow. Rotated files are not repaired: a
@@ -488,7 +487,7 @@ static int
 rebuild(struct eventlog *el)
 {
 	struct log_ends	 current, *files;
-	int64_t		 since = now_ms() - el->cfg->dedup_window_ms;
+	int64_t		 since = realtime_ms() - el->dedup_window_ms;
 	size_t		 n, i;
 	bool		 have_current;
 	int		 rc = 0;
@@ -693,7 +692,7 @@ write_line(struct eventlog *el, const char *line, size_t len)
 static bool
 sync_spoiled(const struct eventlog *el, struct shm *shm)
 {
-	return el->cfg->sync != SYNC_NONE && commit_failed(shm_commit(shm));
+	return el->sync_data && commit_failed(shm_commit(shm));
 }
 
 /* After a failed fdatasync (commit.h): why nothing more is acknowledged. */
@@ -734,7 +733,7 @@ store(struct eventlog *el, const struct event *ev, bool conflict, uint64_t *seq)
 	if (dedup_add(el->dedup, json_object_get_string(ev->id),
 	    (size_t)json_object_get_string_len(ev->id), ev->body_digest, at.seq,
 	    timespec_to_ms(&at.received)) == -1 || dedup_put_head(el->dedup, &next) == -1 ||
-	    dedup_expire(el->dedup, timespec_to_ms(&at.received) - el->cfg->dedup_window_ms,
+	    dedup_expire(el->dedup, timespec_to_ms(&at.received) - el->dedup_window_ms,
 	    EXPIRE_PER_APPEND, &forgotten) == -1) {
 		free(line);
 		index_failed(el, "adding a record");
@@ -897,7 +896,7 @@ unlock_log(struct eventlog *el, struct shm *shm)
 static struct fdref *
 fd_to_sync(struct eventlog *el, struct shm *shm, int *fd)
 {
-	if (el->cfg->sync == SYNC_NONE || commit_done(shm_commit(shm), el->ticket))
+	if (!el->sync_data || commit_done(shm_commit(shm), el->ticket))
 		return NULL;
 	return logfile_hold(&el->log, fd);
 }
