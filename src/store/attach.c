@@ -5,7 +5,6 @@
  */
 #include "autoconf.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -81,8 +80,8 @@ reattach(struct eventlog *el, struct shm *old)
 }
 
 /*
- * The state file, then its lock. A holder that died is no matter: el_catch_up() checks. A
- * state file that was replaced is left for the one there now (reattach()).
+ * The state file, then its lock. A holder that died is no matter: el_catch_up() checks.
+ * A state file that was replaced is left for the one there now (reattach()).
  */
 struct shm *
 el_lock(struct eventlog *el)

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * eventlog.c: appending records. Under the shared lock: bring the index up to the log
- * (follow a rotation, take in records a crashed writer left, cut a torn tail), look the id
- * up, write the whole line with one write(2), index it. After the lock: wait until the
- * record is on disk, with one fdatasync for every record written meanwhile by any thread
- * or process (group commit, commit.h).
+ * (follow a rotation, take in records a crashed writer left, cut a torn tail: follow.c,
+ * recovery.c), look the id up, write the whole line with one write(2), index it. After
+ * the lock: wait until the record is on disk, with one fdatasync for every record written
+ * meanwhile by any thread or process (group commit, commit.h). The other parts of the
+ * writer are listed in eventlog-internal.h.
  */
 #include "autoconf.h"
 
@@ -32,7 +33,7 @@
 
 #define EXPIRE_PER_APPEND	4	/* ids forgotten per append, oldest first */
 
-/* --- a writer, one per process ------------------------------------------------------- */
+/* --- a writer, one per process ------------------------------------------------------ */
 
 static char *
 path_with(const char *path, const char *suffix)
@@ -92,7 +93,7 @@ eventlog_free(struct eventlog *el)
 	free(el);
 }
 
-/* --- under the lock: one record ------------------------------------------------------ */
+/* --- under the lock: one record ----------------------------------------------------- */
 
 /* The whole line with one write(2); on failure nothing of it stays. */
 static int
@@ -237,7 +238,7 @@ append_locked(struct eventlog *el, const struct event *ev, uint64_t *seq)
 	}
 }
 
-/* --- after the lock: the group commit ------------------------------------------------ */
+/* --- after the lock: the group commit ----------------------------------------------- */
 
 static double
 seconds_since(const struct timespec *start)
@@ -266,7 +267,7 @@ sync_log(int fd, void *arg)
 	rc = fdatasync(fd);
 	metrics_observe(&shm_metrics(sa->shm)->sync, seconds_since(&start));
 	if (rc == -1) {
-		msg("%s: fdatasync: %s", sa->el->log.path, strerror(errno));
+		msg_errno("%s: fdatasync", sa->el->log.path);
 		return -1;
 	}
 	return 0;
@@ -329,7 +330,7 @@ eventlog_append(struct eventlog *el, const struct event *ev, uint64_t *seq)
 	return result;
 }
 
-/* --- for the status page ------------------------------------------------------------- */
+/* --- for the status page ------------------------------------------------------------ */
 
 bool
 eventlog_sync_failed(struct eventlog *el)
@@ -351,7 +352,7 @@ eventlog_metrics(struct eventlog *el)
 	return shm_metrics(shm);
 }
 
-/* --- idwise-log reindex -------------------------------------------------------------- */
+/* --- idwise-log reindex ------------------------------------------------------------- */
 
 /* Run as root (idwise-log reindex), files we made must still be the service's (lchown: a
  * link put at the path is not followed). */
@@ -363,7 +364,7 @@ give_to_log_owner(const struct eventlog *el, const char *path)
 	if (geteuid() != 0 || fstat(el->log.fd, &st) == -1)
 		return;
 	if (lchown(path, st.st_uid, st.st_gid) == -1)
-		msg("%s: lchown: %s", path, strerror(errno));
+		msg_errno("%s: lchown", path);
 }
 
 static int

@@ -22,7 +22,7 @@ el_drop_index(struct eventlog *el, bool remove)
 	dedup_close(el->dedup);
 	el->dedup = NULL;
 	if (remove && dedup_remove(el->idx_path) == -1)
-		msg("%s: unlink: %s", el->idx_path, strerror(errno));
+		msg_errno("%s: unlink", el->idx_path);
 }
 
 /* Has another process replaced the index file since we opened it (or put a link there)? */
@@ -55,7 +55,7 @@ index_at_path(struct eventlog *el)
 	}
 	msg("%s; removing it to rebuild it from the log", err);
 	if (dedup_remove(el->idx_path) == -1) {
-		msg("%s: unlink: %s", el->idx_path, strerror(errno));
+		msg_errno("%s: unlink", el->idx_path);
 		return NULL;
 	}
 	if ((dd = dedup_open(el->idx_path, &refused, err, sizeof(err))) == NULL)

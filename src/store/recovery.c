@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -133,7 +132,7 @@ el_sync_file(struct eventlog *el, int fd, const char *path)
 {
 	if (fdatasync(fd) == 0)
 		return 0;
-	msg("%s: fdatasync: %s", path, strerror(errno));
+	msg_errno("%s: fdatasync", path);
 	commit_fail(shm_commit(el->locked));
 	return -1;
 }
@@ -154,7 +153,7 @@ handle_tail(struct eventlog *el, struct logfile *lf, struct scan *sc, off_t at, 
 		sc->any_record = true;
 	else if (sc->bad_at != -1 &&
 	    logfile_lines(lf->fd, at + 1, size, spot_record, sc, &end) == -1) {
-		msg("%s: read: %s", lf->path, strerror(errno));
+		msg_errno("%s: read", lf->path);
 		return -1;
 	}
 	if (sc->any_record) {
@@ -166,6 +165,19 @@ handle_tail(struct eventlog *el, struct logfile *lf, struct scan *sc, off_t at, 
 	if (logfile_cut(lf, at, el->torn_path) == -1)
 		return -1;
 	return el_sync_file(el, lf->fd, lf->path);
+}
+
+static void
+scan_start(struct scan *sc, struct eventlog *el, const char *path, bool open_start,
+    int64_t index_since)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->el = el;
+	sc->bad_at = -1;
+	sc->open_start = open_start;
+	sc->warn_jump = true;
+	sc->index_since = index_since;
+	sc->path = path;
 }
 
 /*
@@ -180,20 +192,14 @@ el_roll_forward(struct eventlog *el, struct logfile *lf, off_t from, bool open_s
 	off_t		 size, end;
 	int		 rc;
 
-	memset(&sc, 0, sizeof(sc));
-	sc.el = el;
-	sc.bad_at = -1;
-	sc.open_start = open_start;
-	sc.warn_jump = true;
-	sc.index_since = index_since;
-	sc.path = lf->path;
+	scan_start(&sc, el, lf->path, open_start, index_since);
 	if ((size = logfile_size(lf)) == -1)
 		return -1;
 	rc = logfile_lines(lf->fd, from, size, take_line, &sc, &end);
 	if (sc.dedup_failed)
 		return el_index_failed(el, "adding a record");
 	if (rc == -1) {
-		msg("%s: read: %s", lf->path, strerror(errno));
+		msg_errno("%s: read", lf->path);
 		return -1;
 	}
 	return handle_tail(el, lf, &sc, sc.bad_at != -1 ? sc.bad_at : end, size);
@@ -220,17 +226,12 @@ take_rotated(struct eventlog *el, const struct log_ends *file, int64_t since)
 	}
 	if ((fd = open(file->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1 ||
 	    fstat(fd, &st) == -1) {
-		msg("%s: %s", file->path, strerror(errno));
+		msg_errno("%s", file->path);
 		if (fd != -1)
 			close(fd);
 		return -1;
 	}
-	memset(&sc, 0, sizeof(sc));
-	sc.el = el;
-	sc.open_start = true;
-	sc.warn_jump = true;
-	sc.index_since = since;
-	sc.path = file->path;
+	scan_start(&sc, el, file->path, true, since);
 	do {
 		sc.bad_at = -1;
 		rc = logfile_lines(fd, from, st.st_size, take_line, &sc, &end);
@@ -270,7 +271,7 @@ el_rebuild(struct eventlog *el)
 	have_current = rotation_ends(el->log.path, &current) == 0;
 	if (rotation_chain(el->log.path, have_current ? &current : NULL, since, &files,
 	    &n) == -1) {
-		msg("%s: looking for rotated files: %s", el->log.path, strerror(errno));
+		msg_errno("%s: looking for rotated files", el->log.path);
 		return -1;
 	}
 	if (!have_current && n == 0 && rotation_has_compressed(el->log.path)) {
