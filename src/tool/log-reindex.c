@@ -6,10 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "config.h"
 #include "eventlog.h"
 #include "idwise-log.h"
 #include "util.h"
+/* The one responder header the tool uses (Makefile.am): the log's path is in the config. */
+#include "../responder/config.h"
 
 int
 cmd_reindex(int argc, char **argv)
