@@ -45,6 +45,20 @@ path_with(const char *path, const char *suffix)
 	return s;
 }
 
+/* The log's path and those of the files next to it: 0, or -1 when out of memory. */
+static int
+make_paths(struct eventlog *el, const char *path)
+{
+	el->log_path = strdup(path);
+	el->shm_path = path_with(path, ".shm");
+	el->idx_path = path_with(path, ".idx");
+	el->torn_path = path_with(path, ".torn");
+	if (el->log_path == NULL || el->shm_path == NULL || el->idx_path == NULL ||
+	    el->torn_path == NULL)
+		return -1;
+	return 0;
+}
+
 static void
 free_paths(struct eventlog *el)
 {
@@ -54,6 +68,22 @@ free_paths(struct eventlog *el)
 	free(el->torn_path);
 }
 
+void
+eventlog_free(struct eventlog *el)
+{
+	if (el == NULL)
+		return;
+	while (el->nretired > 0)
+		shm_detach(el->retired[--el->nretired]);
+	free(el->retired);
+	shm_detach(el->shm);
+	dedup_close(el->dedup);
+	logfile_close(&el->log);
+	pthread_mutex_destroy(&el->attach_mutex);
+	free_paths(el);
+	free(el);
+}
+
 struct eventlog *
 eventlog_new(const struct eventlog_settings *set)
 {
@@ -61,36 +91,16 @@ eventlog_new(const struct eventlog_settings *set)
 
 	if ((el = calloc(1, sizeof(*el))) == NULL)
 		return NULL;
-	el->sync_data = set->sync_data;
-	el->dedup_window_ms = set->dedup_window_ms;
-	el->log_path = strdup(set->path);
-	logfile_init(&el->log, el->log_path);
-	el->shm_path = path_with(set->path, ".shm");
-	el->idx_path = path_with(set->path, ".idx");
-	el->torn_path = path_with(set->path, ".torn");
-	if (el->log_path == NULL || el->shm_path == NULL || el->idx_path == NULL ||
-	    el->torn_path == NULL || pthread_mutex_init(&el->attach_mutex, NULL) != 0) {
+	if (make_paths(el, set->path) == -1 ||
+	    pthread_mutex_init(&el->attach_mutex, NULL) != 0) {
 		free_paths(el);
 		free(el);
 		return NULL;
 	}
+	el->sync_data = set->sync_data;
+	el->dedup_window_ms = set->dedup_window_ms;
+	logfile_init(&el->log, el->log_path);
 	return el;
-}
-
-void
-eventlog_free(struct eventlog *el)
-{
-	if (el == NULL)
-		return;
-	dedup_close(el->dedup);
-	shm_detach(el->shm);
-	while (el->nretired > 0)
-		shm_detach(el->retired[--el->nretired]);
-	free(el->retired);
-	logfile_close(&el->log);
-	pthread_mutex_destroy(&el->attach_mutex);
-	free_paths(el);
-	free(el);
 }
 
 /* --- under the lock: one record ----------------------------------------------------- */

@@ -107,18 +107,27 @@ take_line(const char *line, size_t len, off_t at, void *arg)
 	return 0;
 }
 
+static bool
+whole_record(const char *line, size_t len)
+{
+	struct record_view	 view;
+	const char		*why;
+
+	if (record_parse(line, len, &view, &why) == -1)
+		return false;
+	record_view_free(&view);
+	return true;
+}
+
 /* Is there any whole record after a line that did not fit? Then it is damage, not a tear. */
 static int
 spot_record(const char *line, size_t len, off_t at, void *arg)
 {
-	struct scan		*sc = arg;
-	struct record_view	 view;
-	const char		*why;
+	struct scan	*sc = arg;
 
 	(void)at;
-	if (record_parse(line, len, &view, &why) == -1)
+	if (!whole_record(line, len))
 		return 0;
-	record_view_free(&view);
 	sc->any_record = true;
 	return 1;
 }
