@@ -25,6 +25,8 @@
 #include "shm.h"
 #include "util.h"
 
+/* --- a scan: the lines taken in while they continue the chain ----------------------- */
+
 /* What a scan of the log found after the index's head. */
 struct scan {
 	struct eventlog	*el;
@@ -39,6 +41,19 @@ struct scan {
 	const char	*path;		/* the file being read, for messages */
 	bool		 warn_jump;	/* false: a jump at open_start was already told */
 };
+
+static void
+scan_start(struct scan *sc, struct eventlog *el, const char *path, bool open_start,
+    int64_t index_since)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->el = el;
+	sc->bad_at = -1;
+	sc->open_start = open_start;
+	sc->warn_jump = true;
+	sc->index_since = index_since;
+	sc->path = path;
+}
 
 static int
 stop_at(struct scan *sc, off_t at, size_t len, const char *why, bool record)
@@ -107,6 +122,8 @@ take_line(const char *line, size_t len, off_t at, void *arg)
 	return 0;
 }
 
+/* --- where a scan stopped: a torn tail, or damage ----------------------------------- */
+
 static bool
 whole_record(const char *line, size_t len)
 {
@@ -119,7 +136,10 @@ whole_record(const char *line, size_t len)
 	return true;
 }
 
-/* Is there any whole record after a line that did not fit? Then it is damage, not a tear. */
+/*
+ * Is there any whole record after a line that did not fit? Then it is damage, not a
+ * tear.
+ */
 static int
 spot_record(const char *line, size_t len, off_t at, void *arg)
 {
@@ -176,18 +196,7 @@ handle_tail(struct eventlog *el, struct logfile *lf, struct scan *sc, off_t at, 
 	return el_sync_file(el, lf->fd, lf->path);
 }
 
-static void
-scan_start(struct scan *sc, struct eventlog *el, const char *path, bool open_start,
-    int64_t index_since)
-{
-	memset(sc, 0, sizeof(*sc));
-	sc->el = el;
-	sc->bad_at = -1;
-	sc->open_start = open_start;
-	sc->warn_jump = true;
-	sc->index_since = index_since;
-	sc->path = path;
-}
+/* --- the file the head is in -------------------------------------------------------- */
 
 /*
  * Take in the records from `from` to the end of the open file lf, and cut a torn tail.
@@ -213,6 +222,8 @@ el_roll_forward(struct eventlog *el, struct logfile *lf, off_t from, bool open_s
 	}
 	return handle_tail(el, lf, &sc, sc.bad_at != -1 ? sc.bad_at : end, size);
 }
+
+/* --- rebuilding: the rotated files, then the log ------------------------------------ */
 
 /*
  * A rotated file, read-only: index its records of the window. One older than the window
