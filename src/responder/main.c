@@ -263,6 +263,7 @@ static int
 serve(const struct config *cfg, const struct options *opt)
 {
 	struct service	 svc = { cfg, NULL, NULL };
+	struct eventlog_settings log = { cfg->log, cfg->sync == SYNC_DATA, cfg->dedup_window_ms };
 	int		 fd, rc;
 
 	if ((rc = open_socket(opt, &fd)) != -1)
@@ -275,7 +276,7 @@ serve(const struct config *cfg, const struct options *opt)
 		listen_cleanup();
 		return EX_OSERR;
 	}
-	if ((svc.log = eventlog_new(cfg)) == NULL || (svc.audit = audit_new(cfg)) == NULL) {
+	if ((svc.log = eventlog_new(&log)) == NULL || (svc.audit = audit_new(cfg)) == NULL) {
 		msg("out of memory");
 		service_free(&svc);
 		listen_cleanup();

@@ -9,7 +9,7 @@
  * A ticket says which record to wait for and which file it is in (file numbers count
  * the files written to, so that a sync of one file is not taken for another's). Files
  * before the current one are on disk already: a writer syncs the file the chain was in
- * before it opens the next one (eventlog.c).
+ * before it opens the next one (follow.c).
  *
  * A sync that fails spoils every later one: Linux reports a failed writeback to one
  * fdatasync only and may drop the pages it could not write, so a later sync that
