@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* auth.h: who may post: source address lists and credentials compared in constant time. */
+/* auth.h: a request's credentials: secrets kept as digests, compared in constant time. */
 #ifndef IDW_AUTH_H
 #define IDW_AUTH_H
 
@@ -8,13 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct allowlist;
 struct config;
-
-/* "10.0.0.0/8, 2001:db8::1, ..." -> list; err says which entry is wrong. */
-int	allowlist_parse(const char *, struct allowlist **, char *err, size_t errlen);
-bool	allowlist_permits(const struct allowlist *, const char *addr);
-void	allowlist_free(struct allowlist *);
 
 /* A set of accepted secrets, kept only as SHA-256 digests. */
 struct credset	*credset_new(void);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "allowlist.h"
 #include "auth.h"
 #include "util.h"
 

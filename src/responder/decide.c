@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "allowlist.h"
 #include "auth.h"
 #include "canon.h"
 #include "config.h"

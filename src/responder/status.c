@@ -13,7 +13,7 @@
 
 #include <json-c/json.h>
 
-#include "auth.h"
+#include "allowlist.h"
 #include "config.h"
 #include "eventlog.h"
 #include "handler.h"

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "config.h"
+#include "allowlist.h"
 #include "auth.h"
 #include "tap.h"
 
