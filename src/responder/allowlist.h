@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* allowlist.h: who may connect: a list of addresses and CIDR blocks, and the check of one. */
+/* allowlist.h: who may connect: addresses and CIDR blocks, and the check of one. */
 #ifndef IDW_ALLOWLIST_H
 #define IDW_ALLOWLIST_H
 

@@ -9,19 +9,23 @@
 #include <stddef.h>
 
 struct config;
-
-/* A set of accepted secrets, kept only as SHA-256 digests. */
-struct credset	*credset_new(void);
-int	credset_add(struct credset *, const void *, size_t);
-size_t	credset_count(const struct credset *);
-bool	credset_match(const struct credset *, const void *, size_t);
-void	credset_free(struct credset *);
+struct credset;
 
 /* The account the service runs as: besides root, the only owner a secret file may have. */
 struct file_owner {
 	uid_t	 uid;
 	gid_t	 gid;
 };
+
+/*
+ * A set of accepted secrets, kept only as SHA-256 digests, in memory left out of core
+ * dumps. credset_add: 0, or -1 out of memory. credset_match compares with every digest.
+ */
+struct credset	*credset_new(void);
+int	credset_add(struct credset *, const void *, size_t);
+size_t	credset_count(const struct credset *);
+bool	credset_match(const struct credset *, const void *, size_t);
+void	credset_free(struct credset *);
 
 /*
  * Read a secret file (one secret per line, surrounding blanks ignored, empty lines

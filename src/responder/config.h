@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* config.h: the configuration file of SPEC §5, parsed and checked whole at start. */
+/* config.h: the configuration file, parsed and checked whole at start. */
 #ifndef IDW_CONFIG_H
 #define IDW_CONFIG_H
 
