@@ -43,8 +43,7 @@ const struct keydef *config_key_find(const char *name);	/* NULL: no such key */
 char	**config_key_string(struct config *, const struct keydef *);
 /* The key naming the secret file an auth kind reads; NULL for auth = none. */
 const struct keydef *config_secret_key(enum auth_kind);
-/* "basic", and "none, basic, bearer or header": the words of the auth key. */
-const char *config_auth_name(enum auth_kind);
+/* "none, basic, bearer or header": the words of the auth key (config.h: one of them). */
 void	 config_auth_choices(char *buf, size_t len);
 
 #endif

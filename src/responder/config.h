@@ -61,5 +61,7 @@ int	config_load(struct config *, const char *path, char *err, size_t errlen);
 int	config_read(struct config *, const char *path, char *err, size_t errlen);
 void	config_free(struct config *);
 const char *config_default_path(void);
+/* The word of the auth key for kind: "none", "basic", "bearer" or "header". */
+const char *config_auth_name(enum auth_kind);
 
 #endif

@@ -88,7 +88,7 @@ arm(struct edge *e, struct conn *c)
 	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
 	ev.data.ptr = c;
 	if (epoll_ctl(e->epfd, c->armed ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) == -1) {
-		msg("epoll_ctl: %s", strerror(errno));
+		msg_errno("epoll_ctl");
 		return -1;
 	}
 	c->armed = true;
@@ -99,7 +99,7 @@ void
 conn_free(struct edge *e, struct conn *c)
 {
 	if (close(c->fd) == -1)
-		msg("close: %s", strerror(errno));
+		msg_errno("close");
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -118,7 +118,7 @@ conn_new(struct edge *e, int fd)
 	struct conn	*c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		msg("calloc: %s", strerror(errno));
+		msg_errno("calloc");
 		return NULL;
 	}
 	c->fd = fd;

@@ -50,7 +50,7 @@ edge_stop_listening(struct edge *e)
 	if (!e->listening)
 		return;
 	if (epoll_ctl(e->epfd, EPOLL_CTL_DEL, e->listen_fd, NULL) == -1)
-		msg("epoll_ctl: %s", strerror(errno));
+		msg_errno("epoll_ctl");
 	e->listening = false;
 }
 
@@ -66,7 +66,7 @@ start_listening(struct edge *e)
 	ev.events = EPOLLIN | EPOLLEXCLUSIVE;	/* one process of several is woken */
 	ev.data.ptr = &listen_tag;
 	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->listen_fd, &ev) == -1) {
-		msg("epoll_ctl: %s", strerror(errno));
+		msg_errno("epoll_ctl");
 		e->accept_after = monotonic_ms() + ACCEPT_PAUSE_MS;
 		return;
 	}
@@ -105,7 +105,7 @@ accept_all(struct edge *e)
 		if (fd == -1 && errno == EAGAIN)
 			return;
 		if (fd == -1) {
-			msg("accept: %s", strerror(errno));
+			msg_errno("accept");
 			e->accept_after = monotonic_ms() + ACCEPT_PAUSE_MS;
 			edge_stop_listening(e);
 			return;
@@ -165,7 +165,7 @@ on_signal(struct edge *e)
 	struct signalfd_siginfo	 si;
 
 	if (read(e->sigfd, &si, sizeof(si)) == -1 && errno != EAGAIN) {
-		msg("signalfd: read: %s", strerror(errno));
+		msg_errno("signalfd: read");
 		return;
 	}
 	begin_stop(e);
@@ -208,7 +208,7 @@ edge_run(struct edge *e)
 		start_listening(e);
 		n = epoll_wait(e->epfd, events, EPOLL_BATCH, timeout);
 		if (n == -1 && errno != EINTR) {
-			msg("epoll_wait: %s", strerror(errno));
+			msg_errno("epoll_wait");
 			break;
 		}
 		for (i = 0; i < n; i++)
@@ -229,7 +229,7 @@ open_signals(struct edge *e)
 	sigaddset(&stop, SIGINT);
 	if (pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0 ||
 	    (e->sigfd = signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
-		msg("signalfd: %s", strerror(errno));
+		msg_errno("signalfd");
 		return -1;
 	}
 	return 0;
@@ -244,7 +244,7 @@ watch(struct edge *e, int fd, void *tag)
 	ev.events = EPOLLIN;
 	ev.data.ptr = tag;
 	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
-		msg("epoll_ctl: %s", strerror(errno));
+		msg_errno("epoll_ctl");
 		return -1;
 	}
 	return 0;
@@ -268,12 +268,12 @@ edge_open(struct edge *e, struct service *svc, int listen_fd, const struct edge_
 	pthread_cond_init(&e->work_ready, NULL);
 	if ((flags = fcntl(listen_fd, F_GETFL)) == -1 ||
 	    fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) == -1) {
-		msg("listening socket: fcntl: %s", strerror(errno));
+		msg_errno("listening socket: fcntl");
 		return -1;
 	}
 	if ((e->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    (e->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
-		msg("epoll: %s", strerror(errno));
+		msg_errno("epoll");
 		return -1;
 	}
 	if (open_signals(e) == -1 || watch(e, e->sigfd, &signal_tag) == -1 ||
@@ -309,7 +309,7 @@ serve_fastcgi(struct service *svc, int listen_fd, const struct edge_limits *lim)
 		return -1;
 	}
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
-		msg("signal: %s", strerror(errno));
+		msg_errno("signal");
 		return -1;
 	}
 	if (edge_open(&edge, svc, listen_fd, lim) == 0 &&
@@ -354,19 +354,8 @@ cgi_read(void *ctx, void *buf, size_t len)
 static int
 cgi_write(void *ctx, const void *buf, size_t len)
 {
-	ssize_t	 n;
-
 	(void)ctx;
-	while (len > 0) {
-		n = write(STDOUT_FILENO, buf, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		buf = (const char *)buf + n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return write_all(STDOUT_FILENO, buf, len);
 }
 
 int

@@ -93,7 +93,7 @@ give_back(struct edge *e, struct conn *c)
 	e->returned = c;
 	pthread_mutex_unlock(&e->lock);
 	if (write(e->wakefd, &one, sizeof(one)) == -1 && errno != EAGAIN)
-		msg("eventfd: write: %s", strerror(errno));
+		msg_errno("eventfd: write");
 }
 
 struct conn *
@@ -103,7 +103,7 @@ workers_returned(struct edge *e)
 	uint64_t	 count;
 
 	if (read(e->wakefd, &count, sizeof(count)) == -1 && errno != EAGAIN)
-		msg("eventfd: read: %s", strerror(errno));
+		msg_errno("eventfd: read");
 	pthread_mutex_lock(&e->lock);
 	list = e->returned;
 	e->returned = NULL;
@@ -188,14 +188,14 @@ open_chan(struct worker *w)
 	int	 flags;
 
 	if ((w->chan_keep = memfd_create("idwise-fcgi-request", MFD_CLOEXEC)) == -1) {
-		msg("memfd_create: %s", strerror(errno));
+		msg_errno("memfd_create");
 		return -1;
 	}
 	/* libfcgi's writes go after the request it read, wherever its reading stopped. */
 	if ((flags = fcntl(w->chan_keep, F_GETFL)) == -1 ||
 	    fcntl(w->chan_keep, F_SETFL, flags | O_APPEND) == -1 ||
 	    (w->chan = fcntl(w->chan_keep, F_DUPFD_CLOEXEC, 0)) == -1) {
-		msg("memfd: fcntl: %s", strerror(errno));
+		msg_errno("memfd: fcntl");
 		return -1;
 	}
 	return 0;
@@ -206,7 +206,7 @@ static int
 reopen_chan(struct worker *w)
 {
 	if ((w->chan = fcntl(w->chan_keep, F_DUPFD_CLOEXEC, 0)) == -1) {
-		msg("memfd: fcntl: %s", strerror(errno));
+		msg_errno("memfd: fcntl");
 		return -1;
 	}
 	w->req.ipcFd = -1;
@@ -220,7 +220,7 @@ load_chan(struct worker *w)
 	if (ftruncate(w->chan_keep, 0) == -1 ||
 	    write_all(w->chan_keep, w->stream.data, w->stream.len) == -1 ||
 	    lseek(w->chan_keep, 0, SEEK_SET) == -1) {
-		msg("memfd: %s", strerror(errno));
+		msg_errno("memfd");
 		return -1;
 	}
 	return 0;
@@ -239,7 +239,7 @@ unload_chan(struct worker *w)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			msg("memfd: pread: %s", strerror(errno));
+			msg_errno("memfd: pread");
 			return -1;
 		}
 		if (bytes_put(&w->output, buf, (size_t)n) == -1)
@@ -374,7 +374,7 @@ workers_start(struct edge *e, int n, int *started)
 
 	*started = 0;
 	if ((workers = calloc((size_t)n, sizeof(*workers))) == NULL) {
-		msg("calloc: %s", strerror(errno));
+		msg_errno("calloc");
 		return NULL;
 	}
 	for (i = 0; i < n; i++) {
