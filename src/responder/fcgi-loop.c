@@ -4,9 +4,9 @@
  * reads every one of them without blocking, through the record layer (fcgi-proto.c), each
  * against one deadline per request. Only a complete, checked request reaches a worker
  * thread, which gives libfcgi a clean re-encoding of it (through a memfd of its own; see
- * feed_libfcgi()), runs handle_request() over libfcgi's FCGX_* streams and sends the
- * reply. An idle kept connection holds no worker; pipelined requests are served in order.
- * SIGTERM or SIGINT: no new connection is taken, the requests begun are finished.
+ * run_handler() in fcgi-worker.c), runs handle_request() over libfcgi's FCGX_* streams and
+ * sends the reply. An idle kept connection holds no worker; pipelined requests are served
+ * in order. SIGTERM or SIGINT: no new connection is taken, the requests begun are finished.
  *
  * This file is the loop (epoll, taking connections, deadlines, signals), starting and
  * stopping it, and plain CGI; fcgi-conn.c is one connection, fcgi-worker.c the workers.

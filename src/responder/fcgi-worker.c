@@ -5,7 +5,8 @@
  * of it through a memfd of its own (libfcgi reads the request from it and writes its
  * output records after it), runs handle_request() over libfcgi's FCGX_* streams, frames
  * libfcgi's STDOUT again and sends the reply; then it gives the connection back to the
- * edge. The credentials (HTTP_AUTHORIZATION, the custom header) never pass through libfcgi.
+ * edge. The credentials (HTTP_AUTHORIZATION, the custom header) are left out of what
+ * libfcgi reads: served_param() answers them from the parsed request.
  */
 #include "autoconf.h"
 
