@@ -321,7 +321,8 @@ parse_number(const char *text, int base, long long min, long long max, long long
 	char		*end;
 	long long	 v;
 
-	if (text[0] == '\0' || (text[0] == '-' && min >= 0) || isspace((unsigned char)text[0])) {
+	if (text[0] == '\0' || (strchr("+-", text[0]) != NULL && min >= 0) ||
+	    isspace((unsigned char)text[0])) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -138,6 +138,9 @@ test_parse_number(void)
 	errno = 0;
 	ok(parse_number("-1", 10, 0, 100, &v) == -1 && errno == EINVAL,
 	    "a sign where min is not negative: EINVAL");
+	errno = 0;
+	ok(parse_number("+3", 10, 0, 100, &v) == -1 && errno == EINVAL,
+	    "a plus sign where min is not negative: EINVAL");
 	ok(parse_number("-5", 10, -10, 10, &v) == 0 && v == -5, "a sign where min is negative");
 	ok(parse_number("", 10, 0, 100, &v) == -1, "empty: refused");
 	ok(parse_number(" 5", 10, 0, 100, &v) == -1, "leading space: refused");
