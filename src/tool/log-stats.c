@@ -481,7 +481,7 @@ report_scan(const struct stats *st, enum scan_end end, const struct scan_at *at)
 		break;
 	case SCAN_TOO_LONG:
 		msg("%s:%" PRIu64 ": line longer than %zu bytes", at->file, at->lineno,
-		    SCAN_LINE_MAX);
+		    LOG_LINE_MAX);
 		break;
 	case SCAN_UNREADABLE:
 		return EXIT_UNREADABLE;

@@ -240,7 +240,7 @@ report_scan(struct verify *v, enum scan_end end, const struct scan_at *at)
 		snprintf(v->why, sizeof(v->why), "incomplete last line (torn)");
 		break;
 	case SCAN_TOO_LONG:
-		snprintf(v->why, sizeof(v->why), "line longer than %zu bytes", SCAN_LINE_MAX);
+		snprintf(v->why, sizeof(v->why), "line longer than %zu bytes", LOG_LINE_MAX);
 		break;
 	case SCAN_UNREADABLE:
 		return EXIT_UNREADABLE;
