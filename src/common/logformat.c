@@ -18,7 +18,7 @@
 #define LINES_FIRST	((size_t)64 * 1024)	/* enough for a first line, or a few */
 #define LINES_BULK	((size_t)1024 * 1024)	/* what reading a whole file grows to */
 #define TAIL_FIRST	((size_t)64 * 1024)
-#define TAIL_MAX	(2 * LOG_LINE_MAX + 2)	/* a longest line, a longest torn tail */
+#define TAIL_MAX	(2 * LOG_LINE_MAX)	/* a longest line and torn tail */
 
 /* --- the files of a log -------------------------------------------------------------- */
 
@@ -181,22 +181,6 @@ logformat_lines_free(struct log_lines *r)
 	r->size = r->have = 0;
 }
 
-static int
-grow(struct log_lines *r, size_t size)
-{
-	char	*buf;
-
-	if (size > LOG_LINE_MAX + 1)
-		size = LOG_LINE_MAX + 1;
-	if (size <= r->size)
-		return 0;
-	if ((buf = realloc(r->buf, size)) == NULL)
-		return -1;
-	r->buf = buf;
-	r->size = size;
-	return 0;
-}
-
 /* The line at `at` if the buffer holds it whole; its bytes before `from` hold no '\n'. */
 static bool
 held(const struct log_lines *r, off_t at, size_t from, struct log_line *line)
@@ -231,7 +215,9 @@ restart(struct log_lines *r, off_t at)
 	} else
 		r->have = 0;
 	r->buf_off = at;
-	return onward && r->size < LINES_BULK ? grow(r, r->size * 2) : 0;
+	if (onward && r->size < LINES_BULK)
+		return grow_buffer(&r->buf, &r->size, r->size + 1, LINES_FIRST);
+	return 0;
 }
 
 /* Room for a read: the buffer grows while the line in it has no end. */
@@ -240,9 +226,9 @@ make_room(struct log_lines *r)
 {
 	if (r->have < r->size)
 		return LINE_OK;
-	if (r->size >= LOG_LINE_MAX + 1)
+	if (r->have >= LOG_LINE_MAX)
 		return LINE_TOO_LONG;
-	if (grow(r, r->size == 0 ? LINES_FIRST : r->size * 2) == -1)
+	if (grow_buffer(&r->buf, &r->size, r->have + 1, LINES_FIRST) == -1)
 		return LINE_ERROR;
 	return LINE_OK;
 }
@@ -357,14 +343,14 @@ last_in_window(struct log_last *last, off_t from, off_t size)
 
 	if ((nl = memrchr(last->buf, '\n', len)) == NULL) {
 		last->torn = size - from;
-		return len > LOG_LINE_MAX ? LINE_TOO_LONG : LINE_END;
+		return len >= LOG_LINE_MAX ? LINE_TOO_LONG : LINE_END;
 	}
 	last->torn = size - (from + (off_t)(nl - last->buf) + 1);
 	if ((start = memrchr(last->buf, '\n', (size_t)(nl - last->buf))) == NULL && from > 0)
-		return (size_t)(nl - last->buf) > LOG_LINE_MAX ? LINE_TOO_LONG : LINE_END;
+		return (size_t)(nl - last->buf) >= LOG_LINE_MAX ? LINE_TOO_LONG : LINE_END;
 	last->text = start != NULL ? start + 1 : last->buf;
 	last->len = (size_t)(nl - last->text);
-	return last->len > LOG_LINE_MAX || last->torn > (off_t)LOG_LINE_MAX ? LINE_TOO_LONG :
+	return last->len >= LOG_LINE_MAX || last->torn >= (off_t)LOG_LINE_MAX ? LINE_TOO_LONG :
 	    LINE_OK;
 }
 

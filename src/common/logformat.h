@@ -18,7 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* No record comes near this (max_body is at most 64 MiB); a longer line is damage. */
+/*
+ * The longest line, its '\n' included. No record comes near it (max_body is at most
+ * 64 MiB); a longer line, or a torn tail as long, is damage.
+ */
 #define LOG_LINE_MAX	((size_t)256 * 1024 * 1024)
 
 /* --- the files of a log -------------------------------------------------------------- */
@@ -81,7 +84,7 @@ struct log_lines {
 enum line_got {
 	LINE_OK,		/* a whole line */
 	LINE_END,		/* no whole line (yet): line->len bytes without '\n' follow */
-	LINE_TOO_LONG,		/* the line goes on past LOG_LINE_MAX bytes */
+	LINE_TOO_LONG,		/* the line goes on past LOG_LINE_MAX bytes (with '\n') */
 	LINE_ERROR		/* a read failed: errno */
 };
 
@@ -106,8 +109,7 @@ typedef int	(*line_fn)(const char *, size_t, off_t, void *);
 
 /*
  * Call fn for each whole line from offset from up to to. Stops early when fn returns
- * non-zero and returns that; -1 on a read error or a line longer than LOG_LINE_MAX
- * (errno EFBIG). *end is the offset after the last line fn took (or of the one it stopped
+ * non-zero and returns that; -1 on a read error or a line too long (errno EFBIG). *end is the offset after the last line fn took (or of the one it stopped
  * at).
  */
 int	logformat_each_line(int fd, off_t from, off_t to, line_fn fn, void *arg, off_t *end);
@@ -123,7 +125,7 @@ struct log_last {
 /*
  * The last whole line of the open file of size bytes: LINE_OK; LINE_END when no line is
  * whole (last->torn is then the file's size); LINE_TOO_LONG when it, or the torn tail
- * after it, is longer than LOG_LINE_MAX; LINE_ERROR with errno (0: the file shrank).
+ * after it, is too long; LINE_ERROR with errno (0: the file shrank).
  */
 enum line_got	logformat_last_line(int fd, off_t size, struct log_last *);
 

@@ -17,7 +17,7 @@
 
 #define WHY_LEN		160
 
-/* --- a file's ends -------------------------------------------------------------------- */
+/* --- a file's ends ------------------------------------------------------------------- */
 
 /* The first record's seq and prev; -1 when the first line is not a record. */
 static int
@@ -90,7 +90,7 @@ rotation_free(struct log_ends *files, size_t n)
 	free(files);
 }
 
-/* --- the chain of rotated files --------------------------------------------------- */
+/* --- the chain of rotated files ------------------------------------------------------ */
 
 /* The rotated files that hold records, other than the current one, as they are found. */
 struct rotated_list {
@@ -227,7 +227,7 @@ rotation_chain(const char *logpath, const struct log_ends *current, int64_t sinc
 	return 0;
 }
 
-/* --- kept for eventlog.c until it calls logformat directly ----------------------- */
+/* --- kept for eventlog.c until it calls logformat directly --------------------------- */
 
 bool
 rotation_has_compressed(const char *logpath)

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -122,9 +121,9 @@ print_json(const struct head *h)
 
 	if ((obj = json_object_new_object()) == NULL)
 		return -1;
-	rc |= json_object_object_add(obj, "seq", json_object_new_int64((int64_t)h->seq));
-	rc |= json_object_object_add(obj, "hash", json_object_new_string(h->hash));
-	rc |= json_object_object_add(obj, "file", json_object_new_string(h->file));
+	rc |= json_put(obj, "seq", json_object_new_int64((int64_t)h->seq));
+	rc |= json_put(obj, "hash", json_object_new_string(h->hash));
+	rc |= json_put(obj, "file", json_object_new_string(h->file));
 	if (rc == 0)
 		printf("%s\n", json_object_to_json_string_ext(obj,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -132,25 +131,15 @@ print_json(const struct head *h)
 	return rc == 0 ? 0 : -1;
 }
 
-static const struct option head_options[] = {
-	{ "json",	no_argument,	NULL, 'j' },
-	{ NULL,		0,		NULL, 0 }
-};
-
 int
 cmd_head(int argc, char **argv)
 {
 	struct head	 h;
-	bool		 json = false, found = false;
-	int		 ch, i, rc = EX_OK;
+	bool		 json, found = false;
+	int		 i, rc;
 
-	while ((ch = getopt_long(argc, argv, "", head_options, NULL)) != -1) {
-		if (ch != 'j')
-			return cmd_usage(argv[0]);
-		json = true;
-	}
-	if (optind == argc)
-		return cmd_usage(argv[0]);
+	if ((rc = cmd_json_args(argc, argv, &json)) != EX_OK)
+		return rc;
 	/* The newest file is empty right after a rotation: the head is in an older one. */
 	for (i = argc - 1; i >= optind && rc == EX_OK && !found; i--)
 		rc = head_of_file(&h, argv[i], &found);

@@ -22,7 +22,7 @@
 
 #define WHY_LEN		160
 
-/* --- a file of the log ---------------------------------------------------------------- */
+/* --- a file of the log --------------------------------------------------------------- */
 
 void
 lfile_init(struct lfile *f)
@@ -100,6 +100,18 @@ lfile_line_number(const struct lfile *f, off_t off)
 	return line;
 }
 
+/* A read of path failed (call is ": read", or "" for its directory), or memory ran out. */
+static int
+io_failed(struct stream *s, const char *path, const char *call)
+{
+	if (errno == ENOMEM) {
+		msg("out of memory");
+		return stream_fail(s, EX_OSERR);
+	}
+	msg_errno("%s%s", path, call);
+	return stream_fail(s, EXIT_UNREADABLE);
+}
+
 /* Nothing at f->off: is the file shorter than what was read of it? */
 static int
 check_size(struct stream *s, struct lfile *f)
@@ -135,12 +147,7 @@ lfile_line(struct stream *s, struct lfile *f, const char **text, size_t *len)
 		    lfile_line_number(f, f->off), LOG_LINE_MAX >> 20);
 		return stream_fail(s, EXIT_DAMAGED);
 	default:
-		if (errno == ENOMEM) {
-			msg("out of memory");
-			return stream_fail(s, EX_OSERR);
-		}
-		msg_errno("%s: read", f->name);
-		return stream_fail(s, EXIT_UNREADABLE);
+		return io_failed(s, f->name, ": read");
 	}
 }
 
@@ -166,7 +173,7 @@ lfile_first_seq(struct stream *s, struct lfile *f)
 	return 0;
 }
 
-/* --- finding the file to read --------------------------------------------------------- */
+/* --- finding the file to read -------------------------------------------------------- */
 
 bool
 pick_successor(uint64_t seq, uint64_t best, uint64_t after)
@@ -248,18 +255,6 @@ consider_sibling(const struct log_sibling *sib, void *arg)
 	return consider(q, sib->path);
 }
 
-/* The log's directory could not be read (or memory ran out listing it). */
-static int
-dir_failed(struct stream *s)
-{
-	if (errno == ENOMEM) {
-		msg("out of memory");
-		return stream_fail(s, EX_OSERR);
-	}
-	msg_errno("%s", s->dir);
-	return stream_fail(s, EXIT_UNREADABLE);
-}
-
 int
 stream_search(struct stream *s, pick_fn pick, uint64_t key, struct lfile *best)
 {
@@ -272,7 +267,7 @@ stream_search(struct stream *s, pick_fn pick, uint64_t key, struct lfile *best)
 	if (logformat_siblings(s->path, consider_sibling, &q) == 0)
 		return 0;
 	lfile_close(best);
-	return s->status != 0 ? -1 : dir_failed(s);
+	return s->status != 0 ? -1 : io_failed(s, s->dir, "");
 }
 
 static int
@@ -300,7 +295,7 @@ stream_open_identity(struct stream *s, uint64_t dev, uint64_t ino, struct lfile 
 	    open_if_same(s->path, dev, ino, f) == 1)
 		return 1;
 	if ((rc = logformat_find_rotated(s->path, dev, ino, &name)) == -1)
-		return dir_failed(s);
+		return io_failed(s, s->dir, "");
 	if (rc == 0)
 		return 0;
 	rc = open_if_same(name, dev, ino, f);
@@ -316,7 +311,7 @@ stream_pos_holds(struct stream *s, const struct lfile *f, const struct log_pos *
 	off_t		 start;
 	bool		 same = false;
 
-	if (pos->len == 0 || pos->len > LOG_LINE_MAX + 1 || pos->end < pos->len)
+	if (pos->len == 0 || pos->len > LOG_LINE_MAX || pos->end < pos->len)
 		return 0;
 	start = (off_t)(pos->end - pos->len);
 	if ((buf = malloc(pos->len)) == NULL) {

@@ -33,8 +33,8 @@ struct lfile {
 };
 
 struct stream {
-	char			*path;
-	char			*dir;
+	const char		*path;		/* in names[] */
+	const char		*dir;		/* the path's directory: in names[], or "." */
 	struct log_reader	*reader;
 	struct lfile		 cur;
 	bool			 have_last;	/* the seq before the next record is known */
@@ -50,6 +50,7 @@ struct stream {
 	int			 status;
 	char			 compressed[NOTE_MAX];	/* names seen by the last search */
 	char			 note[NOTE_MAX + 64];
+	char			 names[];	/* the path, and a copy for dirname() */
 };
 
 /* Does a file whose first record has seq `seq` beat the best so far (0: none)? */

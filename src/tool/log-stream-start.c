@@ -134,7 +134,7 @@ stream_start(struct stream *s, const struct log_pos *after, uint64_t from_seq, b
 	return 0;
 }
 
-/* --- waiting -------------------------------------------------------------------------- */
+/* --- waiting ------------------------------------------------------------------------- */
 
 static int
 drain_events(struct stream *s)

@@ -33,7 +33,7 @@
 
 enum place { PLACE_TAKE, PLACE_SKIP, PLACE_BAD };
 
-/* --- checking records as they come -------------------------------------------------- */
+/* --- checking records as they come --------------------------------------------------- */
 
 /* Is the line a record? Then the bad line before it is damage. */
 static int
@@ -290,23 +290,23 @@ stream_status(const struct stream *s)
 struct stream *
 stream_new(const char *path)
 {
-	struct stream	*s;
-	char		*copy;
+	struct log_reader	*reader;
+	struct stream		*s;
+	size_t			 len = strlen(path) + 1;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((reader = log_reader_new()) == NULL)
 		return NULL;
+	if ((s = calloc(1, sizeof(*s) + 2 * len)) == NULL) {
+		log_reader_free(reader);
+		return NULL;
+	}
+	s->reader = reader;
 	lfile_init(&s->cur);
 	s->ifd = -1;
-	if ((s->path = strdup(path)) == NULL || (copy = strdup(path)) == NULL) {
-		stream_free(s);
-		return NULL;
-	}
-	s->dir = strdup(dirname(copy));
-	free(copy);
-	if (s->dir == NULL || (s->reader = log_reader_new()) == NULL) {
-		stream_free(s);
-		return NULL;
-	}
+	memcpy(s->names, path, len);
+	memcpy(s->names + len, path, len);
+	s->path = s->names;
+	s->dir = dirname(s->names + len);
 	return s;
 }
 
@@ -321,7 +321,5 @@ stream_free(struct stream *s)
 	if (s->ifd != -1)
 		close(s->ifd);
 	log_reader_free(s->reader);
-	free(s->path);
-	free(s->dir);
 	free(s);
 }

@@ -7,7 +7,6 @@
 #include "autoconf.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -50,17 +49,19 @@ static int
 head_mark_parse(const char *text, struct head_mark *mark)
 {
 	const char	*colon;
-	char		*end;
+	char		 seq[24];
+	long long	 n;
 	size_t		 i;
 
 	memset(mark, 0, sizeof(*mark));
 	if ((colon = strchr(text, ':')) == NULL || text[0] < '1' || text[0] > '9' ||
-	    strlen(colon + 1) != SHA256_HEX_LEN)
+	    (size_t)(colon - text) >= sizeof(seq) || strlen(colon + 1) != SHA256_HEX_LEN)
 		return -1;
-	errno = 0;
-	mark->seq = strtoull(text, &end, 10);
-	if (errno != 0 || end != colon)
+	memcpy(seq, text, (size_t)(colon - text));
+	seq[colon - text] = '\0';
+	if (parse_number(seq, 10, 1, INT64_MAX, &n) == -1)
 		return -1;
+	mark->seq = (uint64_t)n;
 	for (i = 0; i < SHA256_HEX_LEN; i++) {
 		if (!isxdigit((unsigned char)colon[1 + i]))
 			return -1;
