@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* record.c: the event log's line (SPEC §4), written as text (jsonwrite.c), read with json-c. */
+/* record.c: the event log's line, written as text (jsonwrite.c), read with json-c. */
 #include "autoconf.h"
 
 #include <inttypes.h>
@@ -58,7 +58,7 @@ fields(struct jsonwrite *w, const struct event *ev, const struct record_place *a
 }
 
 /*
- * The members in SPEC §4's order, written straight into the line: the bytes json-c wrote
+ * The members in the record's order, written straight into the line: the bytes json-c wrote
  * for the same record built as an object (PLAIN, NOSLASHESCAPE), without building it.
  */
 char *

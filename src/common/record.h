@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* record.h: the event log's line (SPEC §4): built from an event, and read back. */
+/* record.h: the event log's line (idwise-events(5)): built from an event, and read back. */
 #ifndef IDW_RECORD_H
 #define IDW_RECORD_H
 

@@ -71,6 +71,8 @@ head_mark_parse(const char *text, struct head_mark *mark)
 	return 0;
 }
 
+/* --- checking each record ------------------------------------------------------------ */
+
 /* The first record: seq 1 must start from 64 zeros; a later seq cannot be checked. */
 static const char *
 check_first(const struct log_record *rec)
@@ -176,6 +178,8 @@ verify_line(const struct scan_line *line, void *arg)
 	log_record_free(&rec);
 	return holds ? 0 : 1;
 }
+
+/* --- the verdict --------------------------------------------------------------------- */
 
 static void
 print_files(char *const files[], int nfiles)
