@@ -215,8 +215,9 @@ restart(struct log_lines *r, off_t at)
 	} else
 		r->have = 0;
 	r->buf_off = at;
+	/* A larger buffer only saves reads: without one, reading goes on as it is. */
 	if (onward && r->size < LINES_BULK)
-		return grow_buffer(&r->buf, &r->size, r->size + 1, LINES_FIRST);
+		(void)grow_buffer(&r->buf, &r->size, r->size + 1, LINES_FIRST);
 	return 0;
 }
 

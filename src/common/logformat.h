@@ -109,8 +109,8 @@ typedef int	(*line_fn)(const char *, size_t, off_t, void *);
 
 /*
  * Call fn for each whole line from offset from up to to. Stops early when fn returns
- * non-zero and returns that; -1 on a read error or a line too long (errno EFBIG). *end is the offset after the last line fn took (or of the one it stopped
- * at).
+ * non-zero and returns that; -1 on a read error, or (errno EFBIG) a line too long. *end
+ * is the offset after the last line fn took, or of the one it stopped at.
  */
 int	logformat_each_line(int fd, off_t from, off_t to, line_fn fn, void *arg, off_t *end);
 
