@@ -1,13 +1,14 @@
 /*
  * fuzz-verify.c: the log's readers over a log file's bytes (in a memfd): the writer's
- * (logfile_lines(), record_parse(), record_follows()) and `idwise-log verify`'s (log_scan(),
- * log_record_read()). Oracles: the lines handed over are exactly the complete lines of the
- * input, at their offsets, and end where the last newline does; log_scan says torn exactly
- * when the input does not end in a newline; a record that parses has a seq of at least 1,
- * a 64-character prev, an id, type and outcome, and parses the same again; a line verify's
- * reader takes, the writer's reader takes too, with the same seq, prev, id, time, conflict,
- * type and outcome; the chain is said to follow exactly when seq is last + 1 and prev is
- * the last line's hash.
+ * (logformat_each_line(), record_parse(), record_follows()) and `idwise-log verify`'s
+ * (log_scan(), log_record_read()). Oracles: the lines handed over are exactly the complete
+ * lines of the input, at their offsets, and end where the last newline does; log_scan says
+ * torn exactly when the input does not end in a newline; logformat_last_line() gives the
+ * last complete line and the torn bytes after it; a record that parses has a seq of at
+ * least 1, a 64-character prev, an id, type and outcome, and parses the same again; a line
+ * verify's reader takes, the writer's reader takes too, with the same seq, prev, id, time,
+ * conflict, type and outcome; the chain is said to follow exactly when seq is last + 1 and
+ * prev is the last line's hash.
  */
 #include "autoconf.h"
 
@@ -20,7 +21,7 @@
 #include "idwise.h"
 #include "log-check.h"
 #include "log-scan.h"
-#include "logfile.h"
+#include "logformat.h"
 #include "record.h"
 #include "util.h"
 
@@ -167,7 +168,7 @@ check_scan(struct walk *w, int fd, const uint8_t *last_nl)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	w->scan_at = w->data;
 	end = log_scan(files, 1, on_scan, w, &at);
-	FUZZ_CHECK(w->scanned == w->lines, "log_scan and logfile_lines see the same lines");
+	FUZZ_CHECK(w->scanned == w->lines, "log_scan and logformat_each_line see the same lines");
 	if (w->size > 0 && w->data[w->size - 1] != '\n')
 		FUZZ_CHECK(end == SCAN_TORN && at.lineno == w->lines + 1,
 		    "log_scan: a last line without newline is torn");
@@ -175,6 +176,28 @@ check_scan(struct walk *w, int fd, const uint8_t *last_nl)
 		FUZZ_CHECK(end == SCAN_DONE, "log_scan: done");
 	FUZZ_CHECK(w->scan_at == (last_nl == NULL ? w->data : last_nl + 1),
 	    "log_scan: every complete line");
+}
+
+/* The last line read from the end: the last complete line, the torn bytes after it. */
+static void
+check_last_line(int fd, const uint8_t *data, size_t size, const uint8_t *last_nl)
+{
+	struct log_last	 last;
+	enum line_got	 got;
+	const uint8_t	*start;
+	size_t		 torn = last_nl == NULL ? size : size - (size_t)(last_nl - data) - 1;
+
+	got = logformat_last_line(fd, (off_t)size, &last);
+	FUZZ_CHECK(last.torn == (off_t)torn, "last line: the torn tail follows the last newline");
+	if (last_nl == NULL)
+		FUZZ_CHECK(got == LINE_END, "last line: none without a newline");
+	else {
+		for (start = last_nl; start > data && start[-1] != '\n'; start--)
+			;
+		FUZZ_CHECK(got == LINE_OK && last.len == (size_t)(last_nl - start) &&
+		    memcmp(last.text, start, last.len) == 0, "last line: the last complete line");
+	}
+	free(last.buf);
 }
 
 int
@@ -194,7 +217,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&w, 0, sizeof(w));
 	w.data = data;
 	w.size = size;
-	rc = logfile_lines(fd, 0, (off_t)size, on_line, &w, &end);
+	rc = logformat_each_line(fd, 0, (off_t)size, on_line, &w, &end);
 	FUZZ_CHECK(rc == 0, "every line is read");
 	for (p = data; p < data + size; p++)
 		if (*p == '\n')
@@ -202,6 +225,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(end == (last_nl == NULL ? 0 : last_nl - data + 1),
 	    "the end is after the last newline");
 	FUZZ_CHECK(end == w.next, "the end is where the last line ended");
+	check_last_line(fd, data, size, last_nl);
 	if ((w.reader = log_reader_new()) != NULL) {
 		check_scan(&w, fd, last_nl);
 		log_reader_free(w.reader);

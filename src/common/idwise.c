@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* idwise.c: IDWise's event names and decisions (SPEC §2) as tables, and classification. */
+/* idwise.c: IDWise's event names and decisions as tables, and classification. */
 #include "autoconf.h"
 
 #include <stdio.h>

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "idwise.h"
+#include "log-check.h"
 #include "record.h"
 #include "tap.h"
 
@@ -129,6 +130,32 @@ test_parse(struct event *ev)
 	free(line);
 }
 
+/* A reader's record has no body digest; the writer asks for it, and gets the received one. */
+static void
+test_body_digest(struct event *ev)
+{
+	struct record_place	 at;
+	struct log_reader	*reader;
+	struct log_record	 rec;
+	unsigned char		 digest[SHA256_LEN], zero[SHA256_LEN];
+	char			 why[160], *line;
+	size_t			 len;
+
+	place(&at, 1, 0);
+	line = record_line(ev, &at, &len);
+	reader = log_reader_new();
+	ok(reader != NULL && log_record_read(reader, line, len - 1, &rec, why, sizeof(why)) == 0,
+	    "a reader reads the line");
+	memset(zero, 0, sizeof(zero));
+	ok(memcmp(rec.view.body_digest, zero, SHA256_LEN) == 0, "  without the body digest");
+	ok(record_body_digest(&rec.view, digest) == 0 &&
+	    memcmp(digest, ev->body_digest, SHA256_LEN) == 0,
+	    "record_body_digest: the digest of the body as received");
+	log_record_free(&rec);
+	log_reader_free(reader);
+	free(line);
+}
+
 /*
  * Found by fuzz-request: REMOTE_ADDR is copied into the record; bytes of it that are not
  * UTF-8 made a line that is not UTF-8, which record_parse (and any JSON reader) refuses.
@@ -180,6 +207,7 @@ main(void)
 	}
 	test_line(&ev);
 	test_parse(&ev);
+	test_body_digest(&ev);
 	event_free(&ev);
 	test_remote_addr_not_utf8();
 	return done_testing();

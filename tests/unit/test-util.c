@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -196,6 +197,23 @@ test_msg_errno(void)
 	    "msg_errno appends strerror(errno)");
 }
 
+static void
+test_grow_buffer(void)
+{
+	char	*buf = NULL;
+	size_t	 size = 0;
+
+	ok(grow_buffer(&buf, &size, 10, 64) == 0 && buf != NULL && size == 64,
+	    "grow_buffer: the first size when it is enough");
+	memset(buf, 'x', size);
+	ok(grow_buffer(&buf, &size, 64, 64) == 0 && size == 64, "  no change when it holds need");
+	ok(grow_buffer(&buf, &size, 200, 64) == 0 && size == 256 && buf[63] == 'x',
+	    "  doubled until it holds need, the bytes kept");
+	ok(grow_buffer(&buf, &size, SIZE_MAX, 64) == -1 && errno == ENOMEM && size == 256,
+	    "  too much: ENOMEM, the buffer as it was");
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -206,5 +224,6 @@ main(void)
 	test_escape_shown();
 	test_time();
 	test_time_sweep();
+	test_grow_buffer();
 	return done_testing();
 }
