@@ -180,13 +180,6 @@ logfile_size(const struct logfile *lf)
 	return st.st_size;
 }
 
-/* Kept for eventlog.c until it calls logformat directly. */
-int
-logfile_lines(int fd, off_t from, off_t to, line_fn fn, void *arg, off_t *end)
-{
-	return logformat_each_line(fd, from, to, fn, arg, end);
-}
-
 /* Copy [at, size) of the log to the end of the torn file, then make that durable. */
 static int
 keep_tail(struct logfile *lf, off_t at, off_t size, const char *torn_path)

@@ -52,9 +52,6 @@ void	logfile_release(struct fdref *);
 /* The file's size, or -1. */
 off_t	logfile_size(const struct logfile *);
 
-/* logformat_each_line(): kept for eventlog.c until it calls logformat directly. */
-int	logfile_lines(int fd, off_t from, off_t to, line_fn fn, void *arg, off_t *end);
-
 /* Append the bytes from offset at to the end to torn_path, then cut the log there (the
  * caller syncs it). */
 int	logfile_cut(struct logfile *, off_t at, const char *torn_path);

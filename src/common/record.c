@@ -88,35 +88,6 @@ record_body_digest(const struct record_view *view, unsigned char digest[SHA256_L
 	return canon_digest(body, digest);
 }
 
-/* A parser per call: the writer reads lines only when it recovers. */
-int
-record_parse(const char *line, size_t len, struct record_view *view, const char **why)
-{
-	static _Thread_local char	 reason[160];
-	struct log_reader		*reader;
-	struct log_record		 rec;
-	int				 rc;
-
-	memset(view, 0, sizeof(*view));
-	*why = reason;
-	if ((reader = log_reader_new()) == NULL) {
-		snprintf(reason, sizeof(reason), "out of memory");
-		return -1;
-	}
-	rc = log_record_read(reader, line, len, &rec, reason, sizeof(reason));
-	log_reader_free(reader);
-	if (rc == -1)
-		return -1;
-	if (record_body_digest(&rec.view, rec.view.body_digest) == -1) {
-		snprintf(reason, sizeof(reason), "out of memory");
-		log_record_free(&rec);
-		return -1;
-	}
-	*view = rec.view;
-	*why = NULL;
-	return 0;
-}
-
 void
 record_view_free(struct record_view *view)
 {

@@ -36,7 +36,6 @@ struct record_view {
 	const char	*type;
 	const char	*outcome;
 	bool		 conflict;
-	unsigned char	 body_digest[SHA256_LEN];	/* record_parse()'s only */
 };
 
 /*
@@ -46,12 +45,6 @@ struct record_view {
  */
 int	record_body_digest(const struct record_view *, unsigned char [SHA256_LEN]);
 
-/*
- * log_record_read() (log-check.h) with a parser of its own, then record_body_digest()
- * into view->body_digest. Kept for eventlog.c until it calls those two directly.
- * Parse one line (without its '\n'); -1 and *why if it is not a whole record.
- */
-int	record_parse(const char *, size_t, struct record_view *, const char **why);
 void	record_view_free(struct record_view *);
 
 /*

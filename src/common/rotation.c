@@ -226,19 +226,3 @@ rotation_chain(const char *logpath, const struct log_ends *current, int64_t sinc
 	*nfiles = taken;
 	return 0;
 }
-
-/* --- kept for eventlog.c until it calls logformat directly --------------------------- */
-
-bool
-rotation_has_compressed(const char *logpath)
-{
-	return logformat_has_compressed(logpath);
-}
-
-char *
-rotation_find_file(const char *logpath, uint64_t dev, uint64_t ino)
-{
-	char	*path;
-
-	return logformat_find_rotated(logpath, dev, ino, &path) == 1 ? path : NULL;
-}

@@ -37,11 +37,5 @@ int	rotation_ends(const char *path, struct log_ends *);
 int	rotation_chain(const char *logpath, const struct log_ends *current, int64_t since_ms,
 	    struct log_ends **files, size_t *n);
 void	rotation_free(struct log_ends *, size_t);
-/*
- * Kept for eventlog.c until it calls logformat directly: logformat_has_compressed(), and
- * logformat_find_rotated() as a path to free or NULL.
- */
-bool	rotation_has_compressed(const char *logpath);
-char	*rotation_find_file(const char *logpath, uint64_t dev, uint64_t ino);
 
 #endif

@@ -31,6 +31,7 @@
 #define INDEX_ALL		INT64_MIN	/* index_since: every record, however old */
 
 struct shm;
+struct log_reader;
 
 struct eventlog {
 	bool			 sync_data;	/* the settings (eventlog.h) */
@@ -45,6 +46,7 @@ struct eventlog {
 	uint64_t		 dedup_dev, dedup_ino;
 	struct logfile		 log;
 	struct log_head		 head;		/* valid while appending */
+	struct log_reader	*reader;	/* recovery's parser, used under the lock */
 	char			*log_path;
 	char			*shm_path;
 	char			*idx_path;

@@ -25,6 +25,7 @@
 #include "eventlog-internal.h"
 #include "eventlog.h"
 #include "idwise.h"
+#include "log-check.h"
 #include "logfile.h"
 #include "metrics.h"
 #include "record.h"
@@ -80,6 +81,7 @@ eventlog_free(struct eventlog *el)
 	dedup_close(el->dedup);
 	logfile_close(&el->log);
 	pthread_mutex_destroy(&el->attach_mutex);
+	log_reader_free(el->reader);
 	free_paths(el);
 	free(el);
 }
@@ -91,8 +93,9 @@ eventlog_new(const struct eventlog_settings *set)
 
 	if ((el = calloc(1, sizeof(*el))) == NULL)
 		return NULL;
-	if (make_paths(el, set->path) == -1 ||
+	if (make_paths(el, set->path) == -1 || (el->reader = log_reader_new()) == NULL ||
 	    pthread_mutex_init(&el->attach_mutex, NULL) != 0) {
+		log_reader_free(el->reader);
 		free_paths(el);
 		free(el);
 		return NULL;
@@ -138,7 +141,7 @@ static void
 say_sync_failed(const struct eventlog *el)
 {
 	msg("%s: not appending: an fdatasync of the log failed earlier, so what is written "
-	    "now may never reach the disk; fix the disk, then reboot (README \"A failed "
+	    "now may never reach the disk; fix the disk, then reboot (idwise-fcgi(8), \"A failed "
 	    "fdatasync\")", el->log.path);
 }
 
