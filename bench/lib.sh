@@ -5,13 +5,16 @@
 # calls bench_init. Everything started here is stopped by bench_cleanup (an EXIT trap).
 #
 #   messages   say, note, die
-#   waiting    wait_for CMD..., pid_alive PID
-#   setup      need_tools, need_build, work_fs, machine_info, free_port
+#   setup      need_tools, need_build, work_fs, machine_info
 #   idwise     idwise_dir NAME [key=value...]    (config, token; sets SIDE_DIR CONF LOG)
 #   servers    nginx_start, fcgi_start NAME BIN PROCS ARGS..., fcgi_stop NAME,
 #              webhook_start, apache_start NAME BIN, apache_stop, run_as_user
 #   load       prime URL [CURL-ARG...], wrk_run LABEL URL CONNS SECONDS TAG [ACKS]
 #   measuring  proc_mem PID..., cpu_ticks PID..., log_check DIR BASE STOPS CONNS
+#
+# From the tests' helpers it sources tests/lib/proc.sh (wait_for, pid_alive, all_gone,
+# stop_pids, pids_of_exe, free_port) and tests/lib/account.sh (RUN_USER, the account the
+# responders run as when we are root; give_to_responder, random_hex, write_secret).
 
 POLL_STEPS=${POLL_STEPS:-400}		# polls of 50 ms: 20 s for anything to come up or go
 SAMPLE=${SAMPLE:-$SRC/tests/samples/finished_journey.json}
@@ -50,45 +53,21 @@ die()
 	exit 1
 }
 
-# wait_for CMD [ARG...]: poll CMD every 50 ms until it succeeds; 1 after POLL_STEPS tries.
-wait_for()
+# bail MSG: how the tests' helpers stop; here that is die.
+bail()
 {
-	local i
-	for ((i = 0; i < POLL_STEPS; i++)); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
+	die "$@"
 }
 
-# pid_alive PID: exists and is not a zombie.
-pid_alive()
-{
-	local state
-	kill -0 "$1" 2>/dev/null || return 1
-	state=$(sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2>/dev/null)
-	[ -n "$state" ] && [ "$state" != Z ]
-}
+# shellcheck source=tests/lib/proc.sh
+. "$SRC/tests/lib/proc.sh" || exit 1
+# shellcheck source=tests/lib/account.sh
+. "$SRC/tests/lib/account.sh" || exit 1
 
-all_gone()
+# bench_stop [-SIGNAL] PID...: stop_pids, and say so when SIGTERM was not enough.
+bench_stop()
 {
-	local p
-	for p in "$@"; do
-		pid_alive "$p" && return 1
-	done
-	return 0
-}
-
-# stop_pids PID...: SIGTERM, wait, SIGKILL what is left. Only pids we started.
-stop_pids()
-{
-	[ $# -gt 0 ] || return 0
-	kill -TERM "$@" 2>/dev/null
-	if ! wait_for all_gone "$@"; then
-		note "killing $* (SIGTERM was not enough)"
-		kill -KILL "$@" 2>/dev/null
-	fi
-	return 0
+	stop_pids "$@" || note "killed $* (the signal was not enough)"
 }
 
 # --- setup ----------------------------------------------------------------------------
@@ -126,18 +105,6 @@ need_build()
 work_fs()
 {
 	df -T -P "$1" | awk 'NR == 2 { print $1, $2 }'
-}
-
-# The account responders run as when we are root (they must not be root), else ourselves.
-RUN_USER=
-if [ "$(id -u)" -eq 0 ]; then
-	if id www-data >/dev/null 2>&1; then RUN_USER=www-data; else RUN_USER=nobody; fi
-fi
-
-# give_to_runner PATH...: make paths the responders' (no-op when not root).
-give_to_runner()
-{
-	[ -z "$RUN_USER" ] || chown -R "$RUN_USER:$(id -gn "$RUN_USER")" "$@"
 }
 
 machine_info()
@@ -198,29 +165,6 @@ disk_kb()
 	cat "/sys/fs/ext4/${dev##*/}/session_write_kbytes" 2>/dev/null
 }
 
-port_free()
-{
-	[ -z "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
-}
-
-free_port()
-{
-	local i p
-	for ((i = 0; i < 100; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 20001))
-		if port_free "$p"; then
-			printf '%s\n' "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
-random_hex()
-{
-	od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
-}
-
 # --- idwise-fcgi's side -----------------------------------------------------------------
 
 TOKEN=bench-$(random_hex 16)
@@ -239,7 +183,7 @@ idwise_dir()
 	mkdir -p "$SIDE_DIR" || die "cannot create $SIDE_DIR"
 	CONF=$SIDE_DIR/idwise-fcgi.conf
 	LOG=$SIDE_DIR/events.jsonl
-	(umask 077 && printf 'old-%s\n%s\n' "$(random_hex 16)" "$TOKEN" >"$SIDE_DIR/token")
+	write_secret "$SIDE_DIR/token" "old-$(random_hex 16)" "$TOKEN"
 	{
 		printf '# written by bench/lib.sh\n'
 		printf 'log = %s\n' "$LOG"
@@ -253,7 +197,8 @@ idwise_dir()
 		done
 	} >"$CONF"
 	chmod 0600 "$CONF"
-	give_to_runner "$SIDE_DIR"
+	# the responders run as RUN_USER from the start (spawn-fcgi -u): their config too
+	give_to_responder -R "$SIDE_DIR"
 	chmod 0750 "$SIDE_DIR"
 }
 
@@ -386,7 +331,7 @@ fcgi_start()
 	shift 3
 	rm -f "$sock" "$pidf"
 	: >"$err"
-	give_to_runner "$err"
+	give_to_responder "$err"
 	[ -z "$RUN_USER" ] || as=(-u "$RUN_USER" -g "$(id -gn "$RUN_USER")")
 	spawn-fcgi -F "$procs" -P "$pidf" -s "$sock" -M 0600 "${as[@]}" -- \
 	    /bin/sh -c 'exec 2>>"$0"; exec "$@"' "$err" "$bin" "$@" >>"$err" 2>&1 ||
@@ -411,7 +356,7 @@ fcgi_alive()
 fcgi_stop()
 {
 	# shellcheck disable=SC2086
-	stop_pids ${FCGI_PIDS[$1]:-}
+	bench_stop ${FCGI_PIDS[$1]:-}
 	unset "FCGI_PIDS[$1]"
 	rm -f "$WORK/$1.sock"
 }
@@ -463,7 +408,7 @@ EOF
 webhook_stop()
 {
 	[ -n "$WEBHOOK_PID" ] || return 0
-	stop_pids "$WEBHOOK_PID"
+	bench_stop "$WEBHOOK_PID"
 	wait "$WEBHOOK_PID" 2>/dev/null
 	WEBHOOK_PID=
 }
@@ -488,7 +433,7 @@ apache_start()
 	} >"$dir/wrapper"
 	chmod 0755 "$dir/wrapper"
 	: >"$dir/$name.stderr"
-	give_to_runner "$dir/fcgid" "$dir/$name.stderr"
+	give_to_responder "$dir/fcgid" "$dir/$name.stderr"
 	for ((try = 0; try < 5; try++)); do
 		APACHE_PORT=$(free_port) || die "no free port"
 		apache_config "$name" "$dir" >"$dir/httpd.conf"
@@ -563,22 +508,12 @@ apache_stop()
 {
 	local bin=$1
 	[ -n "$APACHE_PID" ] || return 0
-	stop_pids "$APACHE_PID"
+	bench_stop "$APACHE_PID"
 	wait "$APACHE_PID" 2>/dev/null
 	APACHE_PID=
 	# shellcheck disable=SC2046
 	wait_for all_gone $(pids_of_exe "$bin") ||
 	    note "fcgid children of $bin still running after Apache stopped"
-}
-
-# pids_of_exe BIN: the processes running the executable BIN (our copies in $WORK/bin).
-pids_of_exe()
-{
-	local d
-	for d in /proc/[0-9]*; do
-		[ "$(readlink "$d/exe" 2>/dev/null)" = "$1" ] && printf '%s\n' "${d#/proc/}"
-	done
-	return 0
 }
 
 # --- load ---------------------------------------------------------------------------
@@ -774,10 +709,9 @@ bench_cleanup()
 	for name in "${!FCGI_PIDS[@]}"; do
 		fcgi_stop "$name"
 	done
-	[ -z "$APACHE_PID" ] || stop_pids "$APACHE_PID"
-	[ -z "$WEBHOOK_PID" ] || stop_pids "$WEBHOOK_PID"
-	[ -z "$NGINX_PID" ] || { kill -QUIT "$NGINX_PID" 2>/dev/null; wait_for all_gone "$NGINX_PID" ||
-	    kill -KILL "$NGINX_PID" 2>/dev/null; }
+	[ -z "$APACHE_PID" ] || bench_stop "$APACHE_PID"
+	[ -z "$WEBHOOK_PID" ] || bench_stop "$WEBHOOK_PID"
+	[ -z "$NGINX_PID" ] || bench_stop -QUIT "$NGINX_PID"
 	wait 2>/dev/null
 	if [ "${KEEP_WORK:-0}" -eq 0 ] && [ -n "${WORK_MADE:-}" ]; then
 		rm -rf "$WORK"

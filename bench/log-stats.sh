@@ -1,6 +1,6 @@
 #!/bin/bash
-# bench/log-stats.sh: how long idwise-log stats, verify and head take on a log of a
-# million records.
+# bench/log-stats.sh: how long idwise-log stats, verify, head and follow take on a log of
+# a million records.
 #
 #   bash bench/log-stats.sh [BUILDDIR [RECORDS]]
 #
@@ -10,6 +10,8 @@
 # by tests/mklog, which builds each record with the writer's own record_line, in
 # BUILDDIR/bench-log/ and kept for the next run (remove it to make it again). Each
 # command runs RUNS times (default 3) and every run's wall-clock and CPU times are printed.
+# follow --once --from-seq 1 reads every record of both files as follow and exec do (each
+# checked against the chain); what it prints, the log again, goes to /dev/null.
 
 set -u -o pipefail
 
@@ -49,20 +51,26 @@ printf 'machine: %s, %s CPUs\n\n' "$(uname -m)" "$(nproc)"
 
 TIMEFORMAT='%R s wall, %U s user, %S s system'
 
-# bench NAME ARG...: run idwise-log ARG... RUNS times, print each run's times.
+# bench NAME ARG...: run idwise-log ARG... RUNS times, print each run's times. Its output
+# goes to $OUT (default $DIR/out, whose first line is shown).
 bench()
 {
-	local name=$1 i t
+	local name=$1 out=${OUT:-$DIR/out} i t
 	shift
 	for ((i = 1; i <= RUNS; i++)); do
-		t=$( { time "$BUILD/idwise-log" "$@" >"$DIR/out" 2>"$DIR/err"; } 2>&1 ) ||
-		    die "idwise-log $name failed: $(cat "$DIR/out" "$DIR/err")"
+		t=$( { time "$BUILD/idwise-log" "$@" >"$out" 2>"$DIR/err"; } 2>&1 ) ||
+		    die "idwise-log $name failed: $(cat "$out" "$DIR/err")"
 		printf '%-10s run %d: %s\n' "$name" "$i" "$t"
 	done
-	printf '%-10s says: %s\n\n' "$name" "$(head -c 200 "$DIR/out" | head -n 1)"
+	if [ "$out" = /dev/null ]; then
+		printf '%-10s says: (its output went to /dev/null)\n\n' "$name"
+	else
+		printf '%-10s says: %s\n\n' "$name" "$(head -c 200 "$out" | head -n 1)"
+	fi
 }
 
 bench stats stats "${FILES[@]}"
 bench stats-json stats --json "${FILES[@]}"
 bench verify verify "${FILES[@]}"
 bench head head "${FILES[@]}"
+OUT=/dev/null bench follow follow --once --from-seq 1 "$LOG"

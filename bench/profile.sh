@@ -346,7 +346,7 @@ part_callgrind()
 	say "== callgrind: one idwise-fcgi process, 1 thread, ${CG_SECONDS} s of 4 connections"
 	idwise_dir profile-callgrind
 	mkdir -p "$dir"
-	give_to_runner "$dir"
+	give_to_responder "$dir"
 	sock=$WORK/idwise.sock
 	rm -f "$sock"
 	# the socket in a directory the responder's account may write: the bench socket path

@@ -56,12 +56,9 @@ send()
 }
 
 write_config "$TEST_TMP/rss" sync=none || bail "cannot write the config"
-SOCK=$SOCK_DIR/rss.sock
-"$IDWISE_FCGI" -c "$CONF" --listen "unix:$SOCK" 2>"$TEST_TMP/rss.stderr" &
-PID=$!
-at_exit "kill -KILL $PID"
-wait_for test -S "$SOCK" || bail "idwise-fcgi did not start"
-start_nginx "$SOCK" || bail "nginx did not start"
+start_listener rss "$CONF" || bail "idwise-fcgi did not start"
+PID=$(listener_pid rss)
+start_nginx "$(listener_socket rss)" || bail "nginx did not start"
 
 printf 'warm-up, %d requests: %s' "$WARMUP" "$(send 0 "$WARMUP")"
 RSS0=$(kb "$PID" VmRSS)
@@ -87,7 +84,6 @@ awk -v a="$RSS0" -v b="$RSS1" -v c="$ANON0" -v d="$ANON1" \
     'BEGIN { printf "ratio after/before: VmRSS %.3f, RssAnon %.3f\n", b / a, d / c }'
 printf 'records in the log: %s; dedup index %s kB on disk\n' "$(log_count "$LOG")" \
     "$(du -k "$LOG.idx" | cut -f1)"
-kill -TERM "$PID"
-wait "$PID"
+stop_listener rss
 cat "$TEST_TMP/curl.err" 2>/dev/null | sort | uniq -c | head -n 5
 _tap_done=1

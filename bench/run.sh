@@ -472,7 +472,7 @@ make_big_log()
 	t0=$(date +%s)
 	"$MKLOG" "$n" "$start" "$step" >"$LOG" || die "$MKLOG $n failed"
 	t1=$(date +%s)
-	give_to_runner "$LOG"
+	give_to_responder "$LOG"
 	# on disk before we measure: its writeback would stall every fdatasync of the run
 	sync -f "$LOG" || die "sync -f $LOG failed"
 	say "  made $n records with ${MKLOG#"$BUILD"/} in $((t1 - t0)) s: $(du -h "$LOG" | cut -f1)"

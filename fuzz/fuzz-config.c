@@ -1,7 +1,7 @@
 /*
  * fuzz-config.c: config_parse() on any text. It reads no file (secret files are loaded by
  * config_load), so the input is the whole world. Oracles: an accepted config holds values in
- * range (README "Configuration"); a refused one leaves the struct zeroed and says why in one
+ * range (idwise-fcgi.conf(5)); a refused one leaves the struct zeroed and says why in one
  * printable line that starts with the file name; parsing the same text twice agrees.
  */
 #include "autoconf.h"

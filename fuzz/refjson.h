@@ -1,9 +1,9 @@
 /*
  * refjson.h: a second JSON checker, written apart from src/jsonstrict.c and json-c, that the
- * fuzzers hold the core against. It says what the contract (README "Replies") says a body
- * must be: RFC 8259 text, one value, strict UTF-8 and escapes, no \u0000 in member names,
- * no duplicate member names (compared decoded), integers that fit 64 bits, finite numbers of
- * at most 400 characters, nesting at most maxdepth.
+ * fuzzers hold the core against. It says what the contract (idwise-fcgi(8), "Checks and
+ * replies") says a body must be: RFC 8259 text, one value, strict UTF-8 and escapes, no
+ * \u0000 in member names, no duplicate member names (compared decoded), integers that fit
+ * 64 bits, finite numbers of at most 400 characters, nesting at most maxdepth.
  */
 #ifndef IDW_REFJSON_H
 #define IDW_REFJSON_H

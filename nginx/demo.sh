@@ -11,7 +11,7 @@
 # /run/idwise-fcgi-demo, where nginx's workers (www-data) can reach it. idwise-fcgi is
 # started by spawn-fcgi on that unix socket, as root with --allow-root so that it can write
 # ./demo wherever the checkout is (for the demo only: a deployment uses --user or a
-# systemd unit from systemd/, see the README); nginx includes the
+# systemd unit from systemd/, see idwise-fcgi(8)); nginx includes the
 # operator's snippet nginx/idwise-fcgi.conf with only its socket path changed. Running it
 # again stops the old instances first and keeps the token and the log.
 

@@ -1,8 +1,8 @@
 # tests/lib-hosts.sh: what the tests of the other web servers share (lighttpd.sh, h2o.sh,
 # caddy.sh), sourced after tests/lib.sh.
 #
-#   responder     start_daemon NAME CONF: idwise-fcgi --listen unix:$(responder_socket NAME),
-#                 its socket's group HOST_GROUP when root; stop_daemon NAME
+#   responder     start_listener NAME CONF of tests/lib/daemon.sh (its socket's group is
+#                 HOST_GROUP's, www-data, when root)
 #   host          start_host NAME PIDFILE CMD...: a web server in the foreground of a
 #                 background job, up once PIDFILE is written and HOST_PORT listens;
 #                 stop_host (SIGTERM, then SIGKILL)
@@ -15,46 +15,13 @@ IDWISE_LOG=${IDWISE_LOG:-$top_builddir/idwise-log}
 SNIPPET_SOCKET=/run/idwise-fcgi/idwise-fcgi.sock	# the path every snippet names
 
 # The web servers' account when the tests run as root; the responder's socket is theirs
-# by group (0660), as --socket-group in production.
+# by group (0660), as --socket-group in production: start_listener's LISTENER_GROUP.
 HOST_USER=
 HOST_GROUP=
 if [ "$(id -u)" -eq 0 ]; then
 	HOST_USER=www-data
 	HOST_GROUP=www-data
 fi
-
-declare -A _daemon_pid=()
-
-# start_daemon NAME CONF [ARG...]: idwise-fcgi as its own daemon on a unix socket; its
-# stderr goes to $TEST_TMP/NAME.stderr.
-start_daemon()
-{
-	local name=$1 conf=$2 sock err
-	local -a group=()
-	shift 2
-	sock=$(responder_socket "$name")
-	err=$TEST_TMP/$name.stderr
-	[ -x "$IDWISE_FCGI" ] || bail "$IDWISE_FCGI is not built"
-	[ -z "$HOST_GROUP" ] || group=(--socket-group "$HOST_GROUP")
-	rm -f "$sock"
-	"$IDWISE_FCGI" -c "$conf" --listen "unix:$sock" --socket-mode 0660 "${group[@]}" \
-	    "${RESPONDER_ARGS[@]}" "$@" 2>>"$err" &
-	_daemon_pid[$name]=$!
-	at_exit "stop_daemon $name"
-	wait_for test -S "$sock" && pid_alive "${_daemon_pid[$name]}" ||
-	    { diag "idwise-fcgi $name did not start:" "$(tail -n 5 "$err")"; return 1; }
-}
-
-# stop_daemon NAME: SIGTERM, wait (SIGKILL after the timeout).
-stop_daemon()
-{
-	local pid=${_daemon_pid[$1]:-}
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	wait_for pid_gone "$pid" || kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	unset "_daemon_pid[$1]"
-}
 
 HOST_PID=
 HOST_PORT=
@@ -84,11 +51,7 @@ _host_up()
 
 stop_host()
 {
-	[ -n "$HOST_PID" ] || return 0
-	kill -TERM "$HOST_PID" 2>/dev/null
-	wait_for pid_gone "$HOST_PID" || kill -KILL "$HOST_PID" 2>/dev/null
-	wait "$HOST_PID" 2>/dev/null
-	HOST_PID=
+	stop_child HOST_PID
 }
 
 # host_snippet FILE FROM TO: FILE with every FROM made TO, on stdout; fails when FILE does
@@ -102,16 +65,9 @@ host_snippet()
 # host_checks HOST: the deliveries every host must pass on, against $URL and $LOG.
 host_checks()
 {
-	local host=$1 file name seq=0 before big
+	local host=$1 seq=0 before big
 	CURL_AUTH=(-H "Authorization: Bearer $TOKEN")
-	for file in "$SAMPLES"/*.json; do
-		name=$(basename "$file" .json)
-		seq=$((seq + 1))
-		post "$file"
-		reply_is 200 "{\"status\":\"accepted\",\"seq\":$seq}" "$host: $name: accepted as seq $seq"
-		is "$(log_record "$LOG" "$seq" .body_sha256)" "$(sha256_of "$file")" \
-		    "$host: $name: stored as sent"
-	done
+	post_samples -p "$host: " _host_stored "$host"
 
 	before=$(log_state "$LOG")
 	CURL_AUTH=(-H "Authorization: Bearer wrong-$TOKEN")
@@ -146,28 +102,17 @@ host_checks()
 	is "$(log_count "$LOG")" "$seq" "$host: the log holds $seq records"
 }
 
-# timed_batch IDS DIR [PARALLEL]: POST step_event ID for every id in the file IDS to $URL
-# with the bearer $TOKEN, PARALLEL (8) at a time from one curl process; each appends
-# "ID CODE SECONDS" to DIR/times.
+# _host_stored HOST NAME FILE SEQ: record SEQ has the file's body_sha256.
+_host_stored()
+{
+	is "$(log_record "$LOG" "$4" .body_sha256)" "$(sha256_of "$3")" "$1: $2: stored as sent"
+}
+
+# timed_batch IDS DIR [PARALLEL]: deliver_batch's requests, PARALLEL (8) at a time; each
+# appends "ID CODE SECONDS" to DIR/times.
 timed_batch()
 {
-	local ids=$1 dir=$2 par=${3:-8} id body n=0
-	mkdir -p "$dir/replies" || return 1
-	while IFS= read -r id; do
-		[ -n "$id" ] || continue
-		[ "$n" -eq 0 ] || printf 'next\n'
-		n=$((n + 1))
-		body=$(step_event "$id")
-		body=${body//\"/\\\"}
-		printf 'url = "%s"\nheader = "Authorization: Bearer %s"\n' "$URL" "$TOKEN"
-		printf 'header = "Content-Type: application/json"\nheader = "Expect:"\n'
-		printf 'max-time = 60\noutput = "%s/replies/%s"\n' "$dir" "$id"
-		printf 'write-out = "%s %%{http_code} %%{time_total}\\n"\ndata-binary = "%s"\n' \
-		    "$id" "$body"
-	done <"$ids" >"$dir/curl.config"
-	curl --parallel --parallel-max "$par" --no-progress-meter -sS --config "$dir/curl.config" \
-	    >>"$dir/times" 2>>"$dir/curl.err"
-	return 0
+	curl_batch "$1" "$2" "${3:-8}" '%{http_code} %{time_total}' times
 }
 
 # slowest DIR: the longest time in DIR/times, in seconds.

@@ -1,8 +1,8 @@
 # tests/lib-proxy.sh: idwise-fcgi as its own daemon behind Apache mod_proxy_fcgi and behind
 # nginx with kept FastCGI connections. Sourced after tests/lib.sh.
 #
-#   daemon     start_listener NAME CONF [ARG...], stop_listener NAME, listener_socket NAME,
-#              thread_states PID, kept_connections SOCKET
+#   daemon     thread_states PID, kept_connections SOCKET (the daemon itself: start_listener
+#              of tests/lib/daemon.sh)
 #   Apache     start_apache_proxy SOCKET (mod_proxy_fcgi, apache/idwise-fcgi-proxy.conf;
 #              APACHE_PROXY_EDIT: a sed script for the copy); sets APACHE_PORT and URL
 #   nginx      start_nginx_keepalive SOCKET (nginx/idwise-fcgi-keepalive.conf and
@@ -11,59 +11,6 @@
 #   load       timed_deliveries DIR N PARALLEL PREFIX: N unique Finished Journey deliveries
 #              to $URL, PARALLEL at a time; each one's "ID STATUS SECONDS" in DIR/results
 # shellcheck shell=bash
-
-declare -A _listener_pid=()
-
-# listener_socket NAME: the unix socket idwise-fcgi NAME listens on.
-listener_socket()
-{
-	printf '%s/%s.sock\n' "$SOCK_DIR" "$1"
-}
-
-# start_listener NAME CONF [ARG...]: idwise-fcgi -c CONF --listen unix:SOCKET ARG... in the
-# background (as RUN_USER through --user when root, with the socket's group www-data so
-# that Apache's children can connect). Its stderr goes to $TEST_TMP/NAME.stderr.
-start_listener()
-{
-	local name=$1 conf=$2 sock
-	local -a group=()
-	shift 2
-	sock=$(listener_socket "$name")
-	[ -x "$IDWISE_FCGI" ] || bail "$IDWISE_FCGI is not built"
-	[ -z "${_listener_pid[$name]:-}" ] || bail "listener $name is already running"
-	[ -z "$APACHE_USER" ] || group=(--socket-group "$APACHE_USER")
-	rm -f "$sock"
-	"$IDWISE_FCGI" -c "$conf" "${RESPONDER_ARGS[@]}" --listen "unix:$sock" "${group[@]}" "$@" \
-	    2>>"$TEST_TMP/$name.stderr" &
-	_listener_pid[$name]=$!
-	at_exit "stop_listener $name"
-	wait_for _listener_up "$name" ||
-	    { diag "idwise-fcgi $name did not start:" "$(tail -n 5 "$TEST_TMP/$name.stderr")"; return 1; }
-}
-
-_listener_up()
-{
-	pid_alive "${_listener_pid[$1]}" || return 2
-	[ -S "$(listener_socket "$1")" ]
-}
-
-# listener_pid NAME
-listener_pid()
-{
-	printf '%s\n' "${_listener_pid[$1]:-}"
-}
-
-# stop_listener NAME: SIGTERM, wait (SIGKILL after the timeout).
-stop_listener()
-{
-	local pid=${_listener_pid[$1]:-}
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	wait_for pid_gone "$pid" || kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	unset "_listener_pid[$1]"
-	rm -f "$(listener_socket "$1")"	# RUN_USER cannot unlink it in a directory of root's
-}
 
 # thread_states PID: what each thread of process PID waits in, counted: "read(socket) 4"
 # for four threads blocked reading a socket (x86-64 and arm64 syscall numbers), else the
@@ -109,45 +56,21 @@ APACHE_PROXY_EDIT=
 # the operator's snippet passing to SOCKET instead of APACHE_PROXY_SOCKET.
 apache_proxy_config()
 {
-	local sock=$1 snippet=$APACHE_DIR/idwise-fcgi-proxy.conf user=
-	mkdir -p "$APACHE_DIR/run" "$APACHE_DIR/htdocs" || return 1
+	local sock=$1 snippet=$APACHE_DIR/idwise-fcgi-proxy.conf
+	mkdir -p "$APACHE_DIR" || return 1
 	grep -qF "\"unix:$APACHE_PROXY_SOCKET|fcgi://localhost/\"" "$top_srcdir/$APACHE_PROXY_SNIPPET" ||
 	    { diag "$APACHE_PROXY_SNIPPET does not pass to unix:$APACHE_PROXY_SOCKET"; return 1; }
 	sed -e "s|unix:$APACHE_PROXY_SOCKET|unix:$sock|" -e "$APACHE_PROXY_EDIT" \
 	    "$top_srcdir/$APACHE_PROXY_SNIPPET" >"$snippet" || return 1
-	[ -z "$APACHE_USER" ] || user="User $APACHE_USER"$'\n'"Group $APACHE_USER"
-	awk -v dir="$APACHE_DIR" -v port="$APACHE_PORT" -v user="$user" -v snippet="$snippet" '
-		/^@USER@$/ { print user; next }
-		{ gsub(/@DIR@/, dir); gsub(/@PORT@/, port); gsub(/@SNIPPET@/, snippet); print }' \
-	    "$top_srcdir/tests/apache-proxy.conf.in" >"$APACHE_DIR/httpd.conf"
+	apache_fill apache-proxy.conf.in "" "$snippet"
 }
 
 # start_apache_proxy SOCKET: Apache 2.4 with mod_proxy_fcgi on 127.0.0.1 at a free port, in
 # the foreground of a background job, its children as APACHE_USER. Sets APACHE_PORT, URL.
 start_apache_proxy()
 {
-	local try
-	[ -z "$APACHE_PID" ] || bail "Apache is already running"
-	for ((try = 0; try < 5; try++)); do
-		APACHE_PORT=$(free_port) || bail "no free port"
-		apache_proxy_config "$1" || bail "cannot write the Apache config"
-		apache2 -t -f "$APACHE_DIR/httpd.conf" >"$APACHE_DIR/configtest" 2>&1 ||
-		    { diag "apache2 -t:" "$(cat "$APACHE_DIR/configtest")"; return 1; }
-		rm -f "$APACHE_DIR/run/httpd.pid"
-		apache2 -f "$APACHE_DIR/httpd.conf" -DFOREGROUND 2>>"$APACHE_DIR/stderr" &
-		APACHE_PID=$!
-		at_exit stop_apache
-		if wait_for _apache_up; then
-			URL=http://127.0.0.1:$APACHE_PORT/idwise/webhook
-			return 0
-		fi
-		wait "$APACHE_PID" 2>/dev/null
-		APACHE_PID=
-		grep -q 'Address already in use' "$APACHE_DIR/error.log" "$APACHE_DIR/stderr" ||
-		    break
-	done
-	diag "Apache did not start:" "$(tail -n 5 "$APACHE_DIR/error.log" "$APACHE_DIR/stderr")"
-	return 1
+	apache_launch apache_proxy_config "$1" || return 1
+	URL=http://127.0.0.1:$APACHE_PORT/idwise/webhook
 }
 
 # --- nginx with kept FastCGI connections ----------------------------------------------
@@ -176,26 +99,8 @@ nginx_keepalive_config()
 # SOCKET over kept connections. Sets NGINX_PORT and URL.
 start_nginx_keepalive()
 {
-	local try port
-	[ -z "$NGINX_PID" ] || bail "nginx is already running"
-	for ((try = 0; try < 5; try++)); do
-		port=$(free_port) || bail "no free port"
-		nginx_keepalive_config "$port" "$1" || bail "cannot write the nginx config"
-		rm -f "$NGINX_DIR/nginx.pid"
-		nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" &
-		NGINX_PID=$!
-		at_exit stop_nginx
-		if wait_for _nginx_up; then
-			NGINX_PORT=$port
-			URL=http://127.0.0.1:$port/idwise/webhook
-			return 0
-		fi
-		wait "$NGINX_PID" 2>/dev/null
-		NGINX_PID=
-		grep -q 'Address already in use' "$NGINX_DIR/error.log" || break
-	done
-	diag "nginx did not start:" "$(tail -n 5 "$NGINX_DIR/error.log" 2>/dev/null)"
-	return 1
+	nginx_launch nginx_keepalive_config "$1" || return 1
+	URL=http://127.0.0.1:$NGINX_PORT/idwise/webhook
 }
 
 # --- timed deliveries -------------------------------------------------------------------

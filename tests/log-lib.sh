@@ -121,8 +121,7 @@ kill_bg()
 	BG_RC=
 	[ -n "$pid" ] || return 0
 	[ "$2" != KILL ] || disown "$pid" 2>/dev/null
-	kill -"$2" "$pid" 2>/dev/null
-	wait_for pid_gone "$pid" || { diag "$1 ignored SIG$2"; kill -KILL "$pid" 2>/dev/null; }
+	stop_pids -"$2" "$pid" || diag "$1 ignored SIG$2"
 	wait "$pid" 2>/dev/null
 	BG_RC=$?
 	unset "_bg_pid[$1]"

@@ -282,38 +282,35 @@ static struct ratelimit error_limit = RATELIMIT_INIT(50, 5);
 /* Rejected requests: more of them are expected; 20, then 2 a second. */
 static struct ratelimit reject_limit = RATELIMIT_INIT(20, 2);
 
+/* The body of msg, msg_reject and msg_errno: vmsg() with their arguments. */
+#define VMSG_ARGS(limit, errnum) do {		\
+	va_list	 ap_;				\
+						\
+	va_start(ap_, fmt);			\
+	vmsg((limit), (errnum), fmt, ap_);	\
+	va_end(ap_);				\
+} while (0)
+
 void
 msg(const char *fmt, ...)
 {
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vmsg(&error_limit, 0, fmt, ap);
-	va_end(ap);
+	VMSG_ARGS(&error_limit, 0);
 }
 
 void
 msg_reject(const char *fmt, ...)
 {
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vmsg(&reject_limit, 0, fmt, ap);
-	va_end(ap);
+	VMSG_ARGS(&reject_limit, 0);
 }
 
+/* errno as it was at the call: va_start does not touch it. */
 void
 msg_errno(const char *fmt, ...)
 {
-	va_list	 ap;
-	int	 errnum = errno;
-
-	va_start(ap, fmt);
-	vmsg(&error_limit, errnum, fmt, ap);
-	va_end(ap);
+	VMSG_ARGS(&error_limit, errno);
 }
 
-/* --- numbers, clocks and writes ------------------------------------------------------- */
+/* --- numbers, clocks, writes and buffers --------------------------------------------- */
 
 int
 parse_number(const char *text, int base, long long min, long long max, long long *out)
@@ -321,7 +318,8 @@ parse_number(const char *text, int base, long long min, long long max, long long
 	char		*end;
 	long long	 v;
 
-	if (text[0] == '\0' || (text[0] == '-' && min >= 0) || isspace((unsigned char)text[0])) {
+	if (text[0] == '\0' || (strchr("+-", text[0]) != NULL && min >= 0) ||
+	    isspace((unsigned char)text[0])) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -374,5 +372,27 @@ write_all(int fd, const void *buf, size_t len)
 		at += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+int
+grow_buffer(char **buf, size_t *size, size_t need, size_t first)
+{
+	size_t	 want = *size > 0 ? *size : first;
+	char	*grown;
+
+	while (want < need) {
+		if (want > SIZE_MAX / 2) {
+			errno = ENOMEM;
+			return -1;
+		}
+		want *= 2;
+	}
+	if (want == *size)
+		return 0;
+	if ((grown = realloc(*buf, want)) == NULL)
+		return -1;
+	*buf = grown;
+	*size = want;
 	return 0;
 }

@@ -33,6 +33,11 @@ int64_t	realtime_ms(void);		/* CLOCK_REALTIME, in ms since the epoch */
 int	parse_number(const char *text, int base, long long min, long long max, long long *out);
 /* All of buf, across short writes and EINTR: 0, or -1 with errno set. */
 int	write_all(int fd, const void *buf, size_t len);
+/*
+ * Make the malloc'd *buf of *size bytes (NULL and 0 at first) hold at least need bytes:
+ * its size doubles from first (> 0) until it does. 0, or -1 (errno ENOMEM), both unchanged.
+ */
+int	grow_buffer(char **buf, size_t *size, size_t need, size_t first);
 
 /*
  * A client-given value for a one-line message, cut to at most max bytes: printable ASCII

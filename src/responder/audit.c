@@ -35,16 +35,14 @@ struct audit {
 struct audit *
 audit_new(const struct config *cfg)
 {
-	struct audit	*au;
+	struct audit	*au = calloc(1, sizeof(*au));
 
-	if ((au = calloc(1, sizeof(*au))) == NULL)
-		return NULL;
-	au->cfg = cfg;
-	au->fd = -1;
-	if (pthread_mutex_init(&au->mutex, NULL) != 0) {
+	if (au == NULL || pthread_mutex_init(&au->mutex, NULL) != 0) {
 		free(au);
 		return NULL;
 	}
+	au->cfg = cfg;
+	au->fd = -1;
 	return au;
 }
 

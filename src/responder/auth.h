@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* auth.h: who may post: source address lists and credentials compared in constant time. */
+/* auth.h: a request's credentials: secrets kept as digests, compared in constant time. */
 #ifndef IDW_AUTH_H
 #define IDW_AUTH_H
 
@@ -8,26 +8,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct allowlist;
 struct config;
-
-/* "10.0.0.0/8, 2001:db8::1, ..." -> list; err says which entry is wrong. */
-int	allowlist_parse(const char *, struct allowlist **, char *err, size_t errlen);
-bool	allowlist_permits(const struct allowlist *, const char *addr);
-void	allowlist_free(struct allowlist *);
-
-/* A set of accepted secrets, kept only as SHA-256 digests. */
-struct credset	*credset_new(void);
-int	credset_add(struct credset *, const void *, size_t);
-size_t	credset_count(const struct credset *);
-bool	credset_match(const struct credset *, const void *, size_t);
-void	credset_free(struct credset *);
+struct credset;
 
 /* The account the service runs as: besides root, the only owner a secret file may have. */
 struct file_owner {
 	uid_t	 uid;
 	gid_t	 gid;
 };
+
+/*
+ * A set of accepted secrets, kept only as SHA-256 digests, in memory left out of core
+ * dumps. credset_add: 0, or -1 out of memory. credset_match compares with every digest.
+ */
+struct credset	*credset_new(void);
+int	credset_add(struct credset *, const void *, size_t);
+size_t	credset_count(const struct credset *);
+bool	credset_match(const struct credset *, const void *, size_t);
+void	credset_free(struct credset *);
 
 /*
  * Read a secret file (one secret per line, surrounding blanks ignored, empty lines

@@ -16,8 +16,6 @@
 #include "config.h"
 #include "util.h"
 
-static const char *const auth_names[] = { "none", "basic", "bearer", "header" };
-
 static const char *
 user_name(void)
 {
@@ -30,19 +28,20 @@ user_name(void)
 static int
 check_writable(const char *what, const char *path)
 {
-	char	*copy, *dir;
-	int	 rc = 0;
+	const char	*user = user_name();	/* first: getpwuid() may set errno */
+	char		*copy, *dir;
+	int		 rc = 0;
 
 	if ((copy = strdup(path)) == NULL)
 		return -1;
 	dir = dirname(copy);
 	if (access(dir, W_OK | X_OK) == -1) {
-		msg("%s: %s: directory not writable by user %s (uid %ld): %s", what, dir,
-		    user_name(), (long)geteuid(), strerror(errno));
+		msg_errno("%s: %s: directory not writable by user %s (uid %ld)", what, dir,
+		    user, (long)geteuid());
 		rc = -1;
 	} else if (access(path, W_OK) == -1 && errno != ENOENT) {
-		msg("%s: %s: not writable by user %s (uid %ld): %s", what, path, user_name(),
-		    (long)geteuid(), strerror(errno));
+		msg_errno("%s: %s: not writable by user %s (uid %ld)", what, path, user,
+		    (long)geteuid());
 		rc = -1;
 	}
 	free(copy);
@@ -98,7 +97,7 @@ print_auth(FILE *out, const struct config *cfg)
 {
 	size_t	 n = cfg->creds != NULL ? credset_count(cfg->creds) : 0;
 
-	fprintf(out, "  %-18s %s", "auth", auth_names[cfg->auth]);
+	fprintf(out, "  %-18s %s", "auth", config_auth_name(cfg->auth));
 	switch (cfg->auth) {
 	case AUTH_BASIC:
 		fprintf(out, ": user %s, %zu password(s) from %s", cfg->basic_user, n,

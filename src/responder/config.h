@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* config.h: the configuration file of SPEC §5, parsed and checked whole at start. */
+/* config.h: the configuration file, parsed and checked whole at start. */
 #ifndef IDW_CONFIG_H
 #define IDW_CONFIG_H
 
@@ -61,5 +61,7 @@ int	config_load(struct config *, const char *path, char *err, size_t errlen);
 int	config_read(struct config *, const char *path, char *err, size_t errlen);
 void	config_free(struct config *);
 const char *config_default_path(void);
+/* The word of the auth key for kind: "none", "basic", "bearer" or "header". */
+const char *config_auth_name(enum auth_kind);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* decide.c: SPEC §3 as a pure function: which reply a request gets, and its record fields. */
+/* decide.c: idwise-fcgi(8)'s checks as a pure function: the reply, and the record's fields. */
 #include "autoconf.h"
 
 #include <ctype.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "allowlist.h"
 #include "auth.h"
 #include "canon.h"
 #include "config.h"

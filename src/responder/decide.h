@@ -15,7 +15,7 @@
 
 struct config;
 
-/* The replies of SPEC §3, in the order the checks run. */
+/* The replies of idwise-fcgi(8), in the order the checks run. */
 enum reply_code {
 	REPLY_CONTINUE,		/* head checks passed: read the body */
 	REPLY_ACCEPTED,

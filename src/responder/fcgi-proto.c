@@ -16,9 +16,12 @@
 #include <fastcgi.h>
 
 #include "fcgi-proto.h"
+#include "util.h"
 
 #define OUT_MAX		65536	/* protocol answers pending before the client is given up */
 #define STDIN_CHUNK	32768	/* content of one re-encoded STDIN record */
+
+/* --- byte buffers -------------------------------------------------------------------- */
 
 int
 bytes_put(struct bytes *b, const void *src, size_t len)
@@ -77,6 +80,8 @@ bytes_free(struct bytes *b)
 	b->cap = 0;
 }
 
+/* --- the parser and its request ------------------------------------------------------ */
+
 static void
 request_clear(struct fcgi_request *req)
 {
@@ -115,6 +120,8 @@ fcgi_request_started(const struct fcgi_parser *p)
 {
 	return p->active && p->req.params_done;
 }
+
+/* --- writing records ----------------------------------------------------------------- */
 
 static void
 put_header(unsigned char h[FCGI_HEADER_LEN], int type, uint16_t id, size_t len)
@@ -160,6 +167,8 @@ fcgi_put_end_request(struct bytes *out, uint16_t id, uint32_t app_status, int pr
 
 	return fcgi_put_record(out, FCGI_END_REQUEST, id, body, sizeof(body));
 }
+
+/* --- name-value pairs ---------------------------------------------------------------- */
 
 /* A name-value length: one byte below 0x80, else four with the top bit cleared. */
 static int
@@ -262,6 +271,8 @@ fcgi_request_param(const struct fcgi_request *req, const char *name, size_t *len
 	return NULL;
 }
 
+/* --- management records -------------------------------------------------------------- */
+
 static const struct {
 	const char	*name;
 	int		 kind;		/* 0 MAX_CONNS, 1 MAX_REQS, 2 MPXS_CONNS */
@@ -270,7 +281,7 @@ static const struct {
 	{ FCGI_MAX_REQS, 1 },
 	{ FCGI_MPXS_CONNS, 2 },
 };
-#define KNOWN_VALUES	(sizeof(known_values) / sizeof(known_values[0]))
+#define KNOWN_VALUES	nitems(known_values)
 
 /* Append NAME and VALUE (both short) in name-value form. */
 static void
@@ -321,6 +332,8 @@ answer_unknown_type(struct fcgi_parser *p, int type, uint16_t id)
 
 	return fcgi_put_record(&p->out, FCGI_UNKNOWN_TYPE, id, body, sizeof(body));
 }
+
+/* --- reading records ----------------------------------------------------------------- */
 
 static enum fcgi_step
 fail(struct fcgi_parser *p, enum fcgi_step step, const char *why)
@@ -470,6 +483,8 @@ fcgi_feed(struct fcgi_parser *p, const unsigned char *buf, size_t len, size_t *u
 	return FCGI_STEP_MORE;
 }
 
+/* --- re-encoding a request for libfcgi ----------------------------------------------- */
+
 static bool
 withheld_name(const char *const *withheld, const unsigned char *name, size_t len)
 {
@@ -544,6 +559,8 @@ fcgi_encode_request(const struct fcgi_request *req, const char *const *withheld,
 	bytes_free(&nv);
 	return rc;
 }
+
+/* --- reading libfcgi's output -------------------------------------------------------- */
 
 int
 fcgi_collect_stdout(const unsigned char *buf, size_t len, struct bytes *content)

@@ -50,7 +50,7 @@ listen_cleanup(void)
 	    st.st_dev != bound_dev || st.st_ino != bound_ino)
 		return;
 	if (unlink(bound_path) == -1)
-		msg("%s: unlink: %s", bound_path, strerror(errno));
+		msg_errno("%s: unlink", bound_path);
 	bound_path[0] = '\0';
 }
 
@@ -75,11 +75,11 @@ set_socket_access(const char *path, const struct socket_access *sa)
 {
 	if ((sa->uid != (uid_t)-1 || sa->gid != (gid_t)-1) &&
 	    chown(path, sa->uid, sa->gid) == -1) {
-		msg("%s: chown: %s", path, strerror(errno));
+		msg_errno("%s: chown", path);
 		return -1;
 	}
 	if (chmod(path, sa->mode) == -1) {
-		msg("%s: chmod: %s", path, strerror(errno));
+		msg_errno("%s: chmod", path);
 		return -1;
 	}
 	return 0;
@@ -105,7 +105,7 @@ listen_unix(const char *path, const struct socket_access *sa)
 		return -1;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		msg("socket: %s", strerror(errno));
+		msg_errno("socket");
 		return -1;
 	}
 	/* Born 0600: nobody else can connect before its group and mode are set. */
@@ -113,7 +113,7 @@ listen_unix(const char *path, const struct socket_access *sa)
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old_umask);
 	if (rc == -1) {
-		msg("%s: bind: %s", path, strerror(errno));
+		msg_errno("%s: bind", path);
 		close(fd);
 		return -1;
 	}
@@ -124,7 +124,7 @@ listen_unix(const char *path, const struct socket_access *sa)
 		return -1;
 	}
 	if (listen(fd, BACKLOG) == -1) {
-		msg("%s: listen: %s", path, strerror(errno));
+		msg_errno("%s: listen", path);
 		close(fd);
 		listen_cleanup();
 		return -1;
@@ -245,7 +245,7 @@ check_passed_socket(int fd)
 	int		 accepting = 0, type = 0, flags;
 
 	if (fstat(fd, &st) == -1) {
-		msg("LISTEN_FDS: fd %d: %s", fd, strerror(errno));
+		msg_errno("LISTEN_FDS: fd %d", fd);
 		return -1;
 	}
 	len = sizeof(accepting);
@@ -257,7 +257,7 @@ check_passed_socket(int fd)
 		return -1;
 	}
 	if ((flags = fcntl(fd, F_GETFD)) == -1 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1) {
-		msg("LISTEN_FDS: fd %d: fcntl: %s", fd, strerror(errno));
+		msg_errno("LISTEN_FDS: fd %d: fcntl", fd);
 		return -1;
 	}
 	return 0;

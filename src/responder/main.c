@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +29,15 @@
 #define THREADS_MAX	256
 #define IO_TIMEOUT_MAX	3600
 #define MAX_CONNS_MAX	65536
+#define SOCKET_MODE_DEFAULT	0660
+
+#define TEXT_OF(n)	#n
+#define NUMBER_TEXT(n)	TEXT_OF(n)	/* a macro's number as a string literal */
 
 struct options {
 	const char	*config_path;
 	const char	*listen;
-	mode_t		 socket_mode;
-	bool		 socket_mode_set;
+	int		 socket_mode;	/* -1: not given (SOCKET_MODE_DEFAULT) */
 	const char	*socket_group;
 	gid_t		 socket_gid;	/* (gid_t)-1: none given */
 	const char	*user;
@@ -45,6 +49,8 @@ struct options {
 	int		 max_conns;
 	bool		 check_config;
 };
+
+/* --- the command line ---------------------------------------------------------------- */
 
 static void
 usage(FILE *out)
@@ -72,28 +78,11 @@ enum {
 	OPT_HELP
 };
 
-static const struct option long_options[] = {
-	{ "config",		required_argument,	NULL, 'c' },
-	{ "listen",		required_argument,	NULL, OPT_LISTEN },
-	{ "socket-mode",	required_argument,	NULL, OPT_SOCKET_MODE },
-	{ "socket-group",	required_argument,	NULL, OPT_SOCKET_GROUP },
-	{ "user",		required_argument,	NULL, OPT_USER },
-	{ "allow-root",		no_argument,		NULL, OPT_ALLOW_ROOT },
-	{ "threads",		required_argument,	NULL, OPT_THREADS },
-	{ "io-timeout",		required_argument,	NULL, OPT_IO_TIMEOUT },
-	{ "max-conns",		required_argument,	NULL, OPT_MAX_CONNS },
-	{ "check-config",	no_argument,		NULL, OPT_CHECK },
-	{ "allow-core-dumps",	no_argument,		NULL, OPT_CORE_DUMPS },
-	{ "version",		no_argument,		NULL, OPT_VERSION },
-	{ "help",		no_argument,		NULL, OPT_HELP },
-	{ NULL,			0,			NULL, 0 }
-};
-
 /* Options that make no sense together. Returns -1 to go on, or EX_USAGE. */
 static int
 check_options(const struct options *opt)
 {
-	if ((opt->socket_mode_set || opt->socket_group != NULL) &&
+	if ((opt->socket_mode != -1 || opt->socket_group != NULL) &&
 	    (opt->listen == NULL || !listen_is_unix(opt->listen))) {
 		msg("--socket-mode and --socket-group are for --listen unix:PATH");
 		return EX_USAGE;
@@ -105,78 +94,147 @@ check_options(const struct options *opt)
 	return -1;
 }
 
+/*
+ * One row an option: its name, what getopt_long() returns for it, and what it does. set
+ * returns -1 to go on, or the exit status (--version, --help, a refused argument).
+ */
+struct option_def {
+	const char	*name;
+	int		 has_arg;	/* required_argument or no_argument */
+	int		 ch;
+	int		(*set)(struct options *, const struct option_def *, const char *arg);
+	size_t		 field;		/* offsetof what it sets in struct options */
+	int		 base;		/* numbers: in base, from min to max */
+	long long	 min, max;
+	const char	*what;		/* numbers: "--NAME: not WHAT: ARG" when refused */
+};
+
+static void *
+option_field(struct options *opt, const struct option_def *od)
+{
+	return (char *)opt + od->field;
+}
+
+static int
+set_text(struct options *opt, const struct option_def *od, const char *arg)
+{
+	*(const char **)option_field(opt, od) = arg;
+	return -1;
+}
+
+static int
+set_flag(struct options *opt, const struct option_def *od, const char *arg)
+{
+	(void)arg;
+	*(bool *)option_field(opt, od) = true;
+	return -1;
+}
+
+static int
+set_number(struct options *opt, const struct option_def *od, const char *arg)
+{
+	long long	 v;
+
+	if (parse_number(arg, od->base, od->min, od->max, &v) == -1) {
+		msg("--%s: not %s: %s", od->name, od->what, arg);
+		return EX_USAGE;
+	}
+	*(int *)option_field(opt, od) = (int)v;
+	return -1;
+}
+
+static int
+show_version(struct options *opt, const struct option_def *od, const char *arg)
+{
+	(void)opt;
+	(void)od;
+	(void)arg;
+	printf("idwise-fcgi %s\n", PACKAGE_VERSION);
+	return EX_OK;
+}
+
+static int
+show_help(struct options *opt, const struct option_def *od, const char *arg)
+{
+	(void)opt;
+	(void)od;
+	(void)arg;
+	usage(stdout);
+	return EX_OK;
+}
+
+#define TEXT_OPTION(name, ch, f) \
+	{ name, required_argument, ch, set_text, offsetof(struct options, f), 0, 0, 0, NULL }
+#define NUMBER_OPTION(name, ch, f, base, min, max, what) \
+	{ name, required_argument, ch, set_number, offsetof(struct options, f), base, min, \
+	    max, what }
+#define FLAG_OPTION(name, ch, f) \
+	{ name, no_argument, ch, set_flag, offsetof(struct options, f), 0, 0, 0, NULL }
+#define ACTION_OPTION(name, ch, action) \
+	{ name, no_argument, ch, action, 0, 0, 0, 0, NULL }
+
+static const struct option_def option_defs[] = {
+	TEXT_OPTION("config",		'c',		 config_path),
+	TEXT_OPTION("listen",		OPT_LISTEN,	 listen),
+	NUMBER_OPTION("socket-mode",	OPT_SOCKET_MODE, socket_mode,
+	    8, 0, 0777, "an octal mode"),
+	TEXT_OPTION("socket-group",	OPT_SOCKET_GROUP, socket_group),
+	TEXT_OPTION("user",		OPT_USER,	 user),
+	FLAG_OPTION("allow-root",	OPT_ALLOW_ROOT,	 allow_root),
+	NUMBER_OPTION("threads",	OPT_THREADS,	 threads,
+	    10, 1, THREADS_MAX, "a number from 1 to " NUMBER_TEXT(THREADS_MAX)),
+	NUMBER_OPTION("io-timeout",	OPT_IO_TIMEOUT,	 io_timeout,
+	    10, 1, IO_TIMEOUT_MAX,
+	    "a number of seconds from 1 to " NUMBER_TEXT(IO_TIMEOUT_MAX)),
+	NUMBER_OPTION("max-conns",	OPT_MAX_CONNS,	 max_conns,
+	    10, 1, MAX_CONNS_MAX, "a number from 1 to " NUMBER_TEXT(MAX_CONNS_MAX)),
+	FLAG_OPTION("check-config",	OPT_CHECK,	 check_config),
+	FLAG_OPTION("allow-core-dumps",	OPT_CORE_DUMPS,	 allow_core_dumps),
+	ACTION_OPTION("version",	OPT_VERSION,	 show_version),
+	ACTION_OPTION("help",		OPT_HELP,	 show_help),
+};
+
+/* getopt_long()'s table, from option_defs[]; the last row stays zero. */
+static void
+make_long_options(struct option *out)
+{
+	size_t	 i;
+
+	memset(out, 0, (nitems(option_defs) + 1) * sizeof(*out));
+	for (i = 0; i < nitems(option_defs); i++) {
+		out[i].name = option_defs[i].name;
+		out[i].has_arg = option_defs[i].has_arg;
+		out[i].val = option_defs[i].ch;
+	}
+}
+
+static const struct option_def *
+option_def_of(int ch)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(option_defs); i++)
+		if (option_defs[i].ch == ch)
+			return &option_defs[i];
+	return NULL;
+}
+
 /* Returns -1 to go on, or the exit status. */
 static int
 parse_options(int argc, char **argv, struct options *opt)
 {
-	long long	 v;
-	int		 ch;
+	struct option		 long_options[nitems(option_defs) + 1];
+	const struct option_def	*od;
+	int			 ch, rc;
 
+	make_long_options(long_options);
 	while ((ch = getopt_long(argc, argv, "c:", long_options, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			opt->config_path = optarg;
-			break;
-		case OPT_LISTEN:
-			opt->listen = optarg;
-			break;
-		case OPT_SOCKET_MODE:
-			if (parse_number(optarg, 8, 0, 0777, &v) == -1) {
-				msg("--socket-mode: not an octal mode: %s", optarg);
-				return EX_USAGE;
-			}
-			opt->socket_mode = (mode_t)v;
-			opt->socket_mode_set = true;
-			break;
-		case OPT_SOCKET_GROUP:
-			opt->socket_group = optarg;
-			break;
-		case OPT_USER:
-			opt->user = optarg;
-			break;
-		case OPT_ALLOW_ROOT:
-			opt->allow_root = true;
-			break;
-		case OPT_THREADS:
-			if (parse_number(optarg, 10, 1, THREADS_MAX, &v) == -1) {
-				msg("--threads: not a number from 1 to %d: %s", THREADS_MAX,
-				    optarg);
-				return EX_USAGE;
-			}
-			opt->threads = (int)v;
-			break;
-		case OPT_IO_TIMEOUT:
-			if (parse_number(optarg, 10, 1, IO_TIMEOUT_MAX, &v) == -1) {
-				msg("--io-timeout: not a number of seconds from 1 to %d: %s",
-				    IO_TIMEOUT_MAX, optarg);
-				return EX_USAGE;
-			}
-			opt->io_timeout = (int)v;
-			break;
-		case OPT_MAX_CONNS:
-			if (parse_number(optarg, 10, 1, MAX_CONNS_MAX, &v) == -1) {
-				msg("--max-conns: not a number from 1 to %d: %s", MAX_CONNS_MAX,
-				    optarg);
-				return EX_USAGE;
-			}
-			opt->max_conns = (int)v;
-			break;
-		case OPT_CHECK:
-			opt->check_config = true;
-			break;
-		case OPT_CORE_DUMPS:
-			opt->allow_core_dumps = true;
-			break;
-		case OPT_VERSION:
-			printf("idwise-fcgi %s\n", PACKAGE_VERSION);
-			return EX_OK;
-		case OPT_HELP:
-			usage(stdout);
-			return EX_OK;
-		default:
+		if ((od = option_def_of(ch)) == NULL) {
 			usage(stderr);
 			return EX_USAGE;
 		}
+		if ((rc = od->set(opt, od, optarg)) != -1)
+			return rc;
 	}
 	if (optind != argc) {
 		usage(stderr);
@@ -184,6 +242,8 @@ parse_options(int argc, char **argv, struct options *opt)
 	}
 	return check_options(opt);
 }
+
+/* --- the account and the socket ------------------------------------------------------ */
 
 /*
  * Look up --user and --socket-group; refuse to serve as root without --user (or
@@ -212,7 +272,7 @@ check_identity(struct options *opt)
 static int
 open_socket(const struct options *opt, int *fd)
 {
-	struct socket_access	 sa = { opt->socket_mode, (uid_t)-1, opt->socket_gid };
+	struct socket_access	 sa = { SOCKET_MODE_DEFAULT, (uid_t)-1, opt->socket_gid };
 	int			 passed;
 
 	*fd = -1;
@@ -229,6 +289,8 @@ open_socket(const struct options *opt, int *fd)
 	}
 	if (opt->listen == NULL)
 		return -1;
+	if (opt->socket_mode != -1)
+		sa.mode = (mode_t)opt->socket_mode;
 	if (opt->user != NULL) {
 		sa.uid = opt->runas.uid;
 		if (sa.gid == (gid_t)-1)
@@ -252,6 +314,8 @@ service_account(const struct options *opt)
 	return o;
 }
 
+/* --- serving ------------------------------------------------------------------------- */
+
 static void
 service_free(struct service *svc)
 {
@@ -263,6 +327,7 @@ static int
 serve(const struct config *cfg, const struct options *opt)
 {
 	struct service	 svc = { cfg, NULL, NULL };
+	struct eventlog_settings log = { cfg->log, cfg->sync == SYNC_DATA, cfg->dedup_window_ms };
 	int		 fd, rc;
 
 	if ((rc = open_socket(opt, &fd)) != -1)
@@ -275,7 +340,7 @@ serve(const struct config *cfg, const struct options *opt)
 		listen_cleanup();
 		return EX_OSERR;
 	}
-	if ((svc.log = eventlog_new(cfg)) == NULL || (svc.audit = audit_new(cfg)) == NULL) {
+	if ((svc.log = eventlog_new(&log)) == NULL || (svc.audit = audit_new(cfg)) == NULL) {
 		msg("out of memory");
 		service_free(&svc);
 		listen_cleanup();
@@ -309,7 +374,7 @@ main(int argc, char **argv)
 	if (core_dumps_allow(false) == -1)
 		return EX_OSERR;
 	memset(&opt, 0, sizeof(opt));
-	opt.socket_mode = 0660;
+	opt.socket_mode = -1;
 	opt.socket_gid = (gid_t)-1;
 	opt.threads = 1;
 	opt.io_timeout = 15;

@@ -16,6 +16,19 @@
 #include "privdrop.h"
 #include "util.h"
 
+/*
+ * After getpwnam() or getgrnam() found nothing: no such entry (errno 0, or ENOENT or ESRCH
+ * from some libcs), or the look-up itself failed.
+ */
+static void
+not_found(const char *option, const char *name, const char *what, const char *call)
+{
+	if (errno == 0 || errno == ENOENT || errno == ESRCH)
+		msg("%s %s: no such %s", option, name, what);
+	else
+		msg_errno("%s %s: %s", option, name, call);
+}
+
 int
 runas_lookup(const char *name, struct runas *ra)
 {
@@ -24,10 +37,7 @@ runas_lookup(const char *name, struct runas *ra)
 	memset(ra, 0, sizeof(*ra));
 	errno = 0;
 	if ((pw = getpwnam(name)) == NULL) {
-		if (errno == 0 || errno == ENOENT || errno == ESRCH)
-			msg("--user %s: no such user", name);
-		else
-			msg("--user %s: getpwnam: %s", name, strerror(errno));
+		not_found("--user", name, "user", "getpwnam");
 		return -1;
 	}
 	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
@@ -36,7 +46,7 @@ runas_lookup(const char *name, struct runas *ra)
 		return -1;
 	}
 	if ((ra->name = strdup(name)) == NULL) {
-		msg("strdup: %s", strerror(errno));
+		msg_errno("strdup");
 		return -1;
 	}
 	ra->uid = pw->pw_uid;
@@ -66,12 +76,11 @@ int
 group_lookup(const char *name, gid_t *gid)
 {
 	struct group	*gr;
-	unsigned long	 v;
+	long long	 v;
 
+	/* Digits only (no sign: a '+' parse_number would take is a name here). */
 	if (all_digits(name)) {
-		errno = 0;
-		v = strtoul(name, NULL, 10);
-		if (errno != 0 || v >= (unsigned long)(gid_t)-1) {
+		if (parse_number(name, 10, 0, (long long)(gid_t)-1 - 1, &v) == -1) {
 			msg("--socket-group %s: not a group id", name);
 			return -1;
 		}
@@ -80,10 +89,7 @@ group_lookup(const char *name, gid_t *gid)
 	}
 	errno = 0;
 	if ((gr = getgrnam(name)) == NULL) {
-		if (errno == 0 || errno == ENOENT || errno == ESRCH)
-			msg("--socket-group %s: no such group", name);
-		else
-			msg("--socket-group %s: getgrnam: %s", name, strerror(errno));
+		not_found("--socket-group", name, "group", "getgrnam");
 		return -1;
 	}
 	*gid = gr->gr_gid;
@@ -108,7 +114,7 @@ check_dropped(const struct runas *ra)
 	gid_t	 rg, eg, sg;
 
 	if (getresuid(&r, &e, &s) == -1 || getresgid(&rg, &eg, &sg) == -1) {
-		msg("getresuid: %s", strerror(errno));
+		msg_errno("getresuid");
 		return -1;
 	}
 	if (r != ra->uid || e != ra->uid || s != ra->uid || rg != ra->gid ||
@@ -134,15 +140,15 @@ runas_become(const struct runas *ra)
 		return -1;
 	}
 	if (initgroups(ra->name, ra->gid) == -1) {
-		msg("--user %s: initgroups: %s", ra->name, strerror(errno));
+		msg_errno("--user %s: initgroups", ra->name);
 		return -1;
 	}
 	if (setresgid(ra->gid, ra->gid, ra->gid) == -1) {
-		msg("--user %s: setresgid: %s", ra->name, strerror(errno));
+		msg_errno("--user %s: setresgid", ra->name);
 		return -1;
 	}
 	if (setresuid(ra->uid, ra->uid, ra->uid) == -1) {
-		msg("--user %s: setresuid: %s", ra->name, strerror(errno));
+		msg_errno("--user %s: setresuid", ra->name);
 		return -1;
 	}
 	return check_dropped(ra);
@@ -152,7 +158,7 @@ int
 core_dumps_allow(bool allow)
 {
 	if (prctl(PR_SET_DUMPABLE, allow ? 1 : 0, 0, 0, 0) == -1) {
-		msg("prctl PR_SET_DUMPABLE: %s", strerror(errno));
+		msg_errno("prctl PR_SET_DUMPABLE");
 		return -1;
 	}
 	return 0;

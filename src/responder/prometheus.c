@@ -2,8 +2,14 @@
 /* prometheus.c: the shared counters (metrics.h) read out as Prometheus text. */
 #include "autoconf.h"
 
-#include "metrics.h"
 #include "decide.h"
+#include "idwise.h"
+#include "metrics.h"
+#include "prometheus.h"
+
+/* The state file counts each reply code in a slot of its own. */
+_Static_assert(REPLY_COUNT <= METRICS_REPLY_SLOTS,
+    "more reply codes than the state file has slots: see metrics.h");
 
 #define RELAXED	memory_order_relaxed
 
@@ -82,7 +88,7 @@ gauge(FILE *out, const char *name, const char *help, double value)
 }
 
 void
-metrics_write_prometheus(FILE *out, struct metrics *m, const struct health *h)
+prometheus_write(FILE *out, struct metrics *m, const struct health *h)
 {
 	gauge(out, "idwise_log_writable", "1 if the log directory and file can be written.",
 	    h->log_writable);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* reply.c: the CGI header block and the JSON body of every reply of SPEC §3. */
+/* reply.c: the CGI header block and the JSON body of every reply idwise-fcgi(8) lists. */
 #include "autoconf.h"
 
 #include <inttypes.h>

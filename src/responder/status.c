@@ -13,11 +13,12 @@
 
 #include <json-c/json.h>
 
-#include "auth.h"
+#include "allowlist.h"
 #include "config.h"
 #include "eventlog.h"
 #include "handler.h"
 #include "metrics.h"
+#include "prometheus.h"
 #include "rotation.h"
 #include "status.h"
 #include "util.h"
@@ -171,7 +172,7 @@ status_serve(struct service *svc, const struct exchange *io)
 	if (json)
 		write_health_json(out, svc->cfg, m, &h);
 	else
-		metrics_write_prometheus(out, m, &h);
+		prometheus_write(out, m, &h);
 	fclose(out);
 	if (json && !health_ok(&h))
 		send_page(io, 503, "Service Unavailable", "application/json", "", body, len,

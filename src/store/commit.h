@@ -9,13 +9,13 @@
  * A ticket says which record to wait for and which file it is in (file numbers count
  * the files written to, so that a sync of one file is not taken for another's). Files
  * before the current one are on disk already: a writer syncs the file the chain was in
- * before it opens the next one (eventlog.c).
+ * before it opens the next one (follow.c).
  *
  * A sync that fails spoils every later one: Linux reports a failed writeback to one
  * fdatasync only and may drop the pages it could not write, so a later sync that
  * returns 0 proves nothing about what was written before it. From then on nothing that
  * was not on disk before the failure counts as synced, for as long as the state file
- * lives (a reboot, or an operator making it anew: README "A failed fdatasync").
+ * lives (a reboot, or an operator making it anew: idwise-fcgi(8), "A failed fdatasync").
  */
 #ifndef IDW_COMMIT_H
 #define IDW_COMMIT_H

@@ -46,6 +46,8 @@ struct dedup {
 	uint64_t	 dev, ino;	/* the file */
 };
 
+/* --- errors and big-endian numbers -------------------------------------------------- */
+
 static int
 set_error(struct dedup *dd, int rc)
 {
@@ -78,6 +80,8 @@ get_be64(const unsigned char in[8])
 		v = v << 8 | in[i];
 	return v;
 }
+
+/* --- the file: opening, closing, removing ------------------------------------------- */
 
 static int
 open_dbis(struct dedup *dd)
@@ -200,6 +204,8 @@ dedup_remove(const char *path)
 	return 0;
 }
 
+/* --- transactions ------------------------------------------------------------------- */
+
 int
 dedup_begin(struct dedup *dd)
 {
@@ -229,6 +235,8 @@ dedup_abort(struct dedup *dd)
 		mdb_txn_abort(dd->txn);
 	dd->txn = NULL;
 }
+
+/* --- the chain head ----------------------------------------------------------------- */
 
 int
 dedup_get_head(struct dedup *dd, struct log_head *head)
@@ -264,6 +272,8 @@ dedup_put_head(struct dedup *dd, const struct log_head *head)
 	hv.head = *head;
 	return set_error(dd, mdb_put(dd->txn, dd->meta, &key, &data, 0));
 }
+
+/* --- ids ---------------------------------------------------------------------------- */
 
 static void
 id_key(const char *id, size_t idlen, unsigned char out[SHA256_LEN])
@@ -338,6 +348,8 @@ dedup_add(struct dedup *dd, const char *id, size_t idlen,
 	data.mv_data = &sv;
 	return set_error(dd, mdb_put(dd->txn, dd->seqs, &key, &data, MDB_APPEND));
 }
+
+/* --- forgetting: expiry and clearing ------------------------------------------------ */
 
 /* Delete the oldest seq entry and its ids entry. */
 static int

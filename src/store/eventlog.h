@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct config;
 struct event;
 struct metrics;
 
@@ -23,8 +22,15 @@ enum append_result {
 
 struct eventlog;
 
-/* Remembers where the log is; touches no file until the first append. */
-struct eventlog	*eventlog_new(const struct config *);
+/* What the log needs of the configuration (the caller fills it from idwise-fcgi.conf). */
+struct eventlog_settings {
+	const char	*path;		/* the log; <path>.shm, .idx and .torn are next to it */
+	bool		 sync_data;	/* sync = data: each record is on disk before it is acked */
+	int64_t		 dedup_window_ms;	/* ids are known at least this long */
+};
+
+/* Remembers the settings (a copy); touches no file until the first append. */
+struct eventlog	*eventlog_new(const struct eventlog_settings *);
 /* Store ev durably (as configured). *seq is the new record's, or the stored one's. */
 enum append_result eventlog_append(struct eventlog *, const struct event *, uint64_t *seq);
 void	eventlog_free(struct eventlog *);

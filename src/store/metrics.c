@@ -7,7 +7,12 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "idwise.h"
 #include "metrics.h"
+
+_Static_assert(IDWISE_TYPES <= METRICS_TYPE_SLOTS &&
+    IDWISE_OUTCOMES <= METRICS_OUTCOME_SLOTS,
+    "more event types or outcomes than the state file has slots: see metrics.h");
 
 #define RELAXED	memory_order_relaxed
 
@@ -17,10 +22,10 @@ const double metrics_bucket_bounds[METRICS_BUCKETS - 1] = {
 };
 
 void
-metrics_reply(struct metrics *m, enum reply_code code)
+metrics_reply(struct metrics *m, unsigned reply)
 {
-	if (m != NULL && code < REPLY_COUNT)
-		atomic_fetch_add_explicit(&m->requests[code], 1, RELAXED);
+	if (m != NULL && reply < METRICS_REPLY_SLOTS)
+		atomic_fetch_add_explicit(&m->requests[reply], 1, RELAXED);
 }
 
 void

@@ -9,12 +9,18 @@
 #define IDW_METRICS_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
-#include "decide.h"
-#include "idwise.h"
-
+/*
+ * The counters are part of the state file's layout (shm.c), so their sizes are fixed here,
+ * not taken from the tables they count: changing one changes SHM_VERSION (shm.c asserts
+ * the sizes of its version). Each is at least what it counts: the responder's reply codes
+ * (asserted in prometheus.c), the event types and outcomes of idwise.h (metrics.c).
+ */
+#define METRICS_REPLY_SLOTS	15
+#define METRICS_TYPE_SLOTS	11
+#define METRICS_OUTCOME_SLOTS	7
 #define METRICS_BUCKETS		14
 #define METRICS_PROCESSES	256
 
@@ -25,8 +31,8 @@ struct histogram {
 };
 
 struct metrics {
-	_Atomic uint64_t	 requests[REPLY_COUNT];
-	_Atomic uint64_t	 events[IDWISE_TYPES][IDWISE_OUTCOMES];
+	_Atomic uint64_t	 requests[METRICS_REPLY_SLOTS];	/* by reply code */
+	_Atomic uint64_t	 events[METRICS_TYPE_SLOTS][METRICS_OUTCOME_SLOTS];
 	_Atomic uint64_t	 status_requests;
 	struct histogram	 append;	/* lock + write + fdatasync */
 	struct histogram	 sync;		/* fdatasync alone */
@@ -36,7 +42,9 @@ struct metrics {
 	_Atomic int32_t		 pids[METRICS_PROCESSES];	/* processes attached */
 };
 
-void	metrics_reply(struct metrics *, enum reply_code);
+/* One request answered with the reply code (decide.h), below METRICS_REPLY_SLOTS. */
+void	metrics_reply(struct metrics *, unsigned reply);
+/* One event stored, by its record's `type` and `outcome` (idwise.h). */
 void	metrics_event(struct metrics *, const char *type, const char *outcome);
 void	metrics_status_request(struct metrics *);
 void	metrics_observe(struct histogram *, double seconds);
@@ -47,20 +55,7 @@ void	metrics_join(struct metrics *);
 void	metrics_leave(struct metrics *);
 int	metrics_processes(struct metrics *);
 
-/* What the status page adds from outside the counters. */
-struct health {
-	int		 log_writable;
-	int		 sync_failed;	/* an fdatasync failed: nothing more is stored */
-	uint64_t	 disk_free;
-	uint64_t	 last_seq;
-	int64_t		 last_event_ms;
-};
-
 /* Upper bounds of the latency buckets, in seconds (+Inf is implied). */
 extern const double metrics_bucket_bounds[METRICS_BUCKETS - 1];
-
-/* Prometheus text format (0.0.4); m may be NULL when the state file cannot be had
- * (prometheus.c, in the responder: it names the reply codes). */
-void	metrics_write_prometheus(FILE *, struct metrics *, const struct health *);
 
 #endif

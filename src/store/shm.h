@@ -33,7 +33,7 @@ int	shm_lock(struct shm *, int timeout_ms, bool *holder_died);
 void	shm_unlock(struct shm *);
 /*
  * Is the file at path no longer the one mapped (removed, or replaced by another)? Then
- * processes that attach now get another lock: move to it (eventlog.c).
+ * processes that attach now get another lock: move to it (attach.c).
  */
 bool	shm_replaced(const struct shm *, const char *path);
 

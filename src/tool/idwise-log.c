@@ -3,9 +3,12 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+
+#include <json-c/json.h>
 
 #include "idwise-log.h"
 #include "util.h"
@@ -40,17 +43,16 @@ static const struct command commands[] = {
 	    "publish each record to a NATS JetStream stream; the cursor moves on its ack" },
 };
 
-#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+#define NCOMMANDS	nitems(commands)
 
 static const struct command *
 find_command(const char *name)
 {
-	size_t	 i;
+	const struct command	*cmd = commands;
 
-	for (i = 0; i < NCOMMANDS; i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
-	return NULL;
+	while (cmd < commands + NCOMMANDS && strcmp(cmd->name, name) != 0)
+		cmd++;
+	return cmd < commands + NCOMMANDS ? cmd : NULL;
 }
 
 static void
@@ -88,12 +90,41 @@ cmd_usage(const char *name)
 	return EX_USAGE;
 }
 
+int
+cmd_json_args(int argc, char **argv, bool *json)
+{
+	static const struct option options[] = {
+		{ "json",	no_argument,	NULL, 'j' },
+		{ NULL,		0,		NULL, 0 }
+	};
+	int	 ch;
+
+	*json = false;
+	while ((ch = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (ch != 'j')
+			return cmd_usage(argv[0]);
+		*json = true;
+	}
+	return optind < argc ? EX_OK : cmd_usage(argv[0]);
+}
+
+int
+json_put(json_object *obj, const char *name, json_object *value)
+{
+	if (value == NULL)
+		return -1;
+	if (json_object_object_add(obj, name, value) == 0)
+		return 0;
+	json_object_put(value);
+	return -1;
+}
+
 /* What was printed must have reached stdout: a full disk is not a success. */
 static int
 flush_stdout(int rc)
 {
 	if (fflush(stdout) == EOF || ferror(stdout)) {
-		msg("stdout: %s", strerror(errno));
+		msg_errno("stdout");
 		return rc == EX_OK ? EX_IOERR : rc;
 	}
 	return rc;

@@ -6,6 +6,7 @@
 #ifndef IDW_IDWISE_LOG_H
 #define IDW_IDWISE_LOG_H
 
+#include <stdbool.h>
 #include <sysexits.h>
 
 /* Exit statuses every command shares (besides EX_OK and EX_USAGE). */
@@ -29,5 +30,15 @@ int	cmd_ship(int, char **);
  * and return EX_USAGE: `return cmd_usage(argv[0]);` on bad arguments.
  */
 int	cmd_usage(const char *name);
+
+/*
+ * What several commands share. cmd_json_args: the arguments "[--json] FILE..." (head,
+ * stats): EX_OK with *json and optind at the first FILE, or EX_USAGE once usage is printed.
+ * json_put: value (NULL when memory ran out) added to obj under name; 0, or -1 when it
+ * could not be (value is released).
+ */
+struct json_object;
+int	cmd_json_args(int argc, char **argv, bool *json);
+int	json_put(struct json_object *obj, const char *name, struct json_object *value);
 
 #endif

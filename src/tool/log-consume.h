@@ -58,11 +58,21 @@ struct consumer {
 	int		 status;
 };
 
-/* 1: one of the shared options, taken; 0: not one of them; -1: a bad value (said why). */
-int	consume_option(struct consume_opts *, int ch, const char *arg);
-/* Run until --once finds the end, a stop signal, or a failure; returns the exit status. */
-int	consume(const struct consume_opts *, struct consumer *);
-void	consume_opts_free(struct consume_opts *);
+/* How a command reads its arguments: the shared options, its own, then the rest. */
+struct consume_args {
+	const char		*optstring;	/* getopt_long's: "" or "+" */
+	const struct option	*options;	/* CONSUME_LONG_OPTIONS, then its own */
+	/* One of its own options: 1 taken, 0 not one of them, -1 a bad value (said why). */
+	int	(*option)(struct consumer *, int ch, const char *arg);
+	/* The arguments after the options (LOG ...): 0, or -1 once it said what is wrong. */
+	int	(*rest)(struct consumer *, struct consume_opts *, int argc, char **argv);
+};
+
+/*
+ * A command's main: read the arguments as args says (usage on a bad one), then run
+ * until --once finds the end, a stop signal, or a failure; returns the exit status.
+ */
+int	consume_command(int argc, char **argv, const struct consume_args *, struct consumer *);
 
 /*
  * For a command with a loop of its own (ship): fds 0 to 2 taken and the stop signals
@@ -76,7 +86,5 @@ bool	consume_stopping(void);
 int	consume_pause(long ms);
 /* The signal mask idwise-log was started with, for the commands it runs. */
 const sigset_t *consume_start_mask(void);
-
-int	parse_u64(const char *, uint64_t min, uint64_t max, uint64_t *);
 
 #endif

@@ -6,15 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "config.h"
 #include "eventlog.h"
 #include "idwise-log.h"
 #include "util.h"
+/* The one responder header the tool uses (Makefile.am): the log's path is in the config. */
+#include "../responder/config.h"
 
 int
 cmd_reindex(int argc, char **argv)
 {
 	struct config	 cfg;
+	struct eventlog_settings log;
 	struct eventlog	*el;
 	const char	*path = NULL;
 	char		 err[CONFIG_ERR_LEN];
@@ -39,7 +41,10 @@ cmd_reindex(int argc, char **argv)
 		msg("%s", err);
 		return EX_CONFIG;
 	}
-	if ((el = eventlog_new(&cfg)) == NULL) {
+	log.path = cfg.log;
+	log.sync_data = cfg.sync == SYNC_DATA;
+	log.dedup_window_ms = cfg.dedup_window_ms;
+	if ((el = eventlog_new(&log)) == NULL) {
 		msg("out of memory");
 		config_free(&cfg);
 		return EX_OSERR;

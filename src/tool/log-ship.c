@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "idwise-log.h"
-#include "log-consume.h"
 #include "ship-loop.h"
 #include "ship-msg.h"
 #include "ship-window.h"
@@ -79,43 +78,48 @@ static const struct {
 	{ OPT_METRICS,		offsetof(struct ship_opts, metrics) },
 };
 
+/* The options that are whole numbers: their ranges, and where each goes. */
+static const struct {
+	int		 opt;
+	const char	*name;
+	long long	 min, max;
+	size_t		 off;
+} number_options[] = {
+	{ OPT_REPLICAS,	"--replicas", 1, JS_REPLICAS_MAX, offsetof(struct ship_opts, replicas) },
+	{ OPT_START_SEQ, "--from-seq", 1, INT64_MAX, offsetof(struct ship_opts, from_seq) },
+	{ OPT_WINDOW,	"--window", 1, WINDOW_MAX, offsetof(struct ship_opts, window) },
+};
+
 /* 0, or -1 once said why. */
 static int
 number_option(struct ship_opts *o, int ch, const char *arg)
 {
-	uint64_t	 v;
+	long long	 n;
+	size_t		 i;
 
-	switch (ch) {
-	case OPT_REPLICAS:
-		if (parse_u64(arg, 1, JS_REPLICAS_MAX, &v) == 0) {
-			o->stream.replicas = (int64_t)v;
-			return 0;
-		}
-		msg("--replicas: not a number from 1 to %d: %s", JS_REPLICAS_MAX, arg);
-		return -1;
-	case OPT_DUPLICATE_WINDOW:
+	if (ch == OPT_ONCE_ONLY) {
+		o->once = true;
+		return 0;
+	}
+	if (ch == OPT_DUPLICATE_WINDOW) {
 		if (ship_parse_duration(arg, &o->stream.duplicates) == 0 &&
 		    o->stream.duplicates >= 1000000000LL)
 			return 0;
 		msg("--duplicate-window: not a duration of 1s or more such as 24h, 90m, 1h30m: %s",
 		    arg);
 		return -1;
-	case OPT_START_SEQ:
-		if (parse_u64(arg, 1, INT64_MAX, &o->from_seq) == 0)
-			return 0;
-		msg("--from-seq: not a seq (a number from 1): %s", arg);
-		return -1;
-	case OPT_WINDOW:
-		if (parse_u64(arg, 1, WINDOW_MAX, &o->window) == 0)
-			return 0;
-		msg("--window: not a number from 1 to %d: %s", WINDOW_MAX, arg);
-		return -1;
-	case OPT_ONCE_ONLY:
-		o->once = true;
-		return 0;
-	default:
+	}
+	for (i = 0; i < nitems(number_options) && number_options[i].opt != ch; i++)
+		;
+	if (i == nitems(number_options))
+		return -1;	/* getopt said what was wrong */
+	if (parse_number(arg, 10, number_options[i].min, number_options[i].max, &n) == -1) {
+		msg("%s: not a number from %lld to %lld: %s", number_options[i].name,
+		    number_options[i].min, number_options[i].max, arg);
 		return -1;
 	}
+	*(uint64_t *)((char *)o + number_options[i].off) = (uint64_t)n;
+	return 0;
 }
 
 static int
@@ -211,6 +215,7 @@ cmd_ship(int argc, char **argv)
 	if (check(&o, host, sizeof(host)) == -1)
 		return cmd_usage(argv[0]);
 	o.stream.prefix = o.prefix;
+	o.stream.replicas = (int64_t)o.replicas;
 	snprintf(name, sizeof(name), "idwise-log ship %s", o.host);
 	o.link.name = name;
 	return ship_run(&o);

@@ -264,13 +264,15 @@ static natsMsg *
 record_msg(struct ship *sh, const struct stream_rec *rec)
 {
 	char		 subject[SHIP_SUBJECT_MAX], id[SHA256_HEX_LEN + 1], seq[24];
+	unsigned char	 digest[SHA256_LEN];
 	natsMsg		*m = NULL;
 	natsStatus	 s = NATS_ERR;
 
 	if (ship_subject(subject, sizeof(subject), sh->o->prefix,
-	    record_string(&rec->view, "env"), rec->view.type) == -1 || rec->len > INT32_MAX)
+	    record_string(&rec->view, "env"), rec->view.type) == -1 || rec->len > INT32_MAX ||
+	    record_body_digest(&rec->view, digest) == -1)
 		return NULL;
-	ship_msg_id(rec->view.id, rec->view.id_len, rec->view.body_digest, id);
+	ship_msg_id(rec->view.id, rec->view.id_len, digest, id);
 	snprintf(seq, sizeof(seq), "%" PRIu64, rec->view.seq);
 	if ((s = natsMsg_Create(&m, subject, NULL, rec->line, (int)rec->len)) == NATS_OK &&
 	    (s = natsMsgHeader_Set(m, JS_HDR_MSG_ID, id)) == NATS_OK &&

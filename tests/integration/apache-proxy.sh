@@ -27,29 +27,10 @@ ok "Apache includes apache/idwise-fcgi-proxy.conf, passing to the test's socket"
 # Every sample through Apache, stored as sent; redeliveries are duplicates.
 
 CURL_AUTH=(-H "Authorization: Bearer $TOKEN")
-declare -A SEQ_OF=()
 seq=0
-for file in "$SAMPLES"/*.json; do
-	name=$(basename "$file" .json)
-	seq=$((seq + 1))
-	post "$file"
-	reply_is 200 "{\"status\":\"accepted\",\"seq\":$seq}" "$name: accepted as seq $seq"
-	SEQ_OF[$name]=$seq
-	is "$(log_record "$LOG" "$seq" '[.env, .remote_addr, .body_sha256] | tojson')" \
-	    "[\"apache-proxy\",\"127.0.0.1\",\"$(sha256_of "$file")\"]" \
-	    "$name: the record's env, remote_addr and body_sha256"
-	is "$(log_record "$LOG" "$seq" .body | jq -cS . 2>&1)" "$(jq -cS .body "$file")" \
-	    "$name: the record's body is the body sent"
-done
-
+post_samples sample_stored apache-proxy
 before=$(log_state "$LOG")
-for file in "$SAMPLES"/*.json; do
-	name=$(basename "$file" .json)
-	post "$file"
-	reply_is 200 "{\"status\":\"duplicate\",\"seq\":${SEQ_OF[$name]:-0}}" \
-	    "$name: redelivered, a duplicate of seq ${SEQ_OF[$name]:-?}"
-done
-is "$(log_state "$LOG")" "$before" "redeliveries append nothing"
+redeliver_samples
 
 # ---------------------------------------------------------------------------------------
 # Credentials: CGIPassAuth On lets Authorization through; a wrong one is refused.

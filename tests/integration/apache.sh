@@ -3,7 +3,7 @@
 # apache2 and libapache2-mod-fcgid), on a loopback port, with the operator's
 # apache/idwise-fcgi.conf included in one virtual host per configuration; the children and
 # idwise-fcgi run as www-data. Every sample, dedup, Basic, Bearer and custom-header auth
-# through Apache, every reply of SPEC §3, the body limits of Apache and mod_fcgid, a config
+# through Apache, every reply of idwise-fcgi(8), the body limits of Apache and mod_fcgid, a config
 # idwise-fcgi refuses, and 1,500 deliveries at once spread over at least 8 processes with
 # the chain intact. Output: TAP.
 
@@ -62,31 +62,12 @@ ok "Apache includes the snippet from apache/ with the test's program and config"
 
 use_site main
 CURL_AUTH=(-H "Authorization: Bearer $TOKEN")
-declare -A SEQ_OF=()
 seq=0
-for file in "$SAMPLES"/*.json; do
-	name=$(basename "$file" .json)
-	seq=$((seq + 1))
-	post "$file"
-	reply_is 200 "{\"status\":\"accepted\",\"seq\":$seq}" "$name: accepted as seq $seq"
-	SEQ_OF[$name]=$seq
-	is "$(log_record "$LOG" "$seq" '[.env, .remote_addr, .body_sha256] | tojson')" \
-	    "[\"apache-main\",\"127.0.0.1\",\"$(sha256_of "$file")\"]" \
-	    "$name: the record's env, remote_addr and body_sha256"
-	is "$(log_record "$LOG" "$seq" .body | jq -cS . 2>&1)" "$(jq -cS .body "$file")" \
-	    "$name: the record's body is the body sent"
-done
+post_samples sample_stored apache-main
 is "$(log_record "$LOG" "${SEQ_OF[finished_journey]:-0}" '[.type, .outcome] | tojson')" \
     '["finished_journey","approved"]' "the finished_journey record is classified"
 
-before=$(log_state "$LOG")
-for file in "$SAMPLES"/*.json; do
-	name=$(basename "$file" .json)
-	post "$file"
-	reply_is 200 "{\"status\":\"duplicate\",\"seq\":${SEQ_OF[$name]:-0}}" \
-	    "$name: redelivered, a duplicate of seq ${SEQ_OF[$name]:-?}"
-done
-is "$(log_state "$LOG")" "$before" "redeliveries append nothing"
+redeliver_samples
 jq '.body.systemDecision = "Refer"' "$SAMPLES/finished_journey.json" >"$TEST_TMP/fj.conflict"
 seq=$((seq + 1))
 post "$TEST_TMP/fj.conflict"
@@ -295,7 +276,7 @@ is "$STATUS_CODE:$(jq -r .status "$TEST_TMP/ap-health.json")" "200:ok" \
 ALL_PIDS=$(for s in "${SITES[@]}"; do fcgid_pids "${s#*=}"; done)
 stop_apache
 ok "Apache stopped, and with it every idwise-fcgi process" \
-    wait_for _all_gone $ALL_PIDS
+    wait_for all_gone $ALL_PIDS
 ok "no secret in the replies or Apache's logs" \
     no_secret_in "$TEST_TMP/replies.all" "$ERRLOG" "$APACHE_DIR/access.log"
 ok "no sanitizer report in Apache's error log" no_sanitizer_reports "$ERRLOG"

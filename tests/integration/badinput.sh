@@ -2,7 +2,7 @@
 # tests/integration/badinput.sh: the bad-input corpus tests/badinput/cases (one request per
 # line: wrong methods, near-miss credentials, content types, sizes, broken JSON, nesting,
 # UTF-8, escapes, NUL bytes, numbers, duplicate names, envelopes, unknown events) sent through
-# a real nginx to idwise-fcgi, each with the status SPEC §3 gives it. Then, per config: the
+# a real nginx to idwise-fcgi, each with the status idwise-fcgi(8) gives it. Then, per config: the
 # log holds exactly the accepted ids and its chain verifies, the reject log has one line per
 # refusal idwise-fcgi saw, and the responder still serves. Output: TAP.
 

@@ -9,9 +9,9 @@
 
 command -v caddy >/dev/null || bail "caddy is not installed"
 
-SOCK=$(responder_socket idwise)
+SOCK=$(listener_socket idwise)
 write_config "$TEST_TMP/main" || bail "cannot write the config"
-start_daemon idwise "$CONF" || bail "idwise-fcgi did not start"
+start_listener idwise "$CONF" || bail "idwise-fcgi did not start"
 
 DIR=$TEST_TMP/caddy
 mkdir -p "$DIR" || bail "mkdir $DIR"

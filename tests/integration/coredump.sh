@@ -10,7 +10,6 @@
 # without the option: as root, /proc/PID/mem is read all the same). Output: TAP.
 
 . "${top_srcdir:?run the tests with make check}/tests/lib.sh" || exit 1
-. "$top_srcdir/tests/secrets-lib.sh" || exit 1
 
 N=${COREDUMP_DELIVERIES:-40}
 read -r -a core_args <<<"${CORE_ARGS---allow-core-dumps}"

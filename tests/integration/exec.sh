@@ -193,7 +193,7 @@ is "$(line_count "$TEST_TMP/failing.out"):$(cursor_seq "$TEST_TMP/bo.cursor")" 1
     "... with the cursor still before the record"
 
 # ---------------------------------------------------------------------------------------
-# The README's example.
+# The example of idwise-log(1): act on approved journeys.
 
 for s in "$SAMPLES"/*.json; do
 	post_sample "$X_CONF" "$(basename "$s" .json)" || bail "cannot post $s"

@@ -9,9 +9,9 @@
 
 command -v h2o >/dev/null || bail "h2o is not installed"
 
-SOCK=$(responder_socket idwise)
+SOCK=$(listener_socket idwise)
 write_config "$TEST_TMP/main" || bail "cannot write the config"
-start_daemon idwise "$CONF" || bail "idwise-fcgi did not start"
+start_listener idwise "$CONF" || bail "idwise-fcgi did not start"
 
 DIR=$TEST_TMP/h2o
 mkdir -p "$DIR" || bail "mkdir $DIR"
@@ -44,8 +44,8 @@ host_checks h2o
 stop_host
 KA=$TEST_TMP/keepalive
 write_config "$KA" || bail "cannot write the config"
-start_daemon ka "$CONF" --threads 2 || bail "idwise-fcgi did not start"
-host_snippet "$top_srcdir/h2o/idwise-fcgi.conf" "$SNIPPET_SOCKET" "$(responder_socket ka)" |
+start_listener ka "$CONF" --threads 2 || bail "idwise-fcgi did not start"
+host_snippet "$top_srcdir/h2o/idwise-fcgi.conf" "$SNIPPET_SOCKET" "$(listener_socket ka)" |
     sed 's/fastcgi.timeout.keepalive: 0$/fastcgi.timeout.keepalive: 5000/' \
     >"$DIR/idwise-fcgi.conf" || bail "cannot copy the snippet"
 ok "the keepalive copy of the snippet keeps connections" \

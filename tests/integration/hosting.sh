@@ -36,8 +36,7 @@ start_daemon()
 # stop_daemon: SIGTERM, wait; sets DAEMON_RC.
 stop_daemon()
 {
-	kill -TERM "$DAEMON_PID" 2>/dev/null
-	wait_for pid_gone "$DAEMON_PID" || kill -KILL "$DAEMON_PID" 2>/dev/null
+	stop_pids "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null
 	DAEMON_RC=$?
 }

@@ -46,6 +46,7 @@ EXPECTED=(
 	"$BINDIR/idwise-fcgi"
 	"$MANDIR/man8/idwise-fcgi.8"
 	"$MANDIR/man5/idwise-fcgi.conf.5"
+	"$MANDIR/man5/idwise-events.5"
 	"$DOCDIR/README.md"
 	"$DOCDIR/LICENSE"
 	"$DOCDIR/idwise-fcgi.conf.example"
@@ -100,7 +101,7 @@ for f in LICENSE nginx/idwise-fcgi.conf nginx/idwise-fcgi-live-sandbox.conf \
 done
 
 # --- the man pages: groff reads them without a warning --------------------------------
-for m in man8/idwise-fcgi.8 man5/idwise-fcgi.conf.5; do
+for m in man8/idwise-fcgi.8 man5/idwise-fcgi.conf.5 man5/idwise-events.5; do
 	out=$(groff -mdoc -Tutf8 -ww -Wbreak -z "$DEST$MANDIR/$m" 2>&1)
 	is "$out" "" "$m: groff -mdoc -ww finds nothing to warn about (long lines aside)"
 	like "$(groff -mdoc -Tutf8 "$DEST$MANDIR/$m" 2>/dev/null | sed "s/.\x08//g")" 'SYNOPSIS|DESCRIPTION' \

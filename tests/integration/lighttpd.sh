@@ -9,9 +9,9 @@
 
 command -v lighttpd >/dev/null || bail "lighttpd is not installed"
 
-SOCK=$(responder_socket idwise)
+SOCK=$(listener_socket idwise)
 write_config "$TEST_TMP/main" || bail "cannot write the config"
-start_daemon idwise "$CONF" || bail "idwise-fcgi did not start"
+start_listener idwise "$CONF" || bail "idwise-fcgi did not start"
 
 DIR=$TEST_TMP/lighttpd
 mkdir -p "$DIR/htdocs" || bail "mkdir $DIR"

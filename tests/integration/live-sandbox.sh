@@ -4,7 +4,7 @@
 # own idwise-fcgi (spawn-fcgi, --user when root) with its own config: credentials, env
 # label and log. Deliveries land in the right log only, each side's credential opens only
 # its own side, and dedup is per side. The sandbox side sits "behind a load balancer": nginx
-# trusts X-Forwarded-For from 127.0.0.1 (set_real_ip_from, as the README says) and
+# trusts X-Forwarded-For from 127.0.0.1 (set_real_ip_from, as idwise-fcgi(8) says) and
 # allow_from names only the sender's network. Output: TAP.
 
 . "${top_srcdir:?run the tests with make check}/tests/lib.sh" || exit 1

@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/integration/nginx.sh: idwise-fcgi under spawn-fcgi behind a real nginx that includes
 # the operator's snippet nginx/idwise-fcgi.conf, driven with curl. Every sample, dedup and
-# conflict, every reply of SPEC §3, the log read back and its chain checked with sha256sum,
+# conflict, every reply of idwise-fcgi(8), the log read back and its chain checked with sha256sum,
 # a restart of the responder, other configs (403, basic, header, none, small max_body,
 # unknown_events = reject, an unwritable log), and 4 processes with 200 deliveries at once.
 # Output: TAP.
@@ -40,7 +40,7 @@ CURL_AUTH=(-H "Authorization: Bearer $TOKEN")
 ok "the test nginx uses the snippet from nginx/ with the test socket" \
     grep -qF "fastcgi_pass unix:$SOCK;" "$NGINX_DIR/idwise-fcgi.conf"
 
-# Every sample: accepted with the next seq, and logged with the fields SPEC §2/§4 derive.
+# Every sample: accepted with the next seq, and logged with the fields idwise-events(5) derives.
 # sample: type outcome journey_id reference_no id ("hash": sha256: + hash of the file)
 declare -A EXPECT=(
 	[aml_monitor_update]='aml_monitor_update review 269e0d37f2a74de452e6b438 CUST-000840-23 d3ac94af-0f21-4db6-acad-4a268d116ece'
@@ -95,25 +95,25 @@ record_copied()
 	] | join(" ") end' "$LOG" 2>&1
 }
 
-declare -A SEQ_OF=()
-seq=0
-for file in "$SAMPLES"/*.json; do
-	name=$(basename "$file" .json)
-	seq=$((seq + 1))
-	post "$file"
-	reply_is 200 "{\"status\":\"accepted\",\"seq\":$seq}" "$name: accepted as seq $seq"
-	SEQ_OF[$name]=$seq
-	if [ -z "${EXPECT[$name]:-}" ]; then
-		ok "$name: the test knows what to expect of this sample" false
-		continue
+# record_expected NAME FILE SEQ: record SEQ is what EXPECT[NAME] says of sample NAME, and
+# repeats what the request held.
+record_expected()
+{
+	local type outcome journey ref id
+	if [ -z "${EXPECT[$1]:-}" ]; then
+		ok "$1: the test knows what to expect of this sample" false
+		return
 	fi
-	read -r type outcome journey ref id <<<"${EXPECT[$name]}"
-	[ "$id" = hash ] && id=sha256:$(sha256_of "$file")
-	is "$(record_derived "$seq")" "$(expected_derived "$type" "$outcome" "$journey" "$ref" "$id")" \
-	    "$name: record type, outcome, id, journey_id, reference_no"
-	is "$(record_copied "$seq" "$file")" "" \
-	    "$name: record v, event, env, remote_addr, body_sha256, body, received_at, prev"
-done
+	read -r type outcome journey ref id <<<"${EXPECT[$1]}"
+	[ "$id" = hash ] && id=sha256:$(sha256_of "$2")
+	is "$(record_derived "$3")" "$(expected_derived "$type" "$outcome" "$journey" "$ref" "$id")" \
+	    "$1: record type, outcome, id, journey_id, reference_no"
+	is "$(record_copied "$3" "$2")" "" \
+	    "$1: record v, event, env, remote_addr, body_sha256, body, received_at, prev"
+}
+
+seq=0
+post_samples record_expected
 is "$(log_count "$LOG")" "$seq" "the log holds one line per sample"
 
 # Deliveries beyond the samples: older and newer decision values, the precedence
@@ -148,13 +148,7 @@ ok "an unknown event is kept whole" quiet \
 
 # Redelivery of every sample: duplicate with the stored seq, nothing appended.
 before=$(log_state "$LOG")
-for file in "$SAMPLES"/*.json; do
-	name=$(basename "$file" .json)
-	post "$file"
-	reply_is 200 "{\"status\":\"duplicate\",\"seq\":${SEQ_OF[$name]:-0}}" \
-	    "$name: redelivery is a duplicate of seq ${SEQ_OF[$name]:-?}"
-done
-log_unchanged "$before" "redeliveries append nothing"
+redeliver_samples
 
 # Whitespace and member order do not make a different body.
 FJ=$SAMPLES/finished_journey.json
@@ -219,7 +213,7 @@ reply_is 200 "{\"status\":\"accepted\",\"seq\":$seq}" "nesting 30 deep is accept
 is "$(log_count "$LOG")" "$seq" "the log holds $seq lines"
 
 # ---------------------------------------------------------------------------------------
-# Every rejection of SPEC §3: the right status and JSON error, and nothing logged.
+# Every rejection idwise-fcgi(8) lists: the right status and JSON error, and nothing logged.
 
 before=$(log_state "$LOG")
 VALID='{"event":"Finished Step","body":{"eventId":"x-never-stored","journeyId":"j0","stepId":"1"}}'

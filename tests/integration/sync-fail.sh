@@ -8,9 +8,9 @@
 # on disk before it. (a) The failing delivery: 503. (b) With the device mended: the same
 # delivery again (a duplicate of a record that never reached the disk), a new one, from
 # either of two processes: 503, and stderr says why; a duplicate of a record synced before
-# the failure: 200; the status page says so. (c) Recovery as README "A failed fdatasync"
-# says (responders stopped, filesystem mounted again, state file removed): the delivery
-# is stored, once, and the log verifies. Output: TAP.
+# the failure: 200; the status page says so. (c) Recovery as idwise-fcgi(8), "A failed
+# fdatasync", says (responders stopped, filesystem mounted again, state file removed): the
+# delivery is stored, once, and the log verifies. Output: TAP.
 #
 # Needs root (losetup, mount). Run in a mount namespace of its own when it can be.
 

@@ -1,4 +1,4 @@
-/* test-config.c: the configuration file of SPEC §5: keys, defaults, errors, secret files. */
+/* test-config.c: the configuration file of idwise-fcgi.conf(5): keys, defaults, errors, secret files. */
 #include "autoconf.h"
 
 #include <sys/stat.h>
@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "config.h"
+#include "allowlist.h"
 #include "auth.h"
 #include "tap.h"
 

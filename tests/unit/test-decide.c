@@ -1,4 +1,4 @@
-/* test-decide.c: every row of SPEC §3, in check order, through the pure decision and reply. */
+/* test-decide.c: every reply of idwise-fcgi(8), in check order, through the pure decision and reply. */
 #include "autoconf.h"
 
 #include <stdio.h>

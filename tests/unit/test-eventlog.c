@@ -15,16 +15,48 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "eventlog.h"
 #include "idwise.h"
+#include "log-check.h"
 #include "record.h"
 #include "tap.h"
+
+/*
+ * A line read back as the writer's recovery reads it: log_record_read, then the body's
+ * canonical digest (into read_digest). -1 with *why when it is not a whole record.
+ */
+static unsigned char	 read_digest[SHA256_LEN];
+
+static int
+read_back(const char *line, size_t len, struct record_view *view, const char **why)
+{
+	static struct log_reader	*reader;
+	static char			 reason[160];
+	struct log_record		 rec;
+
+	memset(view, 0, sizeof(*view));
+	*why = reason;
+	if (reader == NULL && (reader = log_reader_new()) == NULL) {
+		snprintf(reason, sizeof(reason), "out of memory");
+		return -1;
+	}
+	if (log_record_read(reader, line, len, &rec, reason, sizeof(reason)) == -1)
+		return -1;
+	*view = rec.view;
+	if (record_body_digest(view, read_digest) == -1) {
+		snprintf(reason, sizeof(reason), "out of memory");
+		record_view_free(view);
+		return -1;
+	}
+	*why = NULL;
+	return 0;
+}
 
 static char	*slurp(const char *, size_t *);
 
 static char	 dir[256], logpath[300], errpath[300];
-static struct config cfg;
+/* As idwise-fcgi.conf's defaults with sync = data (dedup_window 24h). */
+static struct eventlog_settings settings = { logpath, true, 24 * 3600 * 1000 };
 static long	 err_seen;
 
 /* Did the writer say this on stderr since the last call? */
@@ -48,7 +80,6 @@ said(const char *needle)
 static int
 setup(void)
 {
-	char	 text[512], err[CONFIG_ERR_LEN];
 	const char *tmp = getenv("TMPDIR");
 
 	snprintf(dir, sizeof(dir), "%s/idwise-eventlog.XXXXXX", tmp ? tmp : "/tmp");
@@ -58,8 +89,7 @@ setup(void)
 	snprintf(errpath, sizeof(errpath), "%s/stderr.log", dir);
 	if (freopen(errpath, "a", stderr) == NULL)
 		return -1;
-	snprintf(text, sizeof(text), "auth = none\nlog = %s\nsync = data\n", logpath);
-	return config_parse(&cfg, text, strlen(text), "test.conf", dir, err, sizeof(err));
+	return 0;
 }
 
 static int
@@ -143,7 +173,7 @@ check_chain(const char *const *paths, uint64_t first_seq, const unsigned char *f
 		}
 		for (line = buf; line < buf + len; line = nl + 1) {
 			nl = memchr(line, '\n', (size_t)(buf + len - line));
-			if (record_parse(line, (size_t)(nl - line), &view, &why) == -1 ||
+			if (read_back(line, (size_t)(nl - line), &view, &why) == -1 ||
 			    record_follows(&view, seq, hash) != NULL) {
 				printf("# %s: line %ld: %s\n", *paths, count + 1,
 				    why ? why : "out of chain");
@@ -172,7 +202,7 @@ check_log(void)
 static void
 test_basics(void)
 {
-	struct eventlog	*el = eventlog_new(&cfg);
+	struct eventlog	*el = eventlog_new(&settings);
 	uint64_t	 seq;
 
 	is_int(append(el, "a", "Refer", &seq), APPEND_STORED, "a new event is stored");
@@ -191,7 +221,7 @@ test_basics(void)
 	is_int(check_log(), 3, "three records, chained");
 	eventlog_free(el);
 
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	is_int(append(el, "b", "Refer", &seq), APPEND_DUPLICATE, "after a restart: still a duplicate");
 	is_int(seq, 3, "of seq 3");
 	is_int(append(el, "c", "Refer", &seq), APPEND_STORED, "and seq goes on");
@@ -215,7 +245,7 @@ append_raw(const char *path, const char *text, size_t len)
 static void
 test_torn_tail(void)
 {
-	struct eventlog	*el = eventlog_new(&cfg);
+	struct eventlog	*el = eventlog_new(&settings);
 	char		 torn[320], *kept;
 	const char	*tail = "{\"v\":1,\"seq\":5,\"received_at\":\"2026-";
 	uint64_t	 seq;
@@ -274,7 +304,7 @@ test_dead_writer(void)
 
 	make_event(&ev, "Finished Journey", "{\"eventId\":\"ghost\",\"systemDecision\":\"Refer\"}");
 	leave_record(&ev, 7);
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	is_int(eventlog_append(el, &ev, &seq), APPEND_DUPLICATE,
 	    "a record a dead writer left is taken in: its redelivery is a duplicate");
 	is_int(seq, 7, "of its seq");
@@ -289,7 +319,7 @@ test_dead_writer(void)
 static void
 test_rotation(void)
 {
-	struct eventlog	*el = eventlog_new(&cfg), *other = eventlog_new(&cfg);
+	struct eventlog	*el = eventlog_new(&settings), *other = eventlog_new(&settings);
 	char		 rotated[320];
 	const char	*paths[] = { rotated, logpath, NULL };
 	uint64_t	 seq;
@@ -330,7 +360,7 @@ test_lost_state(void)
 	uint64_t	 seq;
 
 	remove_state(".idx");
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	is_int(append(el, "h", "Refer", &seq), APPEND_DUPLICATE,
 	    "index removed: rebuilt from the log, a stored event is a duplicate");
 	is_int(seq, 10, "with its seq");
@@ -339,7 +369,7 @@ test_lost_state(void)
 	eventlog_free(el);
 
 	remove_state(".shm");
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	is_int(append(el, "j", "Refer", &seq), APPEND_DUPLICATE,
 	    "state file gone (as after a reboot): index rebuilt, still a duplicate");
 	is_int(append(el, "k", "Refer", &seq), APPEND_STORED, "and new events go on");
@@ -367,7 +397,7 @@ test_damage(void)
 	}
 	close(fd);
 	remove_state(".idx");
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	is_int(append(el, "l", "Refer", &seq), APPEND_FAILED,
 	    "an edited record in the middle: nothing is appended");
 	free(buf);
@@ -382,13 +412,13 @@ test_damage(void)
 static void
 test_unwritable(void)
 {
-	struct config	 bad = cfg;
+	struct eventlog_settings bad = settings;
 	struct eventlog	*el;
 	char		 path[320];
 	uint64_t	 seq;
 
 	snprintf(path, sizeof(path), "%s/missing-dir/events.jsonl", dir);
-	bad.log = path;
+	bad.path = path;
 	el = eventlog_new(&bad);
 	is_int(append(el, "m", "Refer", &seq), APPEND_FAILED, "log directory missing: failed");
 	ok(said("missing-dir/events.jsonl.shm: open: No such file or directory"),
@@ -443,7 +473,7 @@ test_rebuild_across_rotation(void)
 	fresh_log();
 	snprintf(one, sizeof(one), "%s.1", logpath);
 	snprintf(two, sizeof(two), "%s.2", logpath);
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	append(el, "r1", "Refer", &seq);
 	append(el, "r2", "Refer", &seq);
 	rotate();
@@ -454,7 +484,7 @@ test_rebuild_across_rotation(void)
 	remove_state(".shm");
 	said(NULL);
 
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	is_int(append(el, "r1", "Refer", &seq), APPEND_DUPLICATE,
 	    "index and state lost after two rotations: an event two files back is a duplicate");
 	is_int(seq, 1, "of its seq");
@@ -492,19 +522,19 @@ test_index_damage(void)
 	fresh_log();
 	snprintf(idx, sizeof(idx), "%s.idx", logpath);
 	snprintf(old, sizeof(old), "%s.idx.old", logpath);
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	append(el, "x1", "Refer", &seq);
 	append(el, "x2", "Refer", &seq);
 	eventlog_free(el);
 	copy_file(idx, old);
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	append(el, "x3", "Refer", &seq);
 	eventlog_free(el);
 	copy_file(old, idx);
 	unlink(old);
 	said(NULL);
 
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	is_int(append(el, "x3", "Refer", &seq), APPEND_DUPLICATE,
 	    "a stale index (behind the log) catches up: the newer event is a duplicate");
 	is_int(seq, 3, "of seq 3");
@@ -513,7 +543,7 @@ test_index_damage(void)
 	memset(junk, 'X', sizeof(junk));
 	unlink(idx);
 	append_raw(idx, junk, sizeof(junk));
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	is_int(append(el, "x1", "Refer", &seq), APPEND_DUPLICATE,
 	    "a damaged index file is replaced and rebuilt: still a duplicate");
 	is_int(seq, 1, "of seq 1");
@@ -542,7 +572,7 @@ test_truncated_in_place(void)
 
 	fresh_log();
 	snprintf(copy, sizeof(copy), "%s.copy", dir);
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	append(el, "t1", "Refer", &seq);
 	append(el, "t2", "Refer", &seq);
 	eventlog_free(el);
@@ -552,7 +582,7 @@ test_truncated_in_place(void)
 		return;
 	}
 	said(NULL);
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	is_int(append(el, "t3", "Refer", &seq), APPEND_STORED, "the log truncated in place");
 	is_int(seq, 3, "seq goes on from the head, not from 1");
 	ok(said("taken as a new file"), "and the operator is told");
@@ -567,7 +597,7 @@ test_truncated_in_place(void)
 	rename(logpath, gz);
 	remove_state(".idx");
 	remove_state(".shm");
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	is_int(append(el, "t4", "Refer", &seq), APPEND_FAILED,
 	    "index lost, log empty, the rotated file compressed: refused rather than seq 1");
 	ok(said("cannot find where the chain ends"), "saying why and what to do");
@@ -578,7 +608,7 @@ test_truncated_in_place(void)
 static void
 test_dedup_window(void)
 {
-	struct config	 short_window = cfg;
+	struct eventlog_settings short_window = settings;
 	struct eventlog	*el;
 	struct timespec	 pause = { 1, 200 * 1000000L };
 	uint64_t	 seq;
@@ -624,7 +654,7 @@ test_dead_writer_then_rotation(void)
 	uint64_t	 seq;
 
 	fresh_log();
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	append(el, "r1", "Refer", &seq);
 	append(el, "r2", "Refer", &seq);
 	eventlog_free(el);
@@ -636,7 +666,7 @@ test_dead_writer_then_rotation(void)
 		event_free(&ev);
 		return;
 	}
-	el = eventlog_new(&cfg);
+	el = eventlog_new(&settings);
 	is_int(append(el, "r4", "Refer", &seq), APPEND_STORED,
 	    "a record left unindexed, then a rotation: the next event is stored");
 	is_int(seq, 4, "  after the left record (seq 3), taken in from the rotated file");
@@ -660,7 +690,7 @@ test_many_processes(void)
 	fresh_log();
 	for (i = 0; i < CHILDREN; i++) {
 		if ((pids[i] = fork()) == 0) {
-			el = eventlog_new(&cfg);
+			el = eventlog_new(&settings);
 			for (n = 0; n < PER_CHILD; n++) {
 				snprintf(id, sizeof(id), "p%d-%d", i, n);
 				if (append(el, id, "Refer", &seq) != APPEND_STORED)
@@ -700,7 +730,7 @@ cleanup(void)
 static void
 test_foreign_files(void)
 {
-	struct eventlog	*el = eventlog_new(&cfg);
+	struct eventlog	*el = eventlog_new(&settings);
 	struct stat	 st;
 	char		 torn[320], kept[330], idx[320], target[320];
 	const char	*tail = "{\"v\":1,\"seq\":";
@@ -744,7 +774,7 @@ int
 main(void)
 {
 	if (setup() == -1) {
-		ok(0, "set up a test directory and config");
+		ok(0, "set up a test directory");
 		return done_testing();
 	}
 	test_basics();
@@ -762,6 +792,5 @@ main(void)
 	test_many_processes();
 	test_foreign_files();
 	cleanup();
-	config_free(&cfg);
 	return done_testing();
 }

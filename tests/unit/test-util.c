@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -138,6 +139,9 @@ test_parse_number(void)
 	errno = 0;
 	ok(parse_number("-1", 10, 0, 100, &v) == -1 && errno == EINVAL,
 	    "a sign where min is not negative: EINVAL");
+	errno = 0;
+	ok(parse_number("+3", 10, 0, 100, &v) == -1 && errno == EINVAL,
+	    "a plus sign where min is not negative: EINVAL");
 	ok(parse_number("-5", 10, -10, 10, &v) == 0 && v == -5, "a sign where min is negative");
 	ok(parse_number("", 10, 0, 100, &v) == -1, "empty: refused");
 	ok(parse_number(" 5", 10, 0, 100, &v) == -1, "leading space: refused");
@@ -193,6 +197,23 @@ test_msg_errno(void)
 	    "msg_errno appends strerror(errno)");
 }
 
+static void
+test_grow_buffer(void)
+{
+	char	*buf = NULL;
+	size_t	 size = 0;
+
+	ok(grow_buffer(&buf, &size, 10, 64) == 0 && buf != NULL && size == 64,
+	    "grow_buffer: the first size when it is enough");
+	memset(buf, 'x', size);
+	ok(grow_buffer(&buf, &size, 64, 64) == 0 && size == 64, "  no change when it holds need");
+	ok(grow_buffer(&buf, &size, 200, 64) == 0 && size == 256 && buf[63] == 'x',
+	    "  doubled until it holds need, the bytes kept");
+	ok(grow_buffer(&buf, &size, SIZE_MAX, 64) == -1 && errno == ENOMEM && size == 256,
+	    "  too much: ENOMEM, the buffer as it was");
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -203,5 +224,6 @@ main(void)
 	test_escape_shown();
 	test_time();
 	test_time_sweep();
+	test_grow_buffer();
 	return done_testing();
 }
