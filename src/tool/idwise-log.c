@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "idwise-log.h"
+#include "jetstream.h"
 #include "util.h"
 
 struct command {
@@ -137,6 +138,7 @@ main(int argc, char **argv)
 	char			 self[64];
 
 	set_progname("idwise-log");
+	js_init();		/* first: ship and --nats use libnats (see jetstream.h) */
 	if (argc < 2) {
 		usage(stderr);
 		return EX_USAGE;

@@ -6,6 +6,7 @@
 #include "autoconf.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,11 +101,56 @@ js_link_reconnects(struct js_link *link)
 void
 js_init(void)
 {
+	/* No libcrypto clean-up at exit (see jetstream.h); harmless where NATS is not used. */
 	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL) != 1)
 		msg("OPENSSL_init_crypto failed; a crash at exit is possible with TLS");
 }
 
 /* ---- options ---- */
+
+/* Where each of JS_LINK_LONG_OPTIONS goes. */
+static const struct {
+	int	 opt;
+	size_t	 off;
+} link_options[] = {
+	{ JS_OPT_NATS,		offsetof(struct js_link_opts, urls) },
+	{ JS_OPT_CREDS,		offsetof(struct js_link_opts, creds) },
+	{ JS_OPT_USER,		offsetof(struct js_link_opts, user) },
+	{ JS_OPT_PASSWORD_FILE,	offsetof(struct js_link_opts, password_file) },
+	{ JS_OPT_TOKEN_FILE,	offsetof(struct js_link_opts, token_file) },
+	{ JS_OPT_TLS_CA,	offsetof(struct js_link_opts, tls_ca) },
+};
+
+int
+js_link_option(struct js_link_opts *lo, int ch, const char *arg)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(link_options); i++) {
+		if (link_options[i].opt == ch) {
+			*(const char **)((char *)lo + link_options[i].off) = arg;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+js_link_opts_check(const struct js_link_opts *lo)
+{
+	int	 kinds = (lo->creds != NULL) + (lo->password_file != NULL) +
+		    (lo->token_file != NULL);
+
+	if (kinds > 1) {
+		msg("give one of --creds, --user with --password-file, or --token-file");
+		return -1;
+	}
+	if ((lo->user != NULL) != (lo->password_file != NULL)) {
+		msg("--user and --password-file go together");
+		return -1;
+	}
+	return 0;
+}
 
 /* URL[,URL...] into urls[] (pointers into copy); their number, or -1 when it is no list. */
 static int

@@ -36,6 +36,29 @@ struct js_link_opts {
 	int64_t		 max_pending;	/* async publishes in flight at most */
 };
 
+/* The options that say how to reach NATS, for every command that does. */
+enum {
+	JS_OPT_NATS = 0x1000,		/* apart from any command's own option numbers */
+	JS_OPT_CREDS,
+	JS_OPT_USER,
+	JS_OPT_PASSWORD_FILE,
+	JS_OPT_TOKEN_FILE,
+	JS_OPT_TLS_CA
+};
+
+#define JS_LINK_LONG_OPTIONS						\
+	{ "nats",		required_argument, NULL, JS_OPT_NATS },	\
+	{ "creds",		required_argument, NULL, JS_OPT_CREDS },	\
+	{ "user",		required_argument, NULL, JS_OPT_USER },	\
+	{ "password-file",	required_argument, NULL, JS_OPT_PASSWORD_FILE }, \
+	{ "token-file",		required_argument, NULL, JS_OPT_TOKEN_FILE }, \
+	{ "tls-ca",		required_argument, NULL, JS_OPT_TLS_CA }
+
+/* One of JS_LINK_LONG_OPTIONS: 1 taken, 0 not one of them. */
+int	js_link_option(struct js_link_opts *, int ch, const char *arg);
+/* At most one kind of credential, and a user goes with a password file: 0, or -1 said. */
+int	js_link_opts_check(const struct js_link_opts *);
+
 enum js_state {
 	JS_CONNECTING,		/* not connected yet: js_link_connect */
 	JS_UP,			/* connected */

@@ -151,8 +151,17 @@ consume_option(struct consume_opts *o, int ch, const char *arg)
 	case OPT_ONCE:
 		o->once = true;
 		return 1;
+	case OPT_STREAM:
+		o->nats.stream = arg;
+		return 1;
+	case OPT_DURABLE:
+		o->nats.durable = arg;
+		return 1;
+	case OPT_SUBJECT:
+		o->nats.prefix = arg;
+		return 1;
 	default:
-		return 0;
+		return js_link_option(&o->nats.link, ch, arg);
 	}
 }
 
@@ -169,7 +178,8 @@ read_args(int argc, char **argv, const struct consume_args *args, struct consume
 		if (rc != 1)
 			return cmd_usage(argv[0]);
 	}
-	if (args->rest(c, o, argc - optind, argv + optind) == -1)
+	if (args->rest(c, o, argc - optind, argv + optind) == -1 ||
+	    (o->nats.link.urls != NULL && js_consume_check(o) == -1))
 		return cmd_usage(argv[0]);
 	return EX_OK;
 }
@@ -215,7 +225,7 @@ handle(struct run *r, const struct stream_rec *rec)
 		stream_take(r->s);
 		return monotonic_ms() - r->saved_ms >= SAVE_EVERY_MS ? save(r) : 0;
 	}
-	if (r->c->act(r->c, rec) == ACT_STOP)
+	if (r->c->act(r->c, rec) == ACT_STOP)	/* ACT_GIVE_UP moves on, as ACT_DONE */
 		return r->c->status != 0 ? r->c->status : -1;
 	stream_take(r->s);
 	return save(r);
@@ -289,6 +299,8 @@ consume(const struct consume_opts *o, struct consumer *c)
 	r.c = c;
 	if (std_fds_open() == -1 || signals_setup() == -1)
 		return EX_OSERR;
+	if (o->nats.link.urls != NULL)
+		return js_consume_run(o, c);
 	if ((r.s = stream_new(o->log)) == NULL) {
 		msg("out of memory");
 		return EX_OSERR;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "js-consume.h"
 #include "log-cursor.h"
 #include "log-filter.h"
 #include "log-stream.h"
@@ -23,9 +24,13 @@ enum {
 	OPT_ENV,
 	OPT_SINCE,
 	OPT_ONCE,
+	OPT_STREAM,
+	OPT_DURABLE,
+	OPT_SUBJECT,
 	OPT_CONSUME_END		/* a command's own options are numbered from here */
 };
 
+/* With JS_LINK_LONG_OPTIONS (jetstream.h) in a command's table, for --nats. */
 #define CONSUME_LONG_OPTIONS						\
 	{ "cursor",	required_argument,	NULL, OPT_CURSOR },	\
 	{ "from-seq",	required_argument,	NULL, OPT_FROM_SEQ },	\
@@ -33,19 +38,25 @@ enum {
 	{ "outcome",	required_argument,	NULL, OPT_OUTCOME },	\
 	{ "env",	required_argument,	NULL, OPT_ENV },	\
 	{ "since",	required_argument,	NULL, OPT_SINCE },	\
-	{ "once",	no_argument,		NULL, OPT_ONCE }
+	{ "once",	no_argument,		NULL, OPT_ONCE },	\
+	{ "stream",	required_argument,	NULL, OPT_STREAM },	\
+	{ "durable",	required_argument,	NULL, OPT_DURABLE },	\
+	{ "subject",	required_argument,	NULL, OPT_SUBJECT }
 
 struct consume_opts {
-	const char	*log;
-	const char	*cursor;
-	uint64_t	 from_seq;	/* 0: not given */
-	struct filter	 filter;
-	bool		 once;
+	const char		*log;		/* NULL with --nats */
+	const char		*cursor;
+	uint64_t		 from_seq;	/* 0: not given */
+	struct filter		 filter;
+	bool			 once;
+	struct js_consume_opts	 nats;		/* nats.link.urls: the stream, not a log */
 };
 
 enum act {
 	ACT_DONE,	/* move past the record */
-	ACT_STOP	/* stop before it, ending with consumer->status */
+	ACT_STOP,	/* stop before it, ending with consumer->status */
+	ACT_RETRY,	/* from a stream: have it again in consumer->retry_ms */
+	ACT_GIVE_UP	/* move past it, given up on (dead letter): terminated on a stream */
 };
 
 /* A command: what it does with each record that passes the filters. */
@@ -56,6 +67,15 @@ struct consumer {
 	/* Before the cursor is saved: where the output stands; may be NULL. 0 or exit status. */
 	int		 (*before_save)(struct consumer *, struct out_pos *);
 	int		 status;
+	/*
+	 * Set by the loop before act: 0 for a record of a log (act tries again itself as
+	 * long as it wants), else which delivery of the stream's message this is (from 1):
+	 * act then tries once and returns ACT_RETRY to have it again.
+	 */
+	uint64_t	 delivery;
+	long		 retry_ms;	/* with ACT_RETRY */
+	/* Records a stream hands out at once (0: one; in order, each retry before the next). */
+	unsigned int	 batch;
 };
 
 /* How a command reads its arguments: the shared options, its own, then the rest. */

@@ -313,7 +313,7 @@ dead_letter(struct exec *e, const struct stream_rec *rec, uint64_t attempts, con
 	free(line);
 	msg("seq %" PRIu64 ": put in %s after %" PRIu64 " attempts", rec->view.seq,
 	    e->dead_letter, attempts);
-	return ACT_DONE;
+	return ACT_GIVE_UP;
 }
 
 /* --- each record --------------------------------------------------------------------- */
@@ -328,36 +328,82 @@ stop(struct exec *e, int input, int status)
 	return ACT_STOP;
 }
 
+/*
+ * One attempt: ACT_DONE when the command exited 0, ACT_RETRY when it failed (why says
+ * how), ACT_STOP when it could not be started or a stop came.
+ */
+static enum act
+attempt(struct exec *e, const struct stream_rec *rec, int input, uint64_t n, char *why,
+    size_t whylen)
+{
+	int	 wstatus;
+
+	if (run_once(e, rec, input, n, &wstatus) == -1) {
+		e->c.status = EX_UNAVAILABLE;
+		return ACT_STOP;
+	}
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
+		return ACT_DONE;
+	describe(wstatus, why, whylen);
+	msg("seq %" PRIu64 ": %s: %s (attempt %" PRIu64 " of %" PRIu64 ")", rec->view.seq,
+	    e->argv[0], why, n, e->max_attempts);
+	/* A stop may be what failed it (systemd signals the whole group): not its fault. */
+	if (consume_stopping()) {
+		e->c.status = EX_OK;
+		return ACT_STOP;
+	}
+	return ACT_RETRY;
+}
+
+/* From a log: every attempt here, with the backoff between them. */
+static enum act
+exec_record(struct exec *e, const struct stream_rec *rec, int input)
+{
+	enum act	 a;
+	uint64_t	 n;
+	char		 why[64];
+
+	for (n = 1; ; n++) {
+		if (n > 1 && consume_pause(delay_ms(e, n)) == -1)
+			return stop(e, input, EX_OK);
+		if ((a = attempt(e, rec, input, n, why, sizeof(why))) != ACT_RETRY) {
+			close(input);
+			return a;
+		}
+		if (n >= e->max_attempts)
+			break;
+	}
+	close(input);
+	return dead_letter(e, rec, n, why);
+}
+
+/* From a stream: this delivery's attempt; the stream brings the record again for the next. */
+static enum act
+exec_delivery(struct exec *e, const struct stream_rec *rec, int input)
+{
+	uint64_t	 n = e->c.delivery;
+	enum act	 a;
+	char		 why[64];
+
+	a = attempt(e, rec, input, n, why, sizeof(why));
+	close(input);
+	if (a != ACT_RETRY)
+		return a;
+	if (n >= e->max_attempts)
+		return dead_letter(e, rec, n, why);
+	e->c.retry_ms = delay_ms(e, n + 1);
+	return ACT_RETRY;
+}
+
 static enum act
 exec_act(struct consumer *c, const struct stream_rec *rec)
 {
 	struct exec	*e = (struct exec *)c;
-	uint64_t	 attempt;
-	char		 why[64];
-	int		 input, wstatus;
+	int		 input;
 
 	if ((input = record_input(rec)) == -1)
 		return stop(e, -1, EX_OSERR);
-	for (attempt = 1; ; attempt++) {
-		if (attempt > 1 && consume_pause(delay_ms(e, attempt)) == -1)
-			return stop(e, input, EX_OK);
-		if (run_once(e, rec, input, attempt, &wstatus) == -1)
-			return stop(e, input, EX_UNAVAILABLE);
-		if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
-			close(input);
-			return ACT_DONE;
-		}
-		describe(wstatus, why, sizeof(why));
-		msg("seq %" PRIu64 ": %s: %s (attempt %" PRIu64 " of %" PRIu64 ")",
-		    rec->view.seq, e->argv[0], why, attempt, e->max_attempts);
-		/* A stop may be what failed it (systemd signals the whole group): not its fault. */
-		if (consume_stopping())
-			return stop(e, input, EX_OK);
-		if (attempt >= e->max_attempts)
-			break;
-	}
-	close(input);
-	return dead_letter(e, rec, attempt, why);
+	return c->delivery > 0 ? exec_delivery(e, rec, input) : exec_record(e, rec, input);
 }
 
 /* The dead-letter file is opened at the start, so that a bad path shows at once. */
@@ -426,6 +472,15 @@ exec_rest(struct consumer *c, struct consume_opts *o, int argc, char **argv)
 {
 	struct exec	*e = (struct exec *)c;
 
+	if (o->nats.link.urls != NULL) {
+		/* getopt took the "--" that ends the options. */
+		if (argc < 1 || strcmp(argv[-1], "--") != 0) {
+			msg("with --nats, want -- COMMAND [ARG...] after the options (no LOG)");
+			return -1;
+		}
+		e->argv = argv;
+		return 0;
+	}
 	if (argc < 3 || strcmp(argv[1], "--") != 0) {
 		msg("want LOG -- COMMAND [ARG...] after the options");
 		return -1;
@@ -437,6 +492,7 @@ exec_rest(struct consumer *c, struct consume_opts *o, int argc, char **argv)
 
 static const struct option exec_options[] = {
 	CONSUME_LONG_OPTIONS,
+	JS_LINK_LONG_OPTIONS,
 	{ "max-attempts",	required_argument,	NULL, OPT_MAX_ATTEMPTS },
 	{ "backoff",		required_argument,	NULL, OPT_BACKOFF },
 	{ "dead-letter",	required_argument,	NULL, OPT_DEAD_LETTER },

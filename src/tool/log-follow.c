@@ -29,6 +29,8 @@
 
 enum { OPT_FORMAT = OPT_CONSUME_END };
 
+#define FOLLOW_BATCH	256	/* records a stream hands out at once (--nats) */
+
 struct follow {
 	struct consumer	 c;		/* first: the loop hands this back */
 	int		 (*format)(struct follow *, const struct stream_rec *);
@@ -231,6 +233,12 @@ static int
 follow_rest(struct consumer *c, struct consume_opts *o, int argc, char **argv)
 {
 	(void)c;
+	if (o->nats.link.urls != NULL) {
+		if (argc == 0)
+			return 0;
+		msg("with --nats, no LOG");
+		return -1;
+	}
 	if (argc != 1) {
 		msg("%s", argc == 0 ? "no LOG given" : "one LOG only");
 		return -1;
@@ -241,6 +249,7 @@ follow_rest(struct consumer *c, struct consume_opts *o, int argc, char **argv)
 
 static const struct option follow_options[] = {
 	CONSUME_LONG_OPTIONS,
+	JS_LINK_LONG_OPTIONS,
 	{ "format",	required_argument,	NULL, OPT_FORMAT },
 	{ NULL,		0,			NULL, 0 }
 };
@@ -256,6 +265,7 @@ cmd_follow(int argc, char **argv)
 			.start = follow_start,
 			.act = follow_act,
 			.before_save = follow_before_save,
+			.batch = FOLLOW_BATCH,
 		},
 		.format = format_json,
 	};

@@ -22,14 +22,8 @@
 #define WINDOW_DEFAULT	512
 
 enum {
-	OPT_NATS = 256,
-	OPT_STREAM,
+	OPT_STREAM = 256,
 	OPT_SUBJECT,
-	OPT_CREDS,
-	OPT_USER,
-	OPT_PASSWORD_FILE,
-	OPT_TOKEN_FILE,
-	OPT_TLS_CA,
 	OPT_CURSOR_FILE,
 	OPT_HOST,
 	OPT_METRICS,
@@ -41,14 +35,9 @@ enum {
 };
 
 static const struct option options[] = {
-	{ "nats",		required_argument,	NULL, OPT_NATS },
+	JS_LINK_LONG_OPTIONS,
 	{ "stream",		required_argument,	NULL, OPT_STREAM },
 	{ "subject",		required_argument,	NULL, OPT_SUBJECT },
-	{ "creds",		required_argument,	NULL, OPT_CREDS },
-	{ "user",		required_argument,	NULL, OPT_USER },
-	{ "password-file",	required_argument,	NULL, OPT_PASSWORD_FILE },
-	{ "token-file",		required_argument,	NULL, OPT_TOKEN_FILE },
-	{ "tls-ca",		required_argument,	NULL, OPT_TLS_CA },
 	{ "cursor",		required_argument,	NULL, OPT_CURSOR_FILE },
 	{ "host",		required_argument,	NULL, OPT_HOST },
 	{ "metrics",		required_argument,	NULL, OPT_METRICS },
@@ -65,14 +54,8 @@ static const struct {
 	int	 opt;
 	size_t	 off;
 } string_options[] = {
-	{ OPT_NATS,		offsetof(struct ship_opts, link.urls) },
 	{ OPT_STREAM,		offsetof(struct ship_opts, stream.name) },
 	{ OPT_SUBJECT,		offsetof(struct ship_opts, prefix) },
-	{ OPT_CREDS,		offsetof(struct ship_opts, link.creds) },
-	{ OPT_USER,		offsetof(struct ship_opts, link.user) },
-	{ OPT_PASSWORD_FILE,	offsetof(struct ship_opts, link.password_file) },
-	{ OPT_TOKEN_FILE,	offsetof(struct ship_opts, link.token_file) },
-	{ OPT_TLS_CA,		offsetof(struct ship_opts, link.tls_ca) },
 	{ OPT_CURSOR_FILE,	offsetof(struct ship_opts, cursor) },
 	{ OPT_HOST,		offsetof(struct ship_opts, host) },
 	{ OPT_METRICS,		offsetof(struct ship_opts, metrics) },
@@ -127,6 +110,8 @@ take_option(struct ship_opts *o, int ch, const char *arg)
 {
 	size_t	 i;
 
+	if (js_link_option(&o->link, ch, arg) == 1)
+		return 0;
 	for (i = 0; i < nitems(string_options); i++) {
 		if (string_options[i].opt == ch) {
 			*(const char **)((char *)o + string_options[i].off) = arg;
@@ -134,23 +119,6 @@ take_option(struct ship_opts *o, int ch, const char *arg)
 		}
 	}
 	return number_option(o, ch, arg);
-}
-
-/* Which credential: at most one kind, and a user goes with a password file. */
-static int
-check_auth(const struct js_link_opts *l)
-{
-	int	 kinds = (l->creds != NULL) + (l->password_file != NULL) + (l->token_file != NULL);
-
-	if (kinds > 1) {
-		msg("give one of --creds, --user with --password-file, or --token-file");
-		return -1;
-	}
-	if ((l->user != NULL) != (l->password_file != NULL)) {
-		msg("--user and --password-file go together");
-		return -1;
-	}
-	return 0;
 }
 
 /* This machine's name for the Idwise-Host header when --host is not given. */
@@ -188,7 +156,7 @@ check(struct ship_opts *o, char *hostbuf, size_t hostsize)
 		msg("--host: printable, without spaces, at most %d bytes", SHIP_HOST_MAX);
 		return -1;
 	}
-	return check_auth(&o->link);
+	return js_link_opts_check(&o->link);
 }
 
 int
@@ -198,7 +166,6 @@ cmd_ship(int argc, char **argv)
 	char			 host[HOST_NAME_MAX + 1], name[HOST_NAME_MAX + 32];
 	int			 ch;
 
-	js_init();
 	memset(&o, 0, sizeof(o));
 	o.stream.name = JS_STREAM_DEFAULT;
 	o.stream.duplicates = JS_DUPLICATES_DEFAULT;
