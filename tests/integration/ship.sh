@@ -7,8 +7,10 @@
 # each shipper is SIGKILLed at random moments (at least 10 times), and the whole cluster
 # is stopped for 20 s. Afterwards the stream holds every acknowledged delivery exactly once
 # by event id (conflicts as messages of their own), each payload is byte-identical to its
-# line in its host's log and its headers name that line, and no secret was printed. First,
-# what ship refuses: a secret file others can read, a stream that does not fit (exit 78).
+# line in its host's log and its headers name that line, exec --nats (running from the
+# start, through the faults) ran its command once per message, follow --nats reads the
+# stream, and no secret was printed. First, what ship refuses: a secret file others can
+# read, a stream that does not fit (exit 78).
 # Output: TAP.
 
 . "${top_srcdir:?run the tests with make check}/tests/lib.sh" || exit 1
@@ -17,7 +19,7 @@
 
 KILLS=${SHIP_KILLS:-12}		# SIGKILLs per shipper
 OUTAGE_S=20			# the whole cluster stopped
-BATCH=60			# deliveries per batch of each sender
+BATCH=${SHIP_BATCH:-20}		# deliveries per batch of each sender (exec runs each)
 DIR=$TEST_TMP/ship
 
 # --- the cluster, with TLS and a user ---------------------------------------------------
@@ -105,6 +107,11 @@ kill_shipper()	# kill_shipper HOST: SIGKILL at once, and start it again
 start_shipper a
 start_shipper b
 
+# exec --nats, from the start and through every fault: `cat` appends each record it is
+# given to $DIR/ran (its standard output), so that every run leaves the record's line.
+start_bg exec "$DIR/ran" "$IDWISE_LOG" exec --nats "$NATS_URLS" "${AUTH[@]}" --stream IDWISE \
+    --durable activate --backoff 100 -- cat
+
 # --- the load -------------------------------------------------------------------------
 
 # sender NAME URL...: batches of new ids NAME-B-I, each delivered to every URL in turn
@@ -122,7 +129,7 @@ sender()
 				URL=${!k} deliver_until_ok "$DIR/$name.batch" "$DIR/send-$name-$k" ||
 				    echo "$b ${!k}" >>"$DIR/failed"
 			done
-			sleep 0.3
+			sleep 0.4
 		done
 	) &
 	SENDERS+=($!)
@@ -278,6 +285,35 @@ ok "every acknowledged delivery is in the stream" \
     test -z "$(comm -23 <(acked_ids) <(cut -f1 "$DIR/stream.keys" | sort -u))"
 is "$(cut -f3 "$DIR/stream" | sort | uniq -d | wc -l)" 0 "no Msg-Id is in the stream twice"
 
+# --- exec --nats and follow --nats ------------------------------------------------------
+
+cut -f7- "$DIR/stream" | sort >"$DIR/stream.lines"
+ran_all()
+{
+	[ "$(log_count "$DIR/ran")" -ge "$(log_count "$DIR/stream.lines")" ]
+}
+POLL_STEPS=1800 ok "exec --nats ran the command for every message of the stream" wait_for ran_all
+kill_bg exec TERM
+is "$BG_RC" 0 "  and stops with 0 on SIGTERM"
+ok "  once per event: each record it was given is a message of the stream, each once" \
+    cmp <(sort "$DIR/ran") "$DIR/stream.lines"
+ok "  no sanitizer report" no_sanitizer_reports "$TEST_TMP/exec.stderr"
+run_log exec --nats "$NATS_URLS" "${AUTH[@]}" --stream IDWISE --durable activate --once -- cat
+is "$RC/$OUT" "0/" "exec --nats --once again: nothing more to run"
+timeout 60 "$IDWISE_LOG" follow --nats "$NATS_URLS" "${AUTH[@]}" --stream IDWISE \
+    --durable audit --once >"$DIR/followed" 2>"$TEST_TMP/follow.stderr"
+is "$?" 0 "follow --nats --once reads the stream to its end"
+ok "  and prints each message's record once, in the stream's order" \
+    cmp "$DIR/followed" <(cut -f7- "$DIR/stream")
+timeout 60 "$IDWISE_LOG" follow --nats "$NATS_URLS" "${AUTH[@]}" --stream IDWISE \
+    --durable approved-b --env test --type finished_step --outcome none --once \
+    >"$DIR/followed-b" 2>>"$TEST_TMP/follow.stderr"
+is "$(wc -l <"$DIR/followed-b" | tr -d ' ')" \
+    "$(jq -c 'select(.type == "finished_step" and .outcome == "none")' "$DIR/followed" | wc -l | tr -d ' ')" \
+    "follow --nats --type --env --outcome: the same records as the filters on the whole stream"
+like "$(cat "$TEST_TMP/follow.stderr")" "durable approved-b made, reading idwise\.test\.finished_step" \
+    "  --type and --env became the consumer's subject"
+
 # --- what was said ---------------------------------------------------------------------
 
 for h in a b; do
@@ -290,7 +326,8 @@ for h in a b; do
 		{ prev = $0 } END { exit bad }' "$err"
 	ok "  no sanitizer report" no_sanitizer_reports "$err"
 done
-ok "no secret in the shippers' messages, metrics or cursors" \
-    no_secret_in "$TEST_TMP"/ship-*.stderr "$DIR"/ship-*.prom "$DIR"/cursor-*
+ok "no secret in the shippers' messages, metrics or cursors, nor exec's or follow's" \
+    no_secret_in "$TEST_TMP"/ship-*.stderr "$DIR"/ship-*.prom "$DIR"/cursor-* \
+    "$TEST_TMP/exec.stderr" "$TEST_TMP/follow.stderr"
 ok "nor in the responders' messages" no_secret_in "$TEST_TMP/a.stderr" "$TEST_TMP/b.stderr"
 done_testing
