@@ -273,8 +273,8 @@ watch(struct edge *e, int fd, void *tag)
 }
 
 static int
-edge_open(struct edge *e, struct service *svc, struct running_config *running, int listen_fd,
-    const struct edge_limits *lim)
+edge_open(struct edge *e, struct service *svc, struct running_config *running,
+    int listen_fd, const struct edge_limits *lim)
 {
 	int	 flags;
 

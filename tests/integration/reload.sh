@@ -10,8 +10,10 @@
 # restart changes) refused with one line, the old token still accepted; a token rotation
 # (old works, new added: both, old removed: only the new) with no restart. (b) Three
 # processes on one socket (spawn-fcgi -F 3), each sent its own SIGHUP, behind nginx with
-# nginx/idwise-fcgi.conf (a connection a request): the same stream, the same rotation. No
-# secret in any output. Output: TAP.
+# nginx/idwise-fcgi.conf (a connection a request): the same stream, the same rotation. (c)
+# Under Apache's mod_fcgid, which starts and stops the processes itself, what
+# idwise-fcgi(8) says to do instead: a graceful restart of Apache, during the same stream,
+# and the same rotation. No secret in any output. Output: TAP.
 
 . "${top_srcdir:?run the tests with make check}/tests/lib.sh" || exit 1
 . "$top_srcdir/tests/fcgi-raw.sh" || exit 1
@@ -20,19 +22,29 @@ IDWISE_LOG=${IDWISE_LOG:-$top_builddir/idwise-log}
 
 command -v nginx >/dev/null || bail "nginx is not installed (Debian package nginx-light)"
 command -v spawn-fcgi >/dev/null || bail "spawn-fcgi is not installed"
+command -v apache2 >/dev/null || bail "apache2 is not installed (Debian package apache2)"
+[ -f /usr/lib/apache2/modules/mod_fcgid.so ] ||
+    bail "mod_fcgid is not installed (Debian package libapache2-mod-fcgid)"
 
 HUPS=40
 
 # ---------------------------------------------------------------------------------------
 # The files a reload reads, and what the responder says.
 
-# set_tokens FILE TOKEN...: FILE holds the tokens, one a line, RUN_USER's and mode 0600
-# (the responder reads it again as RUN_USER: it dropped root), replaced in one rename.
+# set_tokens FILE TOKEN...: FILE holds the tokens, one a line, mode 0600, replaced in one
+# rename; it is RUN_USER's (the responder reads it again as RUN_USER: it dropped root), or
+# TOKENS_OWNER's when that is set.
+TOKENS_OWNER=
 set_tokens()
 {
 	local file=$1
 	shift
-	write_secret "$file.new" "$@" && give_to_responder "$file.new" && mv -f "$file.new" "$file"
+	write_secret "$file.new" "$@" || return 1
+	if [ -n "$TOKENS_OWNER" ]; then
+		chown "$TOKENS_OWNER:" "$file.new"
+	else
+		give_to_responder "$file.new"
+	fi && mv -f "$file.new" "$file"
 }
 
 # set_config DIR [key=value...]: DIR/idwise-fcgi.conf rewritten in one rename (as
@@ -320,15 +332,18 @@ ok "three processes: all still running (no restart)" all_alive "${PIDS[@]}"
 
 set_tokens "$DIR/tokens" "$TOKEN"
 set_config "$DIR"
-ok "three processes: the old token alone, reloaded by each" hup three ": reloaded" "${PIDS[@]}"
+ok "three processes: the old token alone, reloaded by each" \
+    hup three ": reloaded" "${PIDS[@]}"
 is "$(statuses "$TOKEN" 15) $(statuses "$TOKEN2" 15)" "200x15 401x15" \
     "three processes: the old token is accepted, the new one not yet"
 set_tokens "$DIR/tokens" "$TOKEN" "$TOKEN2"
-ok "three processes: the new token added, reloaded by each" hup three ": reloaded" "${PIDS[@]}"
+ok "three processes: the new token added, reloaded by each" \
+    hup three ": reloaded" "${PIDS[@]}"
 is "$(statuses "$TOKEN" 15) $(statuses "$TOKEN2" 15)" "200x15 200x15" \
     "three processes: both tokens are accepted, whichever process answers"
 set_tokens "$DIR/tokens" "$TOKEN2"
-ok "three processes: the old token removed, reloaded by each" hup three ": reloaded" "${PIDS[@]}"
+ok "three processes: the old token removed, reloaded by each" \
+    hup three ": reloaded" "${PIDS[@]}"
 is "$(statuses "$TOKEN" 15) $(statuses "$TOKEN2" 15)" "401x15 200x15" \
     "three processes: only the new token is accepted, whichever process answers"
 is "$(said three "reload refused")" 0 "three processes: no reload was refused"
@@ -336,7 +351,54 @@ is "$(said three "reload refused")" 0 "three processes: no reload was refused"
 stop_nginx
 stop_responder three
 
-ok "no secret in the responders' stderr, nginx's logs or the replies" \
+# ---------------------------------------------------------------------------------------
+# (c) mod_fcgid: Apache's graceful restart instead of SIGHUP. mod_fcgid sends its processes
+# SIGTERM (each finishes the delivery in hand and exits) and starts new ones, which read
+# the files, for the next deliveries.
+
+DIR=$TEST_TMP/fcgid
+write_config "$DIR" env=fcgid bearer_token_file="$DIR/tokens" || bail "cannot write the config"
+TOKENS_OWNER=$APACHE_USER
+[ -n "$TOKENS_OWNER" ] || TOKENS_OWNER=$(id -un)
+chown -R "$TOKENS_OWNER:" "$DIR"
+set_tokens "$DIR/tokens" "$TOKEN"
+start_apache fcgid="$CONF" || bail "Apache did not start"
+URL=http://127.0.0.1:$APACHE_PORT/idwise/webhook
+CURL_ARGS=(-H "Host: fcgid.test")
+
+# graceful: apachectl graceful, on the test's Apache; then every process that served
+# before it is gone.
+graceful()
+{
+	local -a before
+	mapfile -t before < <(fcgid_pids "$CONF")
+	apache2 -f "$APACHE_DIR/httpd.conf" -k graceful || return 1
+	POLL_STEPS=400 wait_for all_gone "${before[@]}"
+}
+
+post_as "$TOKEN"
+is "$STATUS" 200 "mod_fcgid: a delivery with the token is accepted"
+stream_start "$TEST_TMP/stream-fcgid" fcgid
+wait_for answered_at_least "$TEST_TMP/stream-fcgid" 50 || diag "the stream did not start"
+set_tokens "$DIR/tokens" "$TOKEN" "$TOKEN2"
+ok "mod_fcgid: a graceful restart during the stream, the new token added" graceful
+SO_FAR=$(log_count "$TEST_TMP/stream-fcgid/codes")
+wait_for answered_at_least "$TEST_TMP/stream-fcgid" $((SO_FAR + 50)) ||
+    diag "the stream did not go on after the restart"
+stream_stop
+stream_checks "$TEST_TMP/stream-fcgid" "mod_fcgid, a graceful restart"
+is "$(statuses "$TOKEN" 5) $(statuses "$TOKEN2" 5)" "200x5 200x5" \
+    "mod_fcgid: both tokens are accepted"
+set_tokens "$DIR/tokens" "$TOKEN2"
+ok "mod_fcgid: the old token removed, a graceful restart" graceful
+is "$(statuses "$TOKEN" 5) $(statuses "$TOKEN2" 5)" "401x5 200x5" \
+    "mod_fcgid: only the new token is accepted"
+ok "mod_fcgid: no process had to be killed" \
+    no_line_in "$APACHE_DIR/error.log" 'terminating forcefully|get stop signal 9'
+stop_apache
+
+ok "no secret in the responders' stderr, the web servers' logs or the replies" \
     no_secret_in "$TEST_TMP"/*.stderr "$ONE_NGINX_LOG" "$NGINX_DIR/error.log" \
-    "$TEST_TMP/replies.all" "$TEST_TMP"/stream-*/curl.err "$TEST_TMP/inflight.out"
+    "$APACHE_DIR/error.log" "$APACHE_DIR/access.log" "$TEST_TMP/replies.all" \
+    "$TEST_TMP"/stream-*/curl.err "$TEST_TMP/inflight.out"
 done_testing
