@@ -144,6 +144,10 @@ for k in 'User=idwise' 'StandardInput=socket' 'ProtectSystem=strict' \
     'MemoryDenyWriteExecute=yes' 'LockPersonality=yes' 'CapabilityBoundingSet='; do
 	ok "idwise-fcgi.service has $k" grep -qxF "$k" "$D/systemd/idwise-fcgi.service"
 done
+is "$(grep '^ExecReload=' "$D/systemd/idwise-fcgi.service")" \
+    "ExecReload=$BINDIR/idwise-fcgi -c $SYSCONFDIR/idwise-fcgi.conf --check-config
+ExecReload=/bin/kill -HUP \$MAINPID" \
+    "idwise-fcgi.service: systemctl reload checks the config, then sends SIGHUP"
 for k in 'ListenStream=/run/idwise-fcgi/idwise-fcgi.sock' 'SocketUser=idwise' \
     'SocketGroup=www-data' 'SocketMode=0660'; do
 	ok "idwise-fcgi.socket has $k" grep -qxF "$k" "$D/systemd/idwise-fcgi.socket"
