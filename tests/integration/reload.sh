@@ -401,4 +401,6 @@ ok "no secret in the responders' stderr, the web servers' logs or the replies" \
     no_secret_in "$TEST_TMP"/*.stderr "$ONE_NGINX_LOG" "$NGINX_DIR/error.log" \
     "$APACHE_DIR/error.log" "$APACHE_DIR/access.log" "$TEST_TMP/replies.all" \
     "$TEST_TMP"/stream-*/curl.err "$TEST_TMP/inflight.out"
+ok "no sanitizer report from the responders" \
+    no_sanitizer_reports "$TEST_TMP"/*.stderr "$APACHE_DIR/error.log"
 done_testing
