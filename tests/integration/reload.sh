@@ -233,13 +233,17 @@ delivery_params "$(stat -c %s "$TEST_TMP/inflight.json")"
 raw request 1 "${PARAMS[@]}" --body "$TEST_TMP/inflight.json" >"$TEST_TMP/inflight.bin"
 head -c -20 "$TEST_TMP/inflight.bin" >"$TEST_TMP/inflight-1.bin"
 tail -c 20 "$TEST_TMP/inflight.bin" >"$TEST_TMP/inflight-2.bin"
-talk "$TEST_TMP/inflight.out" "$SOCK" --timeout 10 send="$TEST_TMP/inflight-1.bin" wait=2 \
+talk "$TEST_TMP/inflight.out" "$SOCK" --timeout 10 send="$TEST_TMP/inflight-1.bin" wait=3 \
     send="$TEST_TMP/inflight-2.bin" replies=1 &
 TALK_PID=$!
-sleep 0.5
+# the first part is sent (and, 0.3 s later, surely read) before the token goes
+wait_for grep -q '"event": "sent"' "$TEST_TMP/inflight.out" || diag "the first part was not sent"
+sleep 0.3
 set_tokens "$DIR/tokens" "$TOKEN2"
 ok "in flight: the old token removed and reloaded while a request is half sent" \
     hup one ": reloaded" "$PID"
+is "$(grep -c '"event": "sent"' "$TEST_TMP/inflight.out")" 1 \
+    "  before the rest of it was sent"
 wait "$TALK_PID"
 is "$(end_requests "$TEST_TMP/inflight.out" | cut -d' ' -f4)" 200 \
     "in flight: the request begun with the old token is answered 200"
