@@ -49,7 +49,7 @@ cmd_reindex(int argc, char **argv)
 		config_free(&cfg);
 		return EX_OSERR;
 	}
-	rc = eventlog_reindex(el, &last_seq);
+	rc = eventlog_reindex(el, &last_seq, NULL);
 	if (rc == 0)
 		printf("%s: index rebuilt; the chain ends at seq %llu\n", cfg.log,
 		    (unsigned long long)last_seq);
