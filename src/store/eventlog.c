@@ -405,14 +405,18 @@ reindex_locked(struct eventlog *el)
 }
 
 int
-eventlog_reindex(struct eventlog *el, uint64_t *last_seq)
+eventlog_reindex(struct eventlog *el, uint64_t *last_seq,
+    const struct eventlog_progress *progress)
 {
 	struct shm	*shm;
 	int		 rc;
 
 	if ((shm = el_lock(el)) == NULL)
 		return -1;
+	memset(&el->progress, 0, sizeof(el->progress));
+	el->progress.to = progress != NULL && progress->fn != NULL ? progress : NULL;
 	rc = reindex_locked(el);
+	memset(&el->progress, 0, sizeof(el->progress));
 	*last_seq = el->head.seq;
 	el_unlock(el, shm);
 	return rc;

@@ -23,6 +23,7 @@ int	cmd_stats(int, char **);
 int	cmd_reindex(int, char **);
 int	cmd_follow(int, char **);
 int	cmd_exec(int, char **);
+int	cmd_show(int, char **);
 
 /*
  * Print "usage: idwise-log NAME ARGS" for the command on stderr (name is NAME or argv[0])
@@ -31,8 +32,7 @@ int	cmd_exec(int, char **);
 int	cmd_usage(const char *name);
 
 /*
- * What several commands share. cmd_json_args: the arguments "[--json] FILE..." (head,
- * stats): EX_OK with *json and optind at the first FILE, or EX_USAGE once usage is printed.
+ * What several commands share. cmd_json_args: the arguments "[--json] FILE..." (head): EX_OK with *json and optind at the first FILE, or EX_USAGE once usage is printed.
  * json_put: value (NULL when memory ran out) added to obj under name; 0, or -1 when it
  * could not be (value is released).
  */
