@@ -45,14 +45,13 @@ snapshot_cell_new(void *value, void (*free_value)(void *))
 
 	if ((cell = malloc(sizeof(*cell))) == NULL)
 		return NULL;
-	if ((cell->current = snapshot_new(value, free_value)) == NULL ||
-	    pthread_mutex_init(&cell->lock, NULL) != 0) {
-		free(cell->current);
-		free(cell);
-		return NULL;
-	}
 	cell->free_value = free_value;
-	return cell;
+	if ((cell->current = snapshot_new(value, free_value)) != NULL &&
+	    pthread_mutex_init(&cell->lock, NULL) == 0)
+		return cell;
+	free(cell->current);
+	free(cell);
+	return NULL;
 }
 
 void
