@@ -71,6 +71,25 @@ sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
 }
 
 void
+sha256_pair(const void *a, size_t alen, const void *b, size_t blen,
+    unsigned char out[SHA256_LEN])
+{
+	const EVP_MD	*md = sha256_impl();
+	EVP_MD_CTX	*ctx;
+	unsigned int	 outlen = 0;
+	int		 done;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		sha256_failed();
+	done = EVP_DigestInit_ex(ctx, md != NULL ? md : EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, a, alen) == 1 && EVP_DigestUpdate(ctx, b, blen) == 1 &&
+	    EVP_DigestFinal_ex(ctx, out, &outlen) == 1 && outlen == SHA256_LEN;
+	EVP_MD_CTX_free(ctx);
+	if (!done)
+		sha256_failed();
+}
+
+void
 hex_encode(const unsigned char *in, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -12,6 +12,9 @@
 #define RFC3339_MS_LEN	24	/* 2026-11-25T16:40:26.123Z */
 
 void	sha256(const void *, size_t, unsigned char [SHA256_LEN]);
+/* SHA-256 of a's bytes followed by b's, without copying them together. */
+void	sha256_pair(const void *a, size_t alen, const void *b, size_t blen,
+	    unsigned char [SHA256_LEN]);
 void	hex_encode(const unsigned char *, size_t, char *);	/* writes 2n+1 bytes */
 int	hex_decode(const char *, size_t, unsigned char *);	/* 0, or -1 on bad digit */
 void	format_rfc3339_ms(const struct timespec *, char [RFC3339_MS_LEN + 1]);
