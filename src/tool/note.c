@@ -313,15 +313,14 @@ note_bytes_ok(const char *note, size_t len)
 	return true;
 }
 
-/* Where the signatures start: after the last empty line. 0 when there is none. */
-static size_t
-signatures_start(const char *note, size_t len)
+size_t
+note_text_length(const char *note, size_t len)
 {
 	size_t	 i;
 
-	for (i = len - 1; i > 0; i--)
-		if (note[i] == '\n' && note[i - 1] == '\n')
-			return i + 1;
+	for (i = len; i > 1; i--)
+		if (note[i - 1] == '\n' && note[i - 2] == '\n')
+			return i - 1;
 	return 0;
 }
 
@@ -369,7 +368,7 @@ note_open(const struct note_key *k, const char *note, size_t len, size_t *textle
 	enum sig_check	 got;
 
 	if (len > NOTE_MAX || !note_bytes_ok(note, len) ||
-	    (start = signatures_start(note, len)) < 3 || start == len) {
+	    (start = note_text_length(note, len) + 1) < 3 || start == len) {
 		snprintf(why, whylen, "not a signed note (text, an empty line, signatures)");
 		return -1;
 	}

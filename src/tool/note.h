@@ -56,6 +56,8 @@ void	note_key_free(struct note_key *);
  */
 int	note_sign(const struct note_key *, const char *text, size_t len, char *out,
 	    size_t outsize, size_t *outlen, char *why, size_t);
+/* The length of a note's text (up to the last empty line, its newline in), or 0 if none. */
+size_t	note_text_length(const char *note, size_t len);
 /*
  * Check a note with one verifier key: it is well formed, and among its signatures (those
  * of other keys are ignored) one is the key's and verifies, and none of the key's fails.
