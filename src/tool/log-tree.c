@@ -62,13 +62,13 @@ first_line(struct pass *p, uint64_t seq)
 	return 0;
 }
 
-/* A line of the tree given: only its last one is looked at, and must be the same. */
+/* The last line of the tree given, the only one of it looked at: it must be the same. */
 static int
-skipped_line(struct pass *p, uint64_t seq, const merkle_hash leaf)
+skipped_line(struct pass *p, const merkle_hash leaf)
 {
-	if (seq == p->skip && memcmp(leaf, p->want->start->last_leaf, MERKLE_HASH_LEN) != 0) {
+	if (memcmp(leaf, p->want->start->last_leaf, MERKLE_HASH_LEN) != 0) {
 		snprintf(p->why, sizeof(p->why), "record %" PRIu64 " is not the one the last "
-		    "checkpoint ends with: the log was changed", seq);
+		    "checkpoint ends with: the log was changed", p->skip);
 		return -1;
 	}
 	return 0;
@@ -104,9 +104,11 @@ tree_line(const struct scan_line *line, void *arg)
 		return 1;
 	}
 	p->last_seq = seq;
+	if (p->skip != 0 && seq < p->skip)
+		return 0;
 	merkle_leaf_hash(line->text, line->len + 1, leaf);
-	if (p->skip != 0 && seq <= p->skip)
-		return skipped_line(p, seq, leaf) == -1 ? 1 : 0;
+	if (p->skip != 0 && seq == p->skip)
+		return skipped_line(p, leaf) == -1 ? 1 : 0;
 	if (merkle_edge_push(&p->got->edge, leaf) == -1)
 		return 1;
 	memcpy(p->got->last_leaf, leaf, MERKLE_HASH_LEN);
