@@ -196,6 +196,21 @@ idlog verify "${TF[@]}"
 like "$RC|$OUT" "^0\|.*16 records, seq 1\.\.16" "(the history written again has a fresh chain that verify finds intact)"
 tampered "a history written again with a fresh chain"
 
+# From the newer files only, the tree goes on from the state's right edge.
+fresh
+idlog checkpoint --key k --state "$T/state" "$T/e1" "$T/e0"
+read -r size root < <(python3 "$REF" root all16)
+is "$RC|$(sed -n 2,3p <<<"$OUT" | tr '\n' ' ')" "0|16 $root " \
+    "checkpoint from records 5..16 and the state of 12: the root of all 16"
+fresh; sed -i '4s/"journeyId":"\([0-9a-f]*\)"/"journeyId":"y\1"/' "$T/e0"
+idlog checkpoint --key k --state "$T/state" "$T/e1" "$T/e0"
+like "$RC|$ERR" "^1\|idwise-log: .*/e0:4: record 12 is not the one the last checkpoint ends with" \
+    "checkpoint from the newer files: the last record signed was edited: refused"
+fresh; sed -n 13,16p all16 >"$T/e0"
+idlog checkpoint --key k --state "$T/state" "$T/e0"
+like "$RC|$ERR" "^1\|idwise-log: .*/e0:1: the files start at seq 13, after record 12 the last checkpoint ends with" \
+    "checkpoint: files that start after the last record signed are refused"
+
 # An edited record with its genuine proof: the leaf is not the one in the tree.
 fresh
 sed '5s/"journeyId":"\([0-9a-f]*\)"/"journeyId":"x\1"/' all12 | sed -n 5p >r5x
