@@ -28,7 +28,7 @@ die()
 [ -f "$BUILD/Makefile" ] || die "$BUILD is not a configured build tree (run tests/run.sh, or configure it)"
 make -C "$BUILD" -s idwise-log tests/mklog >/dev/null || die "make idwise-log tests/mklog failed"
 if [ "$(cat "$DIR/records" 2>/dev/null)" != "$RECORDS" ]; then
-	RUNS=0 bash bench/log-stats.sh "$BUILD" "$RECORDS" >/dev/null || die "bench/log-stats.sh could not make the log"
+	RUNS=0 bash bench/log-stats.sh "$BUILD" "$RECORDS" >/dev/null 2>&1 || die "bench/log-stats.sh could not make the log"
 fi
 FILES=("$LOG.1" "$LOG")
 HALF=$(wc -l <"$LOG.1")

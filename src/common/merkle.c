@@ -96,6 +96,14 @@ take_ranges(struct merkle_proof *p, const uint64_t (*found)[2], size_t n)
 	}
 }
 
+/* Note the range [lo, hi) as the next one found. */
+static void
+found_range(uint64_t (*found)[2], size_t *n, uint64_t lo, uint64_t hi)
+{
+	found[*n][0] = lo;
+	found[(*n)++][1] = hi;
+}
+
 int
 merkle_inclusion_plan(struct merkle_proof *p, uint64_t index, uint64_t size)
 {
@@ -107,12 +115,10 @@ merkle_inclusion_plan(struct merkle_proof *p, uint64_t index, uint64_t size)
 	while (hi - lo > 1) {
 		k = split_point(hi - lo);
 		if (index < lo + k) {
-			found[n][0] = lo + k;
-			found[n++][1] = hi;
+			found_range(found, &n, lo + k, hi);
 			hi = lo + k;
 		} else {
-			found[n][0] = lo;
-			found[n++][1] = lo + k;
+			found_range(found, &n, lo, lo + k);
 			lo += k;
 		}
 	}
@@ -135,20 +141,16 @@ merkle_consistency_plan(struct merkle_proof *p, uint64_t old, uint64_t size)
 	}
 	for (;;) {
 		if (m == hi - lo) {
-			if (!whole) {
-				found[n][0] = lo;
-				found[n++][1] = hi;
-			}
+			if (!whole)
+				found_range(found, &n, lo, hi);
 			break;
 		}
 		k = split_point(hi - lo);
 		if (m <= k) {
-			found[n][0] = lo + k;
-			found[n++][1] = hi;
+			found_range(found, &n, lo + k, hi);
 			hi = lo + k;
 		} else {
-			found[n][0] = lo;
-			found[n++][1] = lo + k;
+			found_range(found, &n, lo, lo + k);
 			m -= k;
 			lo += k;
 			whole = false;
