@@ -42,6 +42,17 @@ static const struct command commands[] = {
 	    "\t[--since TIME] [--max-attempts N] [--backoff MS]\n"
 	    "\t[--dead-letter FILE] [--once] LOG -- COMMAND [ARG...]",
 	    "run COMMAND once per record; the cursor moves when it exits 0" },
+	{ "keygen",	cmd_keygen,	"[--name NAME] KEYFILE",
+	    "make an Ed25519 key for checkpoints: KEYFILE (0600) and KEYFILE.pub" },
+	{ "checkpoint",	cmd_checkpoint,	"--key KEYFILE [--origin NAME] [--state FILE] "
+	    "[--out FILE]\n\t[--rotated] FILE...",
+	    "sign the log's Merkle tree as a C2SP checkpoint, consistent with the last one" },
+	{ "prove",	cmd_prove,	"--checkpoint CHECKPOINT SEQ FILE...\n"
+	    "       idwise-log prove --consistency OLD NEW FILE...",
+	    "print the inclusion proof of record SEQ, or the consistency proof of two" },
+	{ "verify-proof", cmd_verify_proof, "--key KEYFILE.pub [--origin NAME] [--old OLD] "
+	    "[--record FILE] PROOF",
+	    "check a proof with the verifier key alone, without the log" },
 };
 
 #define NCOMMANDS	nitems(commands)

@@ -24,6 +24,10 @@ int	cmd_reindex(int, char **);
 int	cmd_follow(int, char **);
 int	cmd_exec(int, char **);
 int	cmd_show(int, char **);
+int	cmd_keygen(int, char **);
+int	cmd_checkpoint(int, char **);
+int	cmd_prove(int, char **);
+int	cmd_verify_proof(int, char **);
 
 /*
  * Print "usage: idwise-log NAME ARGS" for the command on stderr (name is NAME or argv[0])

@@ -47,8 +47,10 @@ EXPECTED=(
 	"$MANDIR/man8/idwise-fcgi.8"
 	"$MANDIR/man5/idwise-fcgi.conf.5"
 	"$MANDIR/man5/idwise-events.5"
+	"$MANDIR/man5/idwise-proofs.5"
 	"$DOCDIR/README.md"
 	"$DOCDIR/LICENSE"
+	"$DOCDIR/idwise-verify-proof.py"
 	"$DOCDIR/idwise-fcgi.conf.example"
 	"$DOCDIR/nginx/idwise-fcgi.conf"
 	"$DOCDIR/nginx/idwise-fcgi-live-sandbox.conf"
@@ -58,6 +60,8 @@ EXPECTED=(
 	"$DOCDIR/systemd/idwise-fcgi.service"
 	"$DOCDIR/systemd/idwise-fcgi@.socket"
 	"$DOCDIR/systemd/idwise-fcgi@.service"
+	"$DOCDIR/systemd/idwise-log-checkpoint.service"
+	"$DOCDIR/systemd/idwise-log-checkpoint.timer"
 	"$DOCDIR/apache/idwise-fcgi.conf"
 	"$DOCDIR/apache/idwise-fcgi-proxy.conf"
 	"$DOCDIR/lighttpd/idwise-fcgi.conf"
@@ -126,11 +130,15 @@ is "$(grep -cE '^(log|env|auth|bearer_token_file|max_body|unknown_events|sync) =
 UNITS=$TEST_TMP/units
 mkdir -p "$UNITS"
 for f in "$D"/systemd/*; do
-	sed "s|$BINDIR/idwise-fcgi|$DEST$BINDIR/idwise-fcgi|g" "$f" >"$UNITS/$(basename "$f")"
+	sed -e "s|$BINDIR/idwise-fcgi|$DEST$BINDIR/idwise-fcgi|g" \
+	    -e "s|$BINDIR/idwise-log|$DEST$BINDIR/idwise-log|g" "$f" >"$UNITS/$(basename "$f")"
 done
 out=$(cd "$UNITS" && MANPATH=$DEST$MANDIR systemd-analyze verify ./idwise-fcgi.socket \
     ./idwise-fcgi.service ./idwise-fcgi@live.socket ./idwise-fcgi@live.service 2>&1)
 is "$?/$out" "0/" "systemd-analyze verify: the socket, the service and their templates are clean"
+out=$(cd "$UNITS" && MANPATH=$DEST$MANDIR systemd-analyze verify ./idwise-log-checkpoint.timer \
+    ./idwise-log-checkpoint.service 2>&1)
+is "$?/$out" "0/" "systemd-analyze verify: the checkpoint timer and its service are clean"
 for u in idwise-fcgi.service idwise-fcgi@live.service; do
 	score=$(cd "$UNITS" && systemd-analyze security --offline=true "./$u" 2>/dev/null |
 	    sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\) .*/\1/p')
