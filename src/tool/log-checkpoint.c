@@ -193,6 +193,7 @@ checkpoint(const struct ckpt_args *a, const struct note_key *k, const char *stat
 	}
 	snprintf(st.origin, sizeof(st.origin), "%s", a->origin != NULL ? a->origin : k->name);
 	memset(&want, 0, sizeof(want));
+	want.what = "checkpoint";
 	want.start = st.present ? &st.tree : NULL;
 	want.sizes[0] = st.tree.edge.size;
 	want.nsizes = st.present ? 1 : 0;

@@ -115,6 +115,7 @@ prove_inclusion(const char *cp, const char *seq_text, char *const files[], int n
 		rc = EXIT_DAMAGED;
 	}
 	memset(&want, 0, sizeof(want));
+	want.what = "prove";
 	want.proof = &plan;
 	want.record = (uint64_t)seq;
 	if (rc == EX_OK && (rc = prove_from(files, nfiles, &want, &h, 1, &got)) == EX_OK) {
@@ -154,6 +155,7 @@ prove_consistency(const char *old, const char *new, char *const files[], int nfi
 		}
 	}
 	memset(&want, 0, sizeof(want));
+	want.what = "prove";
 	want.proof = &plan;
 	if (rc == EX_OK && (rc = prove_from(files, nfiles, &want, h, 2, &got)) == EX_OK) {
 		memset(&out, 0, sizeof(out));

@@ -11,6 +11,7 @@
 #include "log-check.h"
 #include "log-scan.h"
 #include "log-tree.h"
+#include "progress.h"
 #include "util.h"
 
 #define WHY_LEN		256
@@ -21,6 +22,8 @@ struct pass {
 	uint64_t		 skip;		/* lines up to this seq are in the tree given */
 	uint64_t		 last_seq;
 	char			 why[WHY_LEN];
+	struct progress		*progress;	/* NULL: not on a terminal */
+	uint64_t		 records, bytes, total;
 };
 
 /* Roots asked for at the size the tree has now. */
@@ -91,6 +94,8 @@ tree_line(const struct scan_line *line, void *arg)
 	merkle_hash	 leaf;
 	uint64_t	 seq;
 
+	p->bytes += line->len + 1;
+	progress_update(p->progress, ++p->records, p->bytes, p->total);
 	if (log_line_seq(line->text, line->len, &seq) == -1) {
 		snprintf(p->why, sizeof(p->why), "not a record (a line starts {\"v\":1,\"seq\":N,)");
 		return 1;
@@ -135,7 +140,12 @@ tree_read(char *const files[], int nfiles, const struct tree_want *want, struct 
 	p.got = got;
 	merkle_edge_init(&got->edge);
 	take_roots(&p);
+	if (want->what != NULL) {
+		p.total = progress_files_size(files, nfiles);
+		p.progress = progress_start(want->what);
+	}
 	end = log_scan(files, nfiles, tree_line, &p, &at);
+	progress_end(p.progress);
 	switch (end) {
 	case SCAN_DONE:
 		return EX_OK;

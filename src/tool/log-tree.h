@@ -31,6 +31,7 @@ struct tree_want {
 	size_t			 nsizes;
 	struct merkle_proof	*proof;		/* planned, to be filled; or NULL */
 	uint64_t		 record;	/* the seq of a line to keep; 0: none */
+	const char		*what;		/* names the progress line (a terminal only) */
 };
 
 struct tree_got {

@@ -1,6 +1,6 @@
 #!/bin/bash
-# tests/integration/progress.sh: idwise-log verify and reindex over a big log (tests/mklog,
-# 150,000 records) show their progress when stderr is a terminal (a pseudo-terminal made
+# tests/integration/progress.sh: idwise-log verify, reindex, checkpoint and prove over a
+# big log (tests/mklog, 150,000 records) show their progress when stderr is a terminal (a pseudo-terminal made
 # by script(1)): records, MB of the files' total, MB/s and the time left, at most four
 # lines a second, wiped before the result; no total or time left for a pipe; nothing when
 # stderr is a file, even with stdout on the terminal. Output: TAP.
@@ -98,6 +98,29 @@ rm -f "$LOG.idx"
 is "$?|$(cat "$TEST_TMP/out")|$(cat "$TEST_TMP/err")" \
     "0|$LOG: index rebuilt; the chain ends at seq $RECORDS|" \
     "reindex with stderr a file: the result on stdout, stderr empty"
+
+# --- checkpoint and prove -----------------------------------------------------------------
+
+# Half the log, a pause, the rest: a pass that outlasts the first line's delay however fast
+# the machine is (both read a pipe: records and MB, no total).
+HALF=$((RECORDS / 2))
+SLOW="<(head -n $HALF '$LOG'; sleep 1; tail -n +$((HALF + 1)) '$LOG')"
+"$IDWISE_LOG" keygen --name example.org/progress "$TEST_TMP/k" >/dev/null 2>&1 ||
+    bail "idwise-log keygen failed"
+on_tty "'$IDWISE_LOG' checkpoint --key '$TEST_TMP/k' --out '$TEST_TMP/cp' $SLOW"
+LINES=$(progress_lines checkpoint)
+is "$RC" 0 "checkpoint on a terminal: exit 0"
+like "$(tail -n 1 <<<"$LINES")" "^checkpoint: [0-9]+ records, $NUM MB, $NUM MB/s\$" \
+    "checkpoint shows the records and MB read"
+ok "the record counts rise and stay within the log's $RECORDS" rising <<<"$LINES"
+on_tty "'$IDWISE_LOG' prove --checkpoint '$TEST_TMP/cp' 7 $SLOW"
+LINES=$(progress_lines prove)
+is "$RC" 0 "prove on a terminal: exit 0"
+like "$(tail -n 1 <<<"$LINES")" "^prove: [0-9]+ records, $NUM MB, $NUM MB/s\$" \
+    "prove shows the records and MB read"
+"$IDWISE_LOG" checkpoint --key "$TEST_TMP/k" --out "$TEST_TMP/cp" "$LOG" \
+    >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+is "$?|$(cat "$TEST_TMP/err")" "0|" "checkpoint, not on a terminal: stderr stays empty"
 
 rm -f "$LOG" "$LOG.idx" "$LOG.shm"
 done_testing
