@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/integration/progress.sh: idwise-log verify, reindex, checkpoint and prove over a
-# big log (tests/mklog, 150,000 records) show their progress when stderr is a terminal (a pseudo-terminal made
-# by script(1)): records, MB of the files' total, MB/s and the time left, at most four
+# big log (tests/mklog, 150,000 records) show their progress when stderr is a terminal
+# (a pseudo-terminal made by script(1)): records, MB of the files' total, MB/s and the time left, at most four
 # lines a second, wiped before the result; no total or time left for a pipe; nothing when
 # stderr is a file, even with stdout on the terminal. Output: TAP.
 
