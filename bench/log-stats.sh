@@ -1,6 +1,6 @@
 #!/bin/bash
-# bench/log-stats.sh: how long idwise-log stats, verify, head and follow take on a log of
-# a million records.
+# bench/log-stats.sh: how long idwise-log stats, verify, head, follow and show take on a
+# log of a million records.
 #
 #   bash bench/log-stats.sh [BUILDDIR [RECORDS]]
 #
@@ -8,10 +8,12 @@
 # build tree; idwise-log and tests/mklog are built there with make when missing. Nothing
 # is installed. The log (RECORDS records, default 1000000, about 600 MB) is made once
 # by tests/mklog, which builds each record with the writer's own record_line, in
-# BUILDDIR/bench-log/ and kept for the next run (remove it to make it again). Each
-# command runs RUNS times (default 3) and every run's wall-clock and CPU times are printed.
-# follow --once --from-seq 1 reads every record of both files as follow and exec do (each
-# checked against the chain); what it prints, the log again, goes to /dev/null.
+# BENCH_DIR (default BUILDDIR/bench-log/) and kept for the next run (remove it to make it
+# again). Each command runs RUNS times (default 3) and every run's wall-clock and CPU
+# times are printed. follow --once --from-seq 1 reads every record of both files as follow
+# and exec do (each checked against the chain); what it prints, the log again, goes to
+# /dev/null. show looks up one journey, reference number and id of the older file (it
+# reads both), and stats and follow take the same journey as a filter.
 
 set -u -o pipefail
 
@@ -19,7 +21,7 @@ cd "$(dirname "$0")/.." || exit 1
 BUILD=${1:-build}
 RECORDS=${2:-1000000}
 RUNS=${RUNS:-3}
-DIR=$BUILD/bench-log
+DIR=${BENCH_DIR:-$BUILD/bench-log}
 LOG=$DIR/events.jsonl
 
 die()
@@ -74,3 +76,15 @@ bench stats-json stats --json "${FILES[@]}"
 bench verify verify "${FILES[@]}"
 bench head head "${FILES[@]}"
 OUT=/dev/null bench follow follow --once --from-seq 1 "$LOG"
+
+# One journey, reference number and id as tests/mklog makes them (record i: journey i/3,
+# reference CUST-<i/3>-23, id <i>-...-<i*7919>), from a record a third into the log.
+i=$((RECORDS / 3 / 11 * 11 + 2))	# a Finished Journey: it has an eventId
+JOURNEY=$(printf '%024x' $((i / 3)))
+REFERENCE=$(printf 'CUST-%06d-23' $((i / 3)))
+ID=$(printf '%08x-1d3a-4c55-9e0f-%012x' "$i" $((i * 7919)))
+bench show-journey show --journey "$JOURNEY" "$LOG"
+bench show-ref show --reference "$REFERENCE" "$LOG"
+bench show-id show --json --id "$ID" "$LOG"
+bench stats-jrny stats --json --journey "$JOURNEY" "${FILES[@]}"
+bench follow-jrny follow --once --from-seq 1 --journey "$JOURNEY" "$LOG"

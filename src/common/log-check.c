@@ -245,3 +245,26 @@ log_record_free(struct log_record *rec)
 	json_object_put(rec->view.json);
 	memset(rec, 0, sizeof(*rec));
 }
+
+/* --- the seq alone --------------------------------------------------------------------- */
+
+#define LINE_START	"{\"v\":1,\"seq\":"
+
+int
+log_line_seq(const char *line, size_t len, uint64_t *seq)
+{
+	size_t		 at = sizeof(LINE_START) - 1, digits;
+	uint64_t	 n = 0;
+
+	if (len <= at || memcmp(line, LINE_START, at) != 0 || line[at] < '1' || line[at] > '9')
+		return -1;
+	for (digits = 0; at < len && line[at] >= '0' && line[at] <= '9'; at++, digits++) {
+		if (digits == 19)	/* more than 2^63 - 1 can have */
+			return -1;
+		n = n * 10 + (uint64_t)(line[at] - '0');
+	}
+	if (at == len || line[at] != ',' || n > INT64_MAX)
+		return -1;
+	*seq = n;
+	return 0;
+}

@@ -27,10 +27,10 @@ static const struct {
 	const char	*suffix;
 	enum log_name	 kind;
 } suffixes[] = {
-	{ ".idx",	LOG_NAME_SIDE },
-	{ ".idx-lock",	LOG_NAME_SIDE },
-	{ ".shm",	LOG_NAME_SIDE },
-	{ ".torn",	LOG_NAME_SIDE },
+	{ LOG_SUFFIX_INDEX,	LOG_NAME_SIDE },
+	{ LOG_SUFFIX_INDEX "-lock", LOG_NAME_SIDE },
+	{ LOG_SUFFIX_STATE,	LOG_NAME_SIDE },
+	{ LOG_SUFFIX_TORN,	LOG_NAME_SIDE },
 	{ ".lock",	LOG_NAME_SIDE },
 	{ ".tmp",	LOG_NAME_SIDE },
 	{ ".gz",	LOG_NAME_COMPRESSED },

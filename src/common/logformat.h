@@ -35,6 +35,11 @@
  * files. Side: .idx and .idx-lock (the dedup index), .shm (the state file), .torn (torn
  * tails cut off), and .lock and .tmp (what other tools leave next to a file): never a log.
  */
+/* The side files the writer makes next to the log: <log> and one of these. */
+#define LOG_SUFFIX_INDEX	".idx"
+#define LOG_SUFFIX_STATE	".shm"
+#define LOG_SUFFIX_TORN		".torn"
+
 enum log_name {
 	LOG_NAME_OTHER,		/* not the log's */
 	LOG_NAME_CURRENT,	/* the log itself */

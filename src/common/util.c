@@ -3,6 +3,8 @@
 #include "autoconf.h"
 
 #include <ctype.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -71,6 +73,25 @@ sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
 }
 
 void
+sha256_pair(const void *a, size_t alen, const void *b, size_t blen,
+    unsigned char out[SHA256_LEN])
+{
+	const EVP_MD	*md = sha256_impl();
+	EVP_MD_CTX	*ctx;
+	unsigned int	 outlen = 0;
+	int		 done;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		sha256_failed();
+	done = EVP_DigestInit_ex(ctx, md != NULL ? md : EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, a, alen) == 1 && EVP_DigestUpdate(ctx, b, blen) == 1 &&
+	    EVP_DigestFinal_ex(ctx, out, &outlen) == 1 && outlen == SHA256_LEN;
+	EVP_MD_CTX_free(ctx);
+	if (!done)
+		sha256_failed();
+}
+
+void
 hex_encode(const unsigned char *in, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -109,6 +130,55 @@ hex_decode(const char *in, size_t len, unsigned char *out)
 		out[i] = (unsigned char)(hi << 4 | lo);
 	}
 	return 0;
+}
+
+void
+base64_encode(const unsigned char *in, size_t len, char *out)
+{
+	if (len == 0) {
+		out[0] = '\0';
+		return;
+	}
+	(void)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+}
+
+static bool
+base64_digit(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    c == '+' || c == '/';
+}
+
+long
+base64_decode_canonical(const char *in, size_t len, unsigned char *out, size_t max)
+{
+	unsigned char	 buf[3];
+	char		 again[4 + 1];
+	size_t		 pad = 0, i, n;
+
+	if (len % 4 != 0 || len > (size_t)INT_MAX)
+		return -1;
+	while (pad < 2 && pad < len && in[len - 1 - pad] == '=')
+		pad++;
+	for (i = 0; i < len - pad; i++)
+		if (!base64_digit(in[i]))
+			return -1;
+	n = len / 4 * 3 - pad;
+	if (n > max)
+		return -1;
+	/* Block by block, so that out needs no room for the padding's bytes. */
+	for (i = 0; i < len; i += 4) {
+		if (EVP_DecodeBlock(buf, (const unsigned char *)in + i, 4) != 3)
+			return -1;
+		memcpy(out + i / 4 * 3, buf, i + 4 < len ? 3 : 3 - pad);
+	}
+	/* The bits the padding leaves over must be zero: one text for each value. */
+	if (len > 0) {
+		base64_encode(out + (len - 4) / 4 * 3, 3 - pad, again);
+		if (memcmp(again, in + len - 4, 4) != 0)
+			return -1;
+	}
+	return (long)n;
 }
 
 /* --- time stamps ---------------------------------------------------------------------- */

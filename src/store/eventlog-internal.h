@@ -32,6 +32,15 @@
 
 struct shm;
 struct log_reader;
+struct eventlog_progress;
+
+/* A rebuild's progress, for eventlog_reindex's callback (none: to is NULL). */
+struct rebuild_progress {
+	const struct eventlog_progress *to;
+	uint64_t		 records;
+	uint64_t		 done;		/* the bytes of the files read before this one */
+	uint64_t		 total;
+};
 
 struct eventlog {
 	bool			 sync_data;	/* the settings (eventlog.h) */
@@ -47,6 +56,7 @@ struct eventlog {
 	struct logfile		 log;
 	struct log_head		 head;		/* valid while appending */
 	struct log_reader	*reader;	/* recovery's parser, used under the lock */
+	struct rebuild_progress	 progress;	/* during eventlog_reindex */
 	char			*log_path;
 	char			*shm_path;
 	char			*idx_path;

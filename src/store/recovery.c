@@ -19,6 +19,7 @@
 #include "commit.h"
 #include "dedup.h"
 #include "eventlog-internal.h"
+#include "eventlog.h"
 #include "log-check.h"
 #include "logfile.h"
 #include "logformat.h"
@@ -123,6 +124,18 @@ misfit(struct scan *sc, const struct record_view *view, bool *in_chain)
 	return record_follows(view, head->seq, head->hash);
 }
 
+/* A record taken at a rebuild, ending at byte end of its file: tell the reindex's caller. */
+static void
+tell_progress(struct eventlog *el, off_t end)
+{
+	struct rebuild_progress	*p = &el->progress;
+
+	if (p->to == NULL)
+		return;
+	p->records++;
+	p->to->fn(p->to->arg, p->records, p->done + (uint64_t)end, p->total);
+}
+
 /* A line of the log, in order: take it into the index if it continues the chain. */
 static int
 take_line(const char *line, size_t len, off_t at, void *arg)
@@ -145,6 +158,7 @@ take_line(const char *line, size_t len, off_t at, void *arg)
 		el->head.seq = rec.view.seq;
 		sha256(line, len + 1, el->head.hash);
 		el->head.end = (uint64_t)at + len + 1;
+		tell_progress(el, (off_t)el->head.end);
 	}
 	log_record_free(&rec);
 	return rc;
@@ -293,11 +307,29 @@ take_rotated(struct eventlog *el, const struct log_ends *file, int64_t since)
 		sc.warn_jump = false;
 	} while (from < st.st_size);
 	close(fd);
+	el->progress.done += (uint64_t)st.st_size;
 	if (sc.dedup_failed)
 		return el_index_failed(el, "adding a record");
 	if (rc == -1)
 		msg("%s: read error at byte %lld", file->path, (long long)end);
 	return 0;
+}
+
+/* The bytes a rebuild reads, for its progress: the files of the window, and the log. */
+static uint64_t
+rebuild_size(struct eventlog *el, const struct log_ends *files, size_t n, int64_t since)
+{
+	struct stat	 st;
+	uint64_t	 total = 0;
+	off_t		 size;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		if (files[i].last_ms >= since && stat(files[i].path, &st) == 0)
+			total += (uint64_t)st.st_size;
+	if ((size = logfile_size(&el->log)) > 0)
+		total += (uint64_t)size;
+	return total;
 }
 
 /*
@@ -329,6 +361,8 @@ el_rebuild(struct eventlog *el)
 		    el->log.path);
 		return -1;
 	}
+	if (el->progress.to != NULL)
+		el->progress.total = rebuild_size(el, files, n, since);
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = take_rotated(el, &files[i], since);
 	rotation_free(files, n);

@@ -26,17 +26,34 @@ static const struct command commands[] = {
 	    "check every line, seq and the prev chain across rotated files" },
 	{ "head",	cmd_head,	"[--json] FILE...",
 	    "print the last record's SEQ:HASH, to keep elsewhere for verify --head" },
-	{ "stats",	cmd_stats,	"[--json] FILE...",
+	{ "stats",	cmd_stats,	"[--json] [--journey ID]... [--reference REF]... "
+	    "[--id ID]... FILE...",
 	    "count records by type and outcome, per day, ids and conflicts" },
+	{ "show",	cmd_show,	"[--json] --journey ID | --reference REF | --id ID LOG",
+	    "print what the log and its rotated files hold about one journey, reference "
+	    "or id,\n      oldest first" },
 	{ "reindex",	cmd_reindex,	"[-c CONFIG]",
 	    "rebuild idwise-fcgi's dedup index from the log (and its rotated files)" },
 	{ "follow",	cmd_follow,	"[--cursor FILE] [--from-seq N] [--type T]... "
-	    "[--outcome O]...\n\t[--env E]... [--since TIME] [--format json|text] [--once] LOG",
+	    "[--outcome O]...\n\t[--env E]... [--journey ID]... [--reference REF]... [--id ID]...\n"
+	    "\t[--since TIME] [--format json|text] [--once] LOG",
 	    "print records as they come, across rotations, resuming at a cursor" },
 	{ "exec",	cmd_exec,	"[--cursor FILE] [--from-seq N] [--type T]... "
-	    "[--outcome O]...\n\t[--env E]... [--since TIME] [--max-attempts N] [--backoff MS]\n"
+	    "[--outcome O]...\n\t[--env E]... [--journey ID]... [--reference REF]... [--id ID]...\n"
+	    "\t[--since TIME] [--max-attempts N] [--backoff MS]\n"
 	    "\t[--dead-letter FILE] [--once] LOG -- COMMAND [ARG...]",
 	    "run COMMAND once per record; the cursor moves when it exits 0" },
+	{ "keygen",	cmd_keygen,	"[--name NAME] KEYFILE",
+	    "make an Ed25519 key for checkpoints: KEYFILE (0600) and KEYFILE.pub" },
+	{ "checkpoint",	cmd_checkpoint,	"--key KEYFILE [--origin NAME] [--state FILE] "
+	    "[--out FILE]\n\t[--rotated] FILE...",
+	    "sign the log's Merkle tree as a C2SP checkpoint, consistent with the last one" },
+	{ "prove",	cmd_prove,	"--checkpoint CHECKPOINT SEQ FILE...\n"
+	    "       idwise-log prove --consistency OLD NEW FILE...",
+	    "print the inclusion proof of record SEQ, or the consistency proof of two" },
+	{ "verify-proof", cmd_verify_proof, "--key KEYFILE.pub [--origin NAME] [--old OLD] "
+	    "[--record FILE] PROOF",
+	    "check a proof with the verifier key alone, without the log" },
 	{ "ship",	cmd_ship,	"--nats URL[,URL...] [--stream NAME] [--subject PREFIX]\n"
 	    "\t[--creds FILE | --user NAME --password-file FILE | --token-file FILE]\n"
 	    "\t[--tls-ca FILE] [--replicas N] [--duplicate-window DURATION] [--host NAME]\n"

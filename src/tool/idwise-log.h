@@ -23,6 +23,11 @@ int	cmd_stats(int, char **);
 int	cmd_reindex(int, char **);
 int	cmd_follow(int, char **);
 int	cmd_exec(int, char **);
+int	cmd_show(int, char **);
+int	cmd_keygen(int, char **);
+int	cmd_checkpoint(int, char **);
+int	cmd_prove(int, char **);
+int	cmd_verify_proof(int, char **);
 int	cmd_ship(int, char **);
 
 /*
@@ -32,8 +37,7 @@ int	cmd_ship(int, char **);
 int	cmd_usage(const char *name);
 
 /*
- * What several commands share. cmd_json_args: the arguments "[--json] FILE..." (head,
- * stats): EX_OK with *json and optind at the first FILE, or EX_USAGE once usage is printed.
+ * What several commands share. cmd_json_args: the arguments "[--json] FILE..." (head): EX_OK with *json and optind at the first FILE, or EX_USAGE once usage is printed.
  * json_put: value (NULL when memory ran out) added to obj under name; 0, or -1 when it
  * could not be (value is released).
  */

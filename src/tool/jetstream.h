@@ -38,7 +38,7 @@ struct js_link_opts {
 
 /* The options that say how to reach NATS, for every command that does. */
 enum {
-	JS_OPT_NATS = 0x1000,		/* apart from any command's own option numbers */
+	JS_OPT_NATS = 0x2000,		/* apart from the commands' and the filters' (0x1000) */
 	JS_OPT_CREDS,
 	JS_OPT_USER,
 	JS_OPT_PASSWORD_FILE,

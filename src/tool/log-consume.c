@@ -110,21 +110,12 @@ consume_pause(long ms)
 
 /* --- the arguments ------------------------------------------------------------------- */
 
-static int
-add_filter(struct consume_opts *o, enum filter_key key, const char *arg)
-{
-	if (filter_add(&o->filter, key, arg) == -1) {
-		msg("out of memory");
-		return -1;
-	}
-	return 1;
-}
-
 /* 1: one of the shared options, taken; 0: not one of them; -1: a bad value (said why). */
 static int
 consume_option(struct consume_opts *o, int ch, const char *arg)
 {
 	long long	 seq;
+	int		 rc;
 
 	switch (ch) {
 	case OPT_CURSOR:
@@ -137,12 +128,6 @@ consume_option(struct consume_opts *o, int ch, const char *arg)
 		}
 		msg("--from-seq: not a seq (a number from 1): %s", arg);
 		return -1;
-	case OPT_TYPE:
-		return add_filter(o, FILTER_TYPE, arg);
-	case OPT_OUTCOME:
-		return add_filter(o, FILTER_OUTCOME, arg);
-	case OPT_ENV:
-		return add_filter(o, FILTER_ENV, arg);
 	case OPT_SINCE:
 		if (filter_since(&o->filter, arg) == 0)
 			return 1;
@@ -161,6 +146,8 @@ consume_option(struct consume_opts *o, int ch, const char *arg)
 		o->nats.prefix = arg;
 		return 1;
 	default:
+		if ((rc = filter_option(&o->filter, ch, arg)) != 0)
+			return rc;
 		return js_link_option(&o->nats.link, ch, arg);
 	}
 }

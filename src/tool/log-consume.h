@@ -19,9 +19,6 @@
 enum {
 	OPT_CURSOR = 256,
 	OPT_FROM_SEQ,
-	OPT_TYPE,
-	OPT_OUTCOME,
-	OPT_ENV,
 	OPT_SINCE,
 	OPT_ONCE,
 	OPT_STREAM,
@@ -34,9 +31,8 @@ enum {
 #define CONSUME_LONG_OPTIONS						\
 	{ "cursor",	required_argument,	NULL, OPT_CURSOR },	\
 	{ "from-seq",	required_argument,	NULL, OPT_FROM_SEQ },	\
-	{ "type",	required_argument,	NULL, OPT_TYPE },	\
-	{ "outcome",	required_argument,	NULL, OPT_OUTCOME },	\
-	{ "env",	required_argument,	NULL, OPT_ENV },	\
+	FILTER_MEMBER_LONG_OPTIONS,					\
+	FILTER_LOOKUP_LONG_OPTIONS,					\
 	{ "since",	required_argument,	NULL, OPT_SINCE },	\
 	{ "once",	no_argument,		NULL, OPT_ONCE },	\
 	{ "stream",	required_argument,	NULL, OPT_STREAM },	\

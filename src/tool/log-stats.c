@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * log-stats.c: `idwise-log stats`: records by type and outcome, per UTC day, distinct and
- * repeated ids, conflicts, first and last seq and time; a table, or JSON with --json.
+ * repeated ids, conflicts, first and last seq and time; a table, or JSON with --json. With
+ * --journey, --reference or --id, of the records that have it only.
  */
 #include "autoconf.h"
 
@@ -18,6 +19,7 @@
 #include "idwise-log.h"
 #include "idwise.h"
 #include "log-check.h"
+#include "log-filter.h"
 #include "log-scan.h"
 #include "util.h"
 
@@ -37,6 +39,7 @@ struct day_count {
 
 struct stats {
 	struct log_reader *reader;
+	struct filter	 filter;
 	uint64_t	 records;
 	uint64_t	 first_seq, last_seq;
 	int64_t		 first_ms, last_ms;
@@ -138,12 +141,14 @@ stats_line(const struct scan_line *line, void *arg)
 {
 	struct stats		*st = arg;
 	struct log_record	 rec;
-	int			 rc;
+	int			 rc = 0;
 
+	if (!filter_may_match(&st->filter, line->text, line->len))
+		return 0;
 	if (log_record_read(st->reader, line->text, line->len, &rec, st->why,
 	    sizeof(st->why)) == -1)
 		return 1;
-	if ((rc = count_record(st, &rec)) == -1)
+	if (filter_match(&st->filter, &rec.view) && (rc = count_record(st, &rec)) == -1)
 		snprintf(st->why, sizeof(st->why), "out of memory");
 	log_record_free(&rec);
 	return rc == 0 ? 0 : 1;
@@ -450,10 +455,33 @@ report_scan(const struct stats *st, enum scan_end end, const struct scan_at *at)
 static void
 stats_free(struct stats *st)
 {
+	filter_free(&st->filter);
 	log_reader_free(st->reader);
 	idset_free(st->ids);
 	free(st->days);
 	free(st);
+}
+
+static const struct option stats_options[] = {
+	{ "json",	no_argument,	NULL, 'j' },
+	FILTER_LOOKUP_LONG_OPTIONS,
+	{ NULL,		0,		NULL, 0 }
+};
+
+/* "[--json] [--journey ID]... [--reference REF]... [--id ID]... FILE...": EX_OK or EX_USAGE. */
+static int
+stats_args(struct stats *st, int argc, char **argv, bool *json)
+{
+	int	 ch;
+
+	*json = false;
+	while ((ch = getopt_long(argc, argv, "", stats_options, NULL)) != -1) {
+		if (ch == 'j')
+			*json = true;
+		else if (filter_option(&st->filter, ch, optarg) != 1)
+			return cmd_usage(argv[0]);
+	}
+	return optind < argc ? EX_OK : cmd_usage(argv[0]);
 }
 
 int
@@ -464,8 +492,6 @@ cmd_stats(int argc, char **argv)
 	bool		 json;
 	int		 rc;
 
-	if ((rc = cmd_json_args(argc, argv, &json)) != EX_OK)
-		return rc;
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		msg("out of memory");
 		return EXIT_UNREADABLE;
@@ -474,6 +500,10 @@ cmd_stats(int argc, char **argv)
 		msg("out of memory");
 		stats_free(st);
 		return EXIT_UNREADABLE;
+	}
+	if ((rc = stats_args(st, argc, argv, &json)) != EX_OK) {
+		stats_free(st);
+		return rc;
 	}
 	rc = report_scan(st, log_scan(argv + optind, argc - optind, stats_line, st, &at), &at);
 	if (rc == EX_OK) {

@@ -17,6 +17,7 @@
 #include "idwise-log.h"
 #include "log-check.h"
 #include "log-scan.h"
+#include "progress.h"
 #include "util.h"
 
 #define WHY_LEN		256
@@ -42,6 +43,9 @@ struct verify {
 	uint64_t	 last_lineno;
 	struct head_mark head;
 	char		 why[WHY_LEN];		/* the first damage found */
+	struct progress	*progress;		/* NULL: not on a terminal */
+	uint64_t	 bytes;			/* read so far */
+	uint64_t	 total;			/* of every file; 0: not known */
 };
 
 /* "SEQ:HASH" with SEQ from 1 and HASH 64 hex digits (either case, kept in lower case). */
@@ -175,6 +179,8 @@ verify_line(const struct scan_line *line, void *arg)
 		v->last_file = line->file;
 		v->last_lineno = line->lineno;
 	}
+	v->bytes += line->len + 1;
+	progress_update(v->progress, v->records, v->bytes, v->total);
 	log_record_free(&rec);
 	return holds ? 0 : 1;
 }
@@ -291,7 +297,10 @@ cmd_verify(int argc, char **argv)
 		verify_free(v);
 		return cmd_usage(argv[0]);
 	}
+	v->total = progress_files_size(argv + optind, argc - optind);
+	v->progress = progress_start("verify");
 	end = log_scan(argv + optind, argc - optind, verify_line, v, &at);
+	progress_end(v->progress);
 	if ((rc = report_scan(v, end, &at)) == EX_OK) {
 		if (head_reached(v))
 			print_summary(v, argv + optind, argc - optind);

@@ -47,8 +47,10 @@ EXPECTED=(
 	"$MANDIR/man8/idwise-fcgi.8"
 	"$MANDIR/man5/idwise-fcgi.conf.5"
 	"$MANDIR/man5/idwise-events.5"
+	"$MANDIR/man5/idwise-proofs.5"
 	"$DOCDIR/README.md"
 	"$DOCDIR/LICENSE"
+	"$DOCDIR/idwise-verify-proof.py"
 	"$DOCDIR/idwise-fcgi.conf.example"
 	"$DOCDIR/nginx/idwise-fcgi.conf"
 	"$DOCDIR/nginx/idwise-fcgi-live-sandbox.conf"
@@ -59,6 +61,8 @@ EXPECTED=(
 	"$DOCDIR/systemd/idwise-fcgi@.socket"
 	"$DOCDIR/systemd/idwise-fcgi@.service"
 	"$DOCDIR/systemd/idwise-log-ship@.service"
+	"$DOCDIR/systemd/idwise-log-checkpoint.service"
+	"$DOCDIR/systemd/idwise-log-checkpoint.timer"
 	"$DOCDIR/apache/idwise-fcgi.conf"
 	"$DOCDIR/apache/idwise-fcgi-proxy.conf"
 	"$DOCDIR/lighttpd/idwise-fcgi.conf"
@@ -133,6 +137,9 @@ done
 out=$(cd "$UNITS" && MANPATH=$DEST$MANDIR systemd-analyze verify ./idwise-fcgi.socket \
     ./idwise-fcgi.service ./idwise-fcgi@live.socket ./idwise-fcgi@live.service 2>&1)
 is "$?/$out" "0/" "systemd-analyze verify: the socket, the service and their templates are clean"
+out=$(cd "$UNITS" && MANPATH=$DEST$MANDIR systemd-analyze verify ./idwise-log-checkpoint.timer \
+    ./idwise-log-checkpoint.service 2>&1)
+is "$?/$out" "0/" "systemd-analyze verify: the checkpoint timer and its service are clean"
 for u in idwise-fcgi.service idwise-fcgi@live.service; do
 	score=$(cd "$UNITS" && systemd-analyze security --offline=true "./$u" 2>/dev/null |
 	    sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\) .*/\1/p')
@@ -146,6 +153,10 @@ for k in 'User=idwise' 'StandardInput=socket' 'ProtectSystem=strict' \
     'MemoryDenyWriteExecute=yes' 'LockPersonality=yes' 'CapabilityBoundingSet='; do
 	ok "idwise-fcgi.service has $k" grep -qxF "$k" "$D/systemd/idwise-fcgi.service"
 done
+is "$(grep '^ExecReload=' "$D/systemd/idwise-fcgi.service")" \
+    "ExecReload=$BINDIR/idwise-fcgi -c $SYSCONFDIR/idwise-fcgi.conf --check-config
+ExecReload=/bin/kill -HUP \$MAINPID" \
+    "idwise-fcgi.service: systemctl reload checks the config, then sends SIGHUP"
 for k in 'ListenStream=/run/idwise-fcgi/idwise-fcgi.sock' 'SocketUser=idwise' \
     'SocketGroup=www-data' 'SocketMode=0660'; do
 	ok "idwise-fcgi.socket has $k" grep -qxF "$k" "$D/systemd/idwise-fcgi.socket"

@@ -512,10 +512,24 @@ copy_file(const char *from, const char *to)
 	return rc;
 }
 
+/* What eventlog_reindex's progress callback was last told. */
+static uint64_t	 told[3];
+
+static void
+tell(void *arg, uint64_t records, uint64_t bytes, uint64_t total)
+{
+	(void)arg;
+	told[0] = records;
+	told[1] = bytes;
+	told[2] = total;
+}
+
 static void
 test_index_damage(void)
 {
+	struct eventlog_progress progress = { tell, NULL };
 	struct eventlog	*el;
+	struct stat	 st;
 	char		 idx[320], old[320], junk[4096];
 	uint64_t	 seq;
 
@@ -549,8 +563,10 @@ test_index_damage(void)
 	is_int(seq, 1, "of seq 1");
 	ok(said("rebuild it from the log"), "and the operator is told");
 	seq = 0;
-	is_int(eventlog_reindex(el, &seq), 0, "eventlog_reindex succeeds");
+	is_int(eventlog_reindex(el, &seq, &progress), 0, "eventlog_reindex succeeds");
 	is_int(seq, 3, "and says where the chain ends");
+	ok(stat(logpath, &st) == 0 && told[0] == 3 && told[1] == (uint64_t)st.st_size &&
+	    told[2] == told[1], "its progress: 3 records, all the log's bytes of as many");
 	is_int(append(el, "x2", "Refer", &seq), APPEND_DUPLICATE, "the rebuilt index knows x2");
 	is_int(append(el, "x4", "Refer", &seq), APPEND_STORED, "and a new event follows");
 	is_int(seq, 4, "as seq 4");

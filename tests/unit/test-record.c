@@ -225,6 +225,34 @@ test_remote_addr_not_utf8(void)
 	event_free(&ev);
 }
 
+/* log_line_seq: the seq read from the writer's fixed start, as the parser reads it. */
+static void
+test_line_seq(struct event *ev)
+{
+	static const char *const bad[] = {
+		"{\"v\":1,\"seq\":0,", "{\"v\":1,\"seq\":01,", "{\"v\":1,\"seq\":12",
+		"{\"v\":2,\"seq\":1,", "{\"seq\":1,\"v\":1,", "{\"v\":1,\"seq\":9223372036854775808,",
+		"{\"v\":1,\"seq\":-1,", "{\"v\":1,\"seq\":\"1\",",
+	};
+	static const char	 max[] = "{\"v\":1,\"seq\":9223372036854775807,";
+	struct record_place	 at;
+	uint64_t		 seq = 0;
+	char			*line;
+	size_t			 len, i;
+	int			 refused = 0;
+
+	place(&at, 4242, 0);
+	line = record_line(ev, &at, &len);
+	ok(log_line_seq(line, len - 1, &seq) == 0 && seq == 4242, "log_line_seq reads seq 4242");
+	free(line);
+	ok(log_line_seq(max, strlen(max), &seq) == 0 &&
+	    seq == INT64_MAX, "log_line_seq: up to 2^63-1");
+	for (i = 0; i < nitems(bad); i++)
+		refused += log_line_seq(bad[i], strlen(bad[i]), &seq) == -1;
+	is_int(refused, nitems(bad), "log_line_seq refuses 0, a leading zero, no comma, another "
+	    "v, another order, 2^63, a sign, a string");
+}
+
 int
 main(void)
 {
@@ -237,6 +265,7 @@ main(void)
 	test_line(&ev);
 	test_parse(&ev);
 	test_body_digest(&ev);
+	test_line_seq(&ev);
 	event_free(&ev);
 	test_remote_addr_not_utf8();
 	return done_testing();

@@ -214,6 +214,37 @@ test_grow_buffer(void)
 	free(buf);
 }
 
+/* RFC 4648's test vectors, and what a strict decoder refuses. */
+static void
+test_base64(void)
+{
+	static const char *const vectors[][2] = {
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+	};
+	unsigned char	 back[16], digest[SHA256_LEN], whole[SHA256_LEN];
+	char		 text[32];
+	size_t		 i;
+	long		 n;
+
+	for (i = 0; i < nitems(vectors); i++) {
+		base64_encode((const unsigned char *)vectors[i][0], strlen(vectors[i][0]), text);
+		is_str(text, vectors[i][1], "base64 of \"%s\"", vectors[i][0]);
+		n = base64_decode_canonical(text, strlen(text), back, sizeof(back));
+		ok(n == (long)strlen(vectors[i][0]) && memcmp(back, vectors[i][0], (size_t)n) == 0,
+		    "... and back");
+	}
+	ok(base64_decode_canonical("Zm9", 3, back, sizeof(back)) == -1, "base64: a length not a multiple of 4");
+	ok(base64_decode_canonical("Zm9=Yg==", 8, back, sizeof(back)) == -1, "base64: '=' in the middle");
+	ok(base64_decode_canonical("Zh==", 4, back, sizeof(back)) == -1, "base64: unused bits not zero");
+	ok(base64_decode_canonical("Zm 9", 4, back, sizeof(back)) == -1, "base64: a space");
+	ok(base64_decode_canonical("Zm9vYmFy", 8, back, 5) == -1, "base64: more bytes than room for");
+	ok(base64_decode_canonical("Zm9vYg==", 8, back, 4) == 4, "base64: room for the bytes, not the padding");
+	sha256_pair("ab", 2, "c", 1, digest);
+	sha256("abc", 3, whole);
+	ok(memcmp(digest, whole, SHA256_LEN) == 0, "sha256_pair hashes a then b as one text");
+}
+
 int
 main(void)
 {
@@ -225,5 +256,6 @@ main(void)
 	test_time();
 	test_time_sweep();
 	test_grow_buffer();
+	test_base64();
 	return done_testing();
 }
