@@ -3,9 +3,13 @@
  * nats-tool.c: what tests/integration/ship.sh and bench/ship.sh ask of a JetStream stream,
  * through the NATS C client, apart from idwise-log's own code:
  *
- *	nats-tool dump STREAM	every message in stream order, one a line:
- *				SEQ TAB SUBJECT TAB MSG-ID TAB HOST TAB RECORD-SEQ TAB
- *				LINE-SHA256 TAB PAYLOAD (missing headers are "-")
+ *	nats-tool dump STREAM [SUBJECT]
+ *				every message (on SUBJECT, a filter such as idwise.*.*) in
+ *				stream order, one a line: SEQ TAB SUBJECT TAB MSG-ID TAB HOST
+ *				TAB RECORD-SEQ TAB LINE-SHA256 TAB PAYLOAD (missing headers
+ *				are "-"; a payload must be one line)
+ *	nats-tool last STREAM SUBJECT
+ *				the payload of the last message on SUBJECT, as it is
  *	nats-tool count STREAM	the number of messages
  *	nats-tool mkstream STREAM SUBJECT DUPLICATES_S REPLICAS
  *				make a stream (for the refusals idwise-log ship must make)
@@ -16,6 +20,7 @@
  */
 #include "autoconf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,9 +121,12 @@ print_message(natsMsg *m)
 	jsMsgMetaData_Destroy(meta);
 }
 
-/* Read the stream from its start through an ephemeral pull consumer, up to its last seq. */
+/*
+ * Read the stream from its start through an ephemeral pull consumer, until a message has
+ * none pending after it (or none comes).
+ */
 static int
-dump(jsCtx *js, const char *stream)
+dump(jsCtx *js, const char *stream, const char *subject)
 {
 	jsStreamInfo		*si = NULL;
 	jsSubOptions		 so;
@@ -127,26 +135,28 @@ dump(jsCtx *js, const char *stream)
 	jsMsgMetaData		*meta;
 	natsStatus		 s;
 	jsErrCode		 ec = 0;
-	uint64_t		 last, seen = 0;
+	bool			 more = true;
 	int			 i;
 
 	if ((s = js_GetStreamInfo(&si, js, stream, NULL, &ec)) != NATS_OK)
 		return fail("stream info", s, ec);
-	last = si->State.LastSeq;
 	jsSubOptions_Init(&so);
 	so.Stream = stream;
 	so.Config.AckPolicy = js_AckNone;
-	s = js_PullSubscribe(&sub, js, si->Config->Subjects[0], NULL, NULL, &so, &ec);
+	s = js_PullSubscribe(&sub, js, subject != NULL ? subject : si->Config->Subjects[0], NULL,
+	    NULL, &so, &ec);
 	jsStreamInfo_Destroy(si);
 	if (s != NATS_OK)
 		return fail("pull subscribe", s, ec);
-	while (seen < last) {
-		if ((s = natsSubscription_Fetch(&list, sub, BATCH, WAIT_MS, &ec)) != NATS_OK)
+	while (more) {
+		if ((s = natsSubscription_Fetch(&list, sub, BATCH, WAIT_MS, &ec)) == NATS_TIMEOUT)
+			break;
+		if (s != NATS_OK)
 			return fail("fetch", s, ec);
 		for (i = 0; i < list.Count; i++) {
 			print_message(list.Msgs[i]);
 			if (natsMsg_GetMetaData(&meta, list.Msgs[i]) == NATS_OK) {
-				seen = meta->Sequence.Stream;
+				more = meta->NumPending > 0;
 				jsMsgMetaData_Destroy(meta);
 			}
 		}
@@ -154,6 +164,20 @@ dump(jsCtx *js, const char *stream)
 	}
 	natsSubscription_Unsubscribe(sub);
 	natsSubscription_Destroy(sub);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int
+last(jsCtx *js, const char *stream, const char *subject)
+{
+	natsMsg		*m = NULL;
+	jsErrCode	 ec = 0;
+	natsStatus	 s;
+
+	if ((s = js_GetLastMsg(&m, js, stream, subject, NULL, &ec)) != NATS_OK)
+		return fail("last message", s, ec);
+	fwrite(natsMsg_GetData(m), 1, (size_t)natsMsg_GetDataLength(m), stdout);
+	natsMsg_Destroy(m);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -204,16 +228,19 @@ main(int argc, char **argv)
 
 	/* libnats 3.4 frees libssl's compression methods at exit: libcrypto must not too. */
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
-	if (argc < 3 || (strcmp(argv[1], "mkstream") == 0 && argc != 6)) {
-		fprintf(stderr, "usage: nats-tool dump|count STREAM | mkstream STREAM SUBJECT "
-		    "DUPLICATES_S REPLICAS\n");
+	if (argc < 3 || (strcmp(argv[1], "mkstream") == 0 && argc != 6) ||
+	    (strcmp(argv[1], "last") == 0 && argc != 4)) {
+		fprintf(stderr, "usage: nats-tool dump STREAM [SUBJECT] | last STREAM SUBJECT | "
+		    "count STREAM | mkstream STREAM SUBJECT DUPLICATES_S REPLICAS\n");
 		return 64;
 	}
 	if ((s = options(&o)) != NATS_OK || (s = natsConnection_Connect(&nc, o)) != NATS_OK ||
 	    (s = natsConnection_JetStream(&js, nc, NULL)) != NATS_OK)
 		return fail("connect", s, 0);
 	if (strcmp(argv[1], "dump") == 0)
-		rc = dump(js, argv[2]);
+		rc = dump(js, argv[2], argc > 3 ? argv[3] : NULL);
+	else if (strcmp(argv[1], "last") == 0)
+		rc = last(js, argv[2], argv[3]);
 	else if (strcmp(argv[1], "count") == 0)
 		rc = count(js, argv[2]);
 	else if (strcmp(argv[1], "mkstream") == 0)

@@ -57,7 +57,8 @@ static const struct command commands[] = {
 	{ "ship",	cmd_ship,	"--nats URL[,URL...] [--stream NAME] [--subject PREFIX]\n"
 	    "\t[--creds FILE | --user NAME --password-file FILE | --token-file FILE]\n"
 	    "\t[--tls-ca FILE] [--replicas N] [--duplicate-window DURATION] [--host NAME]\n"
-	    "\t[--metrics FILE] [--window N] [--from-seq N] [--once] --cursor FILE LOG",
+	    "\t[--metrics FILE] [--checkpoint FILE] [--window N] [--from-seq N] [--once]\n"
+	    "\t--cursor FILE LOG",
 	    "publish each record to a NATS JetStream stream; the cursor moves on its ack" },
 };
 

@@ -7,14 +7,18 @@
  */
 #include "autoconf.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "idwise-log.h"
 #include "js-consume.h"
+#include "js-durable.h"
 #include "js-stream.h"
 #include "log-check.h"
 #include "log-consume.h"
@@ -23,8 +27,18 @@
 
 #define FETCH_MS	1000		/* a fetch's wait: stop signals are looked at after it */
 #define RETRY_MS	1000		/* between tries while the broker is away */
-#define ACK_WAIT_NS	(300LL * 1000000000LL)	/* before the stream hands a record out again */
-#define ACK_TRIES_MS	(240LL * 1000)	/* acks are tried again for most of that time */
+/*
+ * How long the stream waits for an answer before it hands a record out again. A record
+ * whose delivery was lost (a fetch cut by a broker outage) holds exec up that long, so it
+ * is short; a command that runs longer keeps its record with "in progress" every
+ * PROGRESS_MS. An ack that does not get through is tried again for far longer, through a
+ * broker outage: nothing is fetched meanwhile, so the ack gets there before the record
+ * can be handed out again (to this consumer; another one on the same durable could have
+ * it). After ACK_TRIES_MS it is given up, and the record will come again.
+ */
+#define ACK_WAIT_NS	(15LL * 1000000000LL)
+#define PROGRESS_MS	5000
+#define ACK_TRIES_MS	(300LL * 1000)
 #define SINCE_MARGIN_MS	(15LL * 60 * 1000)	/* --since as the consumer's start time */
 #define CHECKPOINTS	".checkpoints"
 
@@ -36,6 +50,10 @@ struct jsc {
 	struct log_reader		*reader;
 	const char			*prefix;
 	char				 filter[SHIP_SUBJECT_MAX];
+	struct js_durable_want		 want;
+	struct cursor			 cursor;	/* with --cursor: the last seq handled */
+	bool				 have_cursor;
+	bool				 said_seen;	/* a run of records seen before */
 	bool				 ack_all;	/* a batch's last ack answers for it */
 	bool				 down;		/* said so */
 };
@@ -47,9 +65,9 @@ js_consume_check(const struct consume_opts *o)
 {
 	const struct js_consume_opts	*n = &o->nats;
 
-	if (o->log != NULL || o->cursor != NULL || o->from_seq != 0) {
-		msg("with --nats, no LOG, --cursor or --from-seq: the durable consumer is the "
-		    "cursor");
+	if (o->log != NULL || o->from_seq != 0) {
+		msg("with --nats, no LOG and no --from-seq: the durable consumer keeps the "
+		    "position");
 		return -1;
 	}
 	if (n->stream == NULL || n->durable == NULL) {
@@ -86,96 +104,6 @@ filter_subject(struct jsc *j)
 		snprintf(j->filter, sizeof(j->filter), "%s.%s.%s", j->prefix, e, t);
 }
 
-/* ---- the durable consumer ---- */
-
-static void
-consumer_config(struct jsc *j, jsConsumerConfig *cc)
-{
-	jsConsumerConfig_Init(cc);
-	cc->Durable = j->o->nats.durable;
-	cc->AckPolicy = j->ack_all ? js_AckAll : js_AckExplicit;
-	cc->AckWait = ACK_WAIT_NS;
-	cc->FilterSubject = j->filter;
-	cc->MaxAckPending = j->c->batch > 0 ? j->c->batch : 1;
-	cc->MaxDeliver = -1;		/* the command's --max-attempts decides */
-	if (j->o->filter.have_since) {
-		cc->DeliverPolicy = js_DeliverByStartTime;
-		cc->OptStartTime = (j->o->filter.since_ms - SINCE_MARGIN_MS) * 1000000LL;
-	}
-}
-
-/* The consumer there must read what was asked: 0, or EX_CONFIG once said. */
-static int
-check_consumer(struct jsc *j, const jsConsumerInfo *ci)
-{
-	const char	*have = ci->Config->FilterSubject;
-
-	if (have == NULL || strcmp(have, j->filter) != 0) {
-		msg("durable %s of stream %s reads %s, not %s: give the same --type and --env as "
-		    "when it was made, or another --durable", j->o->nats.durable,
-		    j->o->nats.stream, have != NULL && *have != '\0' ? have : "every subject",
-		    j->filter);
-		return EX_CONFIG;
-	}
-	if (ci->Config->AckPolicy != (j->ack_all ? js_AckAll : js_AckExplicit)) {
-		msg("durable %s of stream %s was made for %s: give each command a durable of "
-		    "its own", j->o->nats.durable, j->o->nats.stream,
-		    j->ack_all ? "exec (acks one by one)" : "follow (acks by batch)");
-		return EX_CONFIG;
-	}
-	return 0;
-}
-
-/* 0 once the consumer is there and fits; -1 and why to try again later; or the status. */
-static int
-ensure_consumer(struct jsc *j, char *why, size_t whylen)
-{
-	jsConsumerConfig	 cc;
-	jsConsumerInfo		*ci = NULL;
-	jsErrCode		 ec = 0;
-	natsStatus		 s;
-	int			 rc;
-
-	s = js_GetConsumerInfo(&ci, js_link_ctx(j->link), j->o->nats.stream,
-	    j->o->nats.durable, NULL, &ec);
-	if (s != NATS_OK && (ec == JSConsumerNotFoundErr || s == NATS_NOT_FOUND)) {
-		consumer_config(j, &cc);
-		s = js_AddConsumer(&ci, js_link_ctx(j->link), j->o->nats.stream, &cc, NULL, &ec);
-		if (s == NATS_OK)
-			msg("stream %s: durable %s made, reading %s", j->o->nats.stream,
-			    j->o->nats.durable, j->filter);
-	}
-	if (s != NATS_OK) {
-		js_describe(s, ec, why, whylen);
-		return -1;
-	}
-	rc = check_consumer(j, ci);
-	jsConsumerInfo_Destroy(ci);
-	return rc;
-}
-
-static int
-subscribe(struct jsc *j, char *why, size_t whylen)
-{
-	jsSubOptions	 so;
-	jsErrCode	 ec = 0;
-	natsStatus	 s;
-	int		 rc;
-
-	if ((rc = ensure_consumer(j, why, whylen)) != 0)
-		return rc;
-	jsSubOptions_Init(&so);
-	so.Stream = j->o->nats.stream;
-	so.Consumer = j->o->nats.durable;	/* bound: the client never deletes it */
-	s = js_PullSubscribe(&j->sub, js_link_ctx(j->link), j->filter, j->o->nats.durable,
-	    NULL, &so, &ec);
-	if (s == NATS_OK)
-		return 0;
-	j->sub = NULL;
-	js_describe(s, ec, why, whylen);
-	return -1;
-}
-
 /* ---- the broker's state, said once per change ---- */
 
 static void
@@ -210,7 +138,8 @@ attach(struct jsc *j)
 
 	while (!consume_stopping()) {
 		if ((rc = js_link_connect(j->link, why, sizeof(why))) == 0 &&
-		    (rc = subscribe(j, why, sizeof(why))) == 0) {
+		    (rc = js_durable_subscribe(j->link, &j->want, &j->sub, why,
+		    sizeof(why))) == 0) {
 			say_up(j);
 			return 0;
 		}
@@ -249,10 +178,114 @@ ack(struct jsc *j, natsMsg *m, uint64_t seq)
 	say_up(j);
 }
 
+/* ---- a command that runs long keeps its record ---- */
+
+struct keepalive {
+	pthread_t	 thread;
+	pthread_mutex_t	 mutex;
+	pthread_cond_t	 cond;
+	natsMsg		*msg;
+	bool		 done;
+	bool		 running;
+};
+
+static void *
+keepalive_run(void *arg)
+{
+	struct keepalive	*k = arg;
+	struct timespec		 until;
+
+	pthread_mutex_lock(&k->mutex);
+	while (!k->done) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += PROGRESS_MS / 1000;
+		if (pthread_cond_timedwait(&k->cond, &k->mutex, &until) == ETIMEDOUT &&
+		    !k->done)
+			natsMsg_InProgress(k->msg, NULL);
+	}
+	pthread_mutex_unlock(&k->mutex);
+	return NULL;
+}
+
+/* While the command handles m, tell the stream every PROGRESS_MS that it still does. */
+static void
+keepalive_start(struct keepalive *k, natsMsg *m)
+{
+	memset(k, 0, sizeof(*k));
+	k->msg = m;
+	pthread_mutex_init(&k->mutex, NULL);
+	pthread_cond_init(&k->cond, NULL);
+	k->running = pthread_create(&k->thread, NULL, keepalive_run, k) == 0;
+}
+
+static void
+keepalive_stop(struct keepalive *k)
+{
+	if (k->running) {
+		pthread_mutex_lock(&k->mutex);
+		k->done = true;
+		pthread_cond_signal(&k->cond);
+		pthread_mutex_unlock(&k->mutex);
+		pthread_join(k->thread, NULL);
+	}
+	pthread_cond_destroy(&k->cond);
+	pthread_mutex_destroy(&k->mutex);
+}
+
+/* The command's answer for the record of m. */
+static enum act
+act(struct jsc *j, natsMsg *m, const struct stream_rec *sr)
+{
+	struct keepalive	 k;
+	enum act		 a;
+
+	if (j->ack_all)		/* follow: a batch is written at once */
+		return j->c->act(j->c, sr);
+	keepalive_start(&k, m);
+	a = j->c->act(j->c, sr);
+	keepalive_stop(&k);
+	return a;
+}
+
 /*
- * What the command said, told to the stream: 0 to go on, -1 to stop (status in c). With
- * ack_all, a record done is acknowledged with the rest of its batch (fetch).
+ * The record of m is handled (done, given up on, passed over): with --cursor, its stream
+ * seq is on disk before the stream is told, so that a redelivery (an ack lost in a broker
+ * failover) is known for one. Forward only. 0, or the exit status.
  */
+static int
+mark(struct jsc *j, natsMsg *m, uint64_t seq)
+{
+	struct log_pos	 pos;
+
+	if (!j->have_cursor || seq <= j->cursor.pos.seq)
+		return 0;
+	memset(&pos, 0, sizeof(pos));
+	pos.seq = seq;
+	sha256(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), pos.hash);
+	return cursor_save(&j->cursor, &pos, NULL);
+}
+
+/* Done with m (ack) or given up on it (term): 0, or -1 with the status in c. */
+static int
+settle(struct jsc *j, natsMsg *m, uint64_t seq, bool give_up)
+{
+	int	 rc;
+
+	if (j->ack_all)
+		return 0;	/* the batch's last ack answers for it (fetch) */
+	if ((rc = mark(j, m, seq)) != 0) {
+		j->c->status = rc;
+		natsMsg_Nak(m, NULL);
+		return -1;
+	}
+	if (give_up)
+		natsMsg_Term(m, NULL);
+	else
+		ack(j, m, seq);
+	return 0;
+}
+
+/* What the command said, told to the stream: 0 to go on, -1 to stop (status in c). */
 static int
 answer(struct jsc *j, natsMsg *m, uint64_t seq, enum act a)
 {
@@ -261,18 +294,16 @@ answer(struct jsc *j, natsMsg *m, uint64_t seq, enum act a)
 
 	switch (a) {
 	case ACT_DONE:
-		if (j->ack_all)
-			return 0;
 		memset(&out, 0, sizeof(out));
-		if (j->c->before_save != NULL && (rc = j->c->before_save(j->c, &out)) != 0) {
+		if (!j->ack_all && j->c->before_save != NULL &&
+		    (rc = j->c->before_save(j->c, &out)) != 0) {
 			j->c->status = rc;
+			natsMsg_Nak(m, NULL);
 			return -1;
 		}
-		ack(j, m, seq);
-		return 0;
+		return settle(j, m, seq, false);
 	case ACT_GIVE_UP:
-		natsMsg_Term(m, NULL);
-		return 0;
+		return settle(j, m, seq, true);
 	case ACT_RETRY:
 		natsMsg_NakWithDelay(m, j->c->retry_ms, NULL);
 		return 0;
@@ -282,8 +313,33 @@ answer(struct jsc *j, natsMsg *m, uint64_t seq, enum act a)
 	}
 }
 
+/*
+ * A record the cursor is at or past: handled before, and handed out again (its ack was
+ * lost). Acknowledged, not run again; unless it is not the record the cursor names.
+ */
+static int
+seen_before(struct jsc *j, natsMsg *m, uint64_t seq)
+{
+	unsigned char	 hash[SHA256_LEN];
+
+	sha256(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), hash);
+	if (seq == j->cursor.pos.seq && memcmp(hash, j->cursor.pos.hash, SHA256_LEN) != 0) {
+		msg("stream %s seq %" PRIu64 ": not the message %s was saved after: the stream "
+		    "was made again; move the cursor away to read it from its start",
+		    j->o->nats.stream, seq, j->cursor.path);
+		j->c->status = EXIT_DAMAGED;
+		return -1;
+	}
+	if (!j->said_seen)
+		msg("stream %s from seq %" PRIu64 " on: handled already (%s is at seq %" PRIu64
+		    "); acknowledged again, not run again", j->o->nats.stream, seq,
+		    j->cursor.path, j->cursor.pos.seq);
+	j->said_seen = true;
+	return settle(j, m, seq, false);
+}
+
 /* A message that is no record: a checkpoint is passed over quietly, anything else said. */
-static void
+static int
 not_a_record(struct jsc *j, natsMsg *m, uint64_t seq, const char *why)
 {
 	const char	*subject = natsMsg_GetSubject(m);
@@ -292,19 +348,39 @@ not_a_record(struct jsc *j, natsMsg *m, uint64_t seq, const char *why)
 	if (n < k || strcmp(subject + n - k, CHECKPOINTS) != 0)
 		msg("stream %s seq %" PRIu64 " (%s): not a record (%s); passed over",
 		    j->o->nats.stream, seq, subject, why);
-	if (!j->ack_all)
-		ack(j, m, seq);
+	return settle(j, m, seq, false);
+}
+
+/* A message not handled before: its record to the command (if the filters want it). */
+static int
+handle_new(struct jsc *j, natsMsg *m, uint64_t seq, uint64_t delivery)
+{
+	struct log_record	 rec;
+	struct stream_rec	 sr;
+	char			 why[160];
+	int			 rc;
+
+	j->said_seen = false;
+	sr.line = natsMsg_GetData(m);
+	sr.len = (size_t)natsMsg_GetDataLength(m);
+	if (log_record_read(j->reader, sr.line, sr.len, &rec, why, sizeof(why)) == -1)
+		return not_a_record(j, m, seq, why);
+	sr.view = rec.view;
+	j->c->delivery = delivery > 0 ? delivery : 1;
+	if (!filter_match(&j->o->filter, &sr.view))
+		rc = settle(j, m, seq, false);
+	else
+		rc = answer(j, m, seq, act(j, m, &sr));
+	log_record_free(&rec);
+	return rc;
 }
 
 static int
 handle(struct jsc *j, natsMsg *m)
 {
-	struct log_record	 rec;
-	struct stream_rec	 sr;
-	jsMsgMetaData		*meta = NULL;
-	char			 why[160];
-	uint64_t		 seq = 0;
-	int			 rc = 0;
+	jsMsgMetaData	*meta = NULL;
+	uint64_t	 seq;
+	int		 rc;
 
 	if (natsMsg_GetMetaData(&meta, m) != NATS_OK) {
 		msg("stream %s: a message without JetStream metadata; passed over",
@@ -312,39 +388,12 @@ handle(struct jsc *j, natsMsg *m)
 		return 0;
 	}
 	seq = meta->Sequence.Stream;
-	sr.line = natsMsg_GetData(m);
-	sr.len = (size_t)natsMsg_GetDataLength(m);
-	if (log_record_read(j->reader, sr.line, sr.len, &rec, why, sizeof(why)) == -1) {
-		not_a_record(j, m, seq, why);
-	} else {
-		sr.view = rec.view;
-		j->c->delivery = meta->NumDelivered > 0 ? meta->NumDelivered : 1;
-		if (!filter_match(&j->o->filter, &sr.view)) {
-			if (!j->ack_all)
-				ack(j, m, seq);
-		} else
-			rc = answer(j, m, seq, j->c->act(j->c, &sr));
-		log_record_free(&rec);
-	}
+	if (j->have_cursor && seq <= j->cursor.pos.seq)
+		rc = seen_before(j, m, seq);
+	else
+		rc = handle_new(j, m, seq, meta->NumDelivered);
 	jsMsgMetaData_Destroy(meta);
 	return rc;
-}
-
-/* ---- the loop ---- */
-
-/* --once: has the consumer handed out every record there is, and had them all answered? */
-static bool
-all_done(struct jsc *j)
-{
-	jsConsumerInfo	*ci = NULL;
-	bool		 done;
-
-	if (js_GetConsumerInfo(&ci, js_link_ctx(j->link), j->o->nats.stream,
-	    j->o->nats.durable, NULL, NULL) != NATS_OK)
-		return false;
-	done = ci->NumPending == 0 && ci->NumAckPending == 0;
-	jsConsumerInfo_Destroy(ci);
-	return done;
 }
 
 /* ack_all: what the batch printed is on disk (before_save), then its last ack; or the status. */
@@ -364,6 +413,8 @@ batch_done(struct jsc *j, natsMsg *last)
 		seq = meta->Sequence.Stream;
 		jsMsgMetaData_Destroy(meta);
 	}
+	if ((rc = mark(j, last, seq)) != 0)
+		return rc;
 	ack(j, last, seq);
 	return 0;
 }
@@ -372,16 +423,21 @@ batch_done(struct jsc *j, natsMsg *last)
 static int
 fetch(struct jsc *j)
 {
+	jsFetchRequest	 req;
 	natsMsgList	 list;
-	jsErrCode	 ec = 0;
+	jsErrCode	 ec;
 	natsStatus	 s;
 	char		 why[256];
 	int		 i, rc = 0, rc2;
 
-	s = natsSubscription_Fetch(&list, j->sub, j->c->batch > 0 ? (int)j->c->batch : 1,
-	    FETCH_MS, &ec);
+	/* Expires: the servers stop delivering before the client stops waiting. */
+	jsFetchRequest_Init(&req);
+	req.Batch = j->c->batch > 0 ? (int)j->c->batch : 1;
+	req.Expires = (FETCH_MS - 100) * 1000000LL;
+	s = natsSubscription_FetchRequest(&list, j->sub, &req);
+	ec = 0;
 	if (s == NATS_TIMEOUT)
-		return j->o->once && all_done(j) ? 1 : 0;
+		return j->o->once && js_durable_done(j->link, &j->want) ? 1 : 0;
 	if (s != NATS_OK) {
 		js_describe(s, ec, why, sizeof(why));
 		say_down(j, why);
@@ -427,6 +483,14 @@ js_consume_run(const struct consume_opts *o, struct consumer *c)
 	j.c = c;
 	j.prefix = o->nats.prefix != NULL ? o->nats.prefix : SHIP_PREFIX_DEFAULT;
 	j.ack_all = c->batch > 1;
+	j.want.stream = o->nats.stream;
+	j.want.durable = o->nats.durable;
+	j.want.filter = j.filter;
+	j.want.ack_all = j.ack_all;
+	j.want.max_ack_pending = c->batch > 0 ? c->batch : 1;
+	j.want.ack_wait_ns = ACK_WAIT_NS;
+	if (o->filter.have_since)
+		j.want.start_ns = (o->filter.since_ms - SINCE_MARGIN_MS) * 1000000LL;
 	filter_subject(&j);
 	snprintf(name, sizeof(name), "idwise-log %s", o->nats.durable);
 	lo.name = name;
@@ -434,6 +498,11 @@ js_consume_run(const struct consume_opts *o, struct consumer *c)
 		msg("out of memory");
 		return EX_OSERR;
 	}
+	if (o->cursor != NULL && (rc = cursor_open(&j.cursor, o->cursor)) != 0) {
+		log_reader_free(j.reader);
+		return rc;
+	}
+	j.have_cursor = o->cursor != NULL;
 	if ((rc = c->start != NULL ? c->start(c, NULL) : 0) == 0 &&
 	    (rc = js_link_open(&j.link, &lo)) == 0)
 		rc = run(&j);
@@ -443,5 +512,7 @@ js_consume_run(const struct consume_opts *o, struct consumer *c)
 	if (j.link != NULL)
 		js_link_free(j.link);
 	log_reader_free(j.reader);
+	if (j.have_cursor)
+		cursor_close(&j.cursor);
 	return rc;
 }

@@ -27,6 +27,7 @@ enum {
 	OPT_CURSOR_FILE,
 	OPT_HOST,
 	OPT_METRICS,
+	OPT_CHECKPOINT,
 	OPT_REPLICAS,
 	OPT_DUPLICATE_WINDOW,
 	OPT_START_SEQ,
@@ -41,6 +42,7 @@ static const struct option options[] = {
 	{ "cursor",		required_argument,	NULL, OPT_CURSOR_FILE },
 	{ "host",		required_argument,	NULL, OPT_HOST },
 	{ "metrics",		required_argument,	NULL, OPT_METRICS },
+	{ "checkpoint",		required_argument,	NULL, OPT_CHECKPOINT },
 	{ "replicas",		required_argument,	NULL, OPT_REPLICAS },
 	{ "duplicate-window",	required_argument,	NULL, OPT_DUPLICATE_WINDOW },
 	{ "from-seq",		required_argument,	NULL, OPT_START_SEQ },
@@ -59,6 +61,7 @@ static const struct {
 	{ OPT_CURSOR_FILE,	offsetof(struct ship_opts, cursor) },
 	{ OPT_HOST,		offsetof(struct ship_opts, host) },
 	{ OPT_METRICS,		offsetof(struct ship_opts, metrics) },
+	{ OPT_CHECKPOINT,	offsetof(struct ship_opts, checkpoint) },
 };
 
 /* The options that are whole numbers: their ranges, and where each goes. */

@@ -26,6 +26,7 @@
 #include "log-consume.h"
 #include "log-filter.h"
 #include "rotation.h"
+#include "ship-checkpoint.h"
 #include "ship-metrics.h"
 #include "ship-loop.h"
 #include "ship-msg.h"
@@ -50,6 +51,7 @@ struct ship {
 	struct cursor		 cursor;
 	struct js_link		*link;
 	struct window		*w;
+	struct ship_checkpoint	*checkpoint;	/* NULL without --checkpoint */
 	struct log_pos		 acked;		/* every record up to it is in the stream */
 	struct ship_stats	 stats;
 	enum ship_state		 state;
@@ -237,16 +239,20 @@ head_seq(struct ship *sh)
 	return read > sh->stats.head_seq ? read : sh->stats.head_seq;
 }
 
-/* A failure is said once (until it works again), and is not fatal. */
-static void
+/*
+ * Every METRICS_EVERY_MS (or now): the metrics file, if asked for; true when it was time.
+ * A failure is said once (until it works again), and is not fatal.
+ */
+static bool
 write_metrics(struct ship *sh, bool now)
 {
 	char	 why[512];
 
-	if (sh->o->metrics == NULL || (!now && monotonic_ms() - sh->metrics_ms <
-	    METRICS_EVERY_MS))
-		return;
+	if (!now && monotonic_ms() - sh->metrics_ms < METRICS_EVERY_MS)
+		return false;
 	sh->metrics_ms = monotonic_ms();
+	if (sh->o->metrics == NULL)
+		return true;
 	sh->stats.head_seq = head_seq(sh);
 	sh->stats.in_flight = window_in_flight(sh->w);
 	sh->stats.state = sh->state < SHIP_NSTATES ? sh->state : SHIP_CONNECTING;
@@ -256,6 +262,7 @@ write_metrics(struct ship *sh, bool now)
 		msg("%s (the metrics are written again every second)", why);
 		sh->metrics_failed = true;
 	}
+	return true;
 }
 
 /* ---- reading and publishing ---- */
@@ -378,7 +385,9 @@ step(struct ship *sh)
 	collect(sh);
 	if ((rc = track_state(sh)) != 0 || (rc = save(sh, false)) != 0)
 		return rc;
-	write_metrics(sh, false);
+	if (write_metrics(sh, false) && sh->checkpoint != NULL && sh->state == SHIP_UP)
+		ship_checkpoint_publish(sh->checkpoint, sh->link, sh->o->stream.name,
+		    sh->o->prefix);
 	if (sh->o->once && sh->ensured && sh->at_end && window_in_flight(sh->w) == 0)
 		return -1;
 	if (sh->ensured && js_link_state(sh->link) == JS_UP)
@@ -425,7 +434,9 @@ open_all(struct ship *sh)
 	int			 rc;
 
 	if ((sh->s = stream_new(sh->o->log)) == NULL ||
-	    (sh->w = window_new(sh->o->window, ACK_WAIT_MS)) == NULL) {
+	    (sh->w = window_new(sh->o->window, ACK_WAIT_MS)) == NULL ||
+	    (sh->o->checkpoint != NULL &&
+	    (sh->checkpoint = ship_checkpoint_new(sh->o->checkpoint)) == NULL)) {
 		msg("out of memory");
 		return EX_OSERR;
 	}
@@ -461,6 +472,7 @@ ship_run(const struct ship_opts *o)
 	if (sh.link != NULL)
 		js_link_free(sh.link);	/* no callback into the window after this */
 	window_free(sh.w);
+	ship_checkpoint_free(sh.checkpoint);
 	if (sh.cursor.fd != -1)
 		cursor_close(&sh.cursor);
 	stream_free(sh.s);

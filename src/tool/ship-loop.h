@@ -20,6 +20,7 @@ struct ship_opts {
 	const char		*log;
 	const char		*host;		/* the Idwise-Host header */
 	const char		*metrics;	/* a textfile for node_exporter, or NULL */
+	const char		*checkpoint;	/* a checkpoint file to publish, or NULL */
 	uint64_t		 replicas;	/* for a stream to make; 0: the default */
 	uint64_t		 from_seq;	/* where to begin without a position in the cursor */
 	uint64_t		 window;	/* publishes in flight at most */

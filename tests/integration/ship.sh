@@ -9,7 +9,8 @@
 # by event id (conflicts as messages of their own), each payload is byte-identical to its
 # line in its host's log and its headers name that line, exec --nats (running from the
 # start, through the faults) ran its command once per message, follow --nats reads the
-# stream, and no secret was printed. First, what ship refuses: a secret file others can
+# stream, each host's new checkpoint is published on idwise.checkpoints, and no secret
+# was printed. First, what ship refuses: a secret file others can
 # read, a stream that does not fit (exit 78).
 # Output: TAP.
 
@@ -19,7 +20,7 @@
 
 KILLS=${SHIP_KILLS:-12}		# SIGKILLs per shipper
 OUTAGE_S=20			# the whole cluster stopped
-BATCH=${SHIP_BATCH:-20}		# deliveries per batch of each sender (exec runs each)
+BATCH=${SHIP_BATCH:-15}		# deliveries per batch of each sender (exec runs each)
 DIR=$TEST_TMP/ship
 
 # --- the cluster, with TLS and a user ---------------------------------------------------
@@ -92,7 +93,8 @@ start_shipper()	# start_shipper HOST (each start is marked in its stderr)
 {
 	printf -- '--- start\n' >>"$TEST_TMP/ship-$1.stderr"
 	start_bg "ship-$1" /dev/null "$IDWISE_LOG" ship --nats "$NATS_URLS" "${AUTH[@]}" \
-	    --host "$1" --cursor "$DIR/cursor-$1" --metrics "$DIR/ship-$1.prom" "${LOGS[$1]}"
+	    --host "$1" --cursor "$DIR/cursor-$1" --metrics "$DIR/ship-$1.prom" \
+	    --checkpoint "$DIR/checkpoint-$1" "${LOGS[$1]}"
 }
 
 kill_shipper()	# kill_shipper HOST: SIGKILL at once, and start it again
@@ -108,9 +110,11 @@ start_shipper a
 start_shipper b
 
 # exec --nats, from the start and through every fault: `cat` appends each record it is
-# given to $DIR/ran (its standard output), so that every run leaves the record's line.
+# given to $DIR/ran (its standard output), so that every run leaves the record's line. Its
+# --cursor keeps the last stream seq run: an ack lost when a server dies (the consumer's
+# leader) hands that record out again, and the cursor knows it for one already run.
 start_bg exec "$DIR/ran" "$IDWISE_LOG" exec --nats "$NATS_URLS" "${AUTH[@]}" --stream IDWISE \
-    --durable activate --backoff 100 -- cat
+    --durable activate --cursor "$DIR/exec-cursor" --backoff 100 -- cat
 
 # --- the load -------------------------------------------------------------------------
 
@@ -225,6 +229,21 @@ caught_up()	# caught_up HOST: every record of its log is in the stream
 
 POLL_STEPS=1200 ok "shipper a caught up with its log" wait_for caught_up a
 POLL_STEPS=600 ok "shipper b caught up with its log" wait_for caught_up b
+# --- checkpoints, off the host ---------------------------------------------------------
+
+last_checkpoint_is()	# last_checkpoint_is FILE: the stream's latest checkpoint is FILE's
+{
+	cmp -s "$1" <(nats_tool last IDWISE idwise.checkpoints 2>/dev/null)
+}
+for h in a b; do
+	"$IDWISE_LOG" keygen --name "$h.test/idwise" "$DIR/key-$h" >/dev/null 2>&1 &&
+	    "$IDWISE_LOG" checkpoint --key "$DIR/key-$h" --out "$DIR/checkpoint-$h" \
+	    "${LOGS[$h]}" >/dev/null 2>"$TEST_TMP/checkpoint-$h.stderr" ||
+	    bail "idwise-log checkpoint failed: $(cat "$TEST_TMP/checkpoint-$h.stderr")"
+	ok "ship --checkpoint: $h's new checkpoint is published on idwise.checkpoints" \
+	    wait_for last_checkpoint_is "$DIR/checkpoint-$h"
+done
+
 for h in a b; do
 	ok "  $h's metrics say the broker is up" \
 	    grep -q '^idwise_ship_broker_state{.*state="up"} 1$' "$DIR/ship-$h.prom"
@@ -236,7 +255,7 @@ done
 
 # --- the stream ------------------------------------------------------------------------
 
-nats_tool dump IDWISE >"$DIR/stream" || bail "cannot read the stream"
+nats_tool dump IDWISE 'idwise.*.*' >"$DIR/stream" || bail "cannot read the stream"
 diag "$(log_count "$LOG_A") records in a's log, $(log_count "$LOG_B") in b's," \
     "$(log_count "$DIR/stream") messages in the stream"
 
@@ -284,6 +303,8 @@ acked_ids()	# the ids that got a 200 somewhere
 ok "every acknowledged delivery is in the stream" \
     test -z "$(comm -23 <(acked_ids) <(cut -f1 "$DIR/stream.keys" | sort -u))"
 is "$(cut -f3 "$DIR/stream" | sort | uniq -d | wc -l)" 0 "no Msg-Id is in the stream twice"
+is "$(nats_tool count IDWISE)" "$(($(log_count "$DIR/stream") + 2))" \
+    "  and the stream holds nothing else but the two checkpoints"
 
 # --- exec --nats and follow --nats ------------------------------------------------------
 
@@ -293,12 +314,14 @@ ran_all()
 	[ "$(log_count "$DIR/ran")" -ge "$(log_count "$DIR/stream.lines")" ]
 }
 POLL_STEPS=1800 ok "exec --nats ran the command for every message of the stream" wait_for ran_all
+diag "exec --nats done $(($(now_ms) - start)) ms after the load began"
 kill_bg exec TERM
 is "$BG_RC" 0 "  and stops with 0 on SIGTERM"
 ok "  once per event: each record it was given is a message of the stream, each once" \
     cmp <(sort "$DIR/ran") "$DIR/stream.lines"
 ok "  no sanitizer report" no_sanitizer_reports "$TEST_TMP/exec.stderr"
-run_log exec --nats "$NATS_URLS" "${AUTH[@]}" --stream IDWISE --durable activate --once -- cat
+run_log exec --nats "$NATS_URLS" "${AUTH[@]}" --stream IDWISE --durable activate \
+    --cursor "$DIR/exec-cursor" --once -- cat
 is "$RC/$OUT" "0/" "exec --nats --once again: nothing more to run"
 timeout 60 "$IDWISE_LOG" follow --nats "$NATS_URLS" "${AUTH[@]}" --stream IDWISE \
     --durable audit --once >"$DIR/followed" 2>"$TEST_TMP/follow.stderr"
