@@ -36,12 +36,16 @@ static const struct command commands[] = {
 	    "rebuild idwise-fcgi's dedup index from the log (and its rotated files)" },
 	{ "follow",	cmd_follow,	"[--cursor FILE] [--from-seq N] [--type T]... "
 	    "[--outcome O]...\n\t[--env E]... [--journey ID]... [--reference REF]... [--id ID]...\n"
-	    "\t[--since TIME] [--format json|text] [--once] LOG",
+	    "\t[--since TIME] [--format json|text] [--once] LOG\n"
+	    "\tor, for LOG: --nats URL[,URL...] --stream NAME --durable NAME [--subject PREFIX]\n"
+	    "\t[--creds FILE | --user NAME --password-file FILE | --token-file FILE] [--tls-ca FILE]",
 	    "print records as they come, across rotations, resuming at a cursor" },
 	{ "exec",	cmd_exec,	"[--cursor FILE] [--from-seq N] [--type T]... "
 	    "[--outcome O]...\n\t[--env E]... [--journey ID]... [--reference REF]... [--id ID]...\n"
 	    "\t[--since TIME] [--max-attempts N] [--backoff MS]\n"
-	    "\t[--dead-letter FILE] [--once] LOG -- COMMAND [ARG...]",
+	    "\t[--dead-letter FILE] [--once] LOG -- COMMAND [ARG...]\n"
+	    "\tor, for LOG: --nats URL[,URL...] --stream NAME --durable NAME [--subject PREFIX]\n"
+	    "\t[--creds FILE | --user NAME --password-file FILE | --token-file FILE] [--tls-ca FILE]",
 	    "run COMMAND once per record; the cursor moves when it exits 0" },
 	{ "keygen",	cmd_keygen,	"[--name NAME] KEYFILE",
 	    "make an Ed25519 key for checkpoints: KEYFILE (0600) and KEYFILE.pub" },
