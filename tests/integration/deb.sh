@@ -175,9 +175,14 @@ for page in idwise-fcgi.8 idwise-fcgi.conf.5 idwise-events.5 idwise-log.1; do
 	    "man ${page##*.} ${page%.*} finds the installed page"
 done
 for f in nginx/idwise-fcgi.conf systemd/idwise-fcgi.service idwise-fcgi.conf.example \
+    monitoring/idwise-fcgi.rules.yml monitoring/idwise-fcgi.rules.test.yml \
+    monitoring/idwise-fcgi.rules.week.test.yml monitoring/idwise-fcgi.dashboard.json \
     README.Debian; do
 	ok "$DOC/$f is installed, not compressed" test -f "$DOC/$f"
 done
+ok "the installed rules pass their installed unit tests (promtool test rules)" \
+    quiet promtool test rules "$DOC/monitoring/idwise-fcgi.rules.test.yml" \
+    "$DOC/monitoring/idwise-fcgi.rules.week.test.yml"
 ok "the snippet passes to the socket the socket unit makes" \
     grep -qF "fastcgi_pass unix:$(sed -n 's/^ListenStream=//p' "$UNITS/idwise-fcgi.socket");" \
     "$DOC/nginx/idwise-fcgi.conf"
