@@ -19,13 +19,16 @@ CONF=/etc/idwise-fcgi.conf
 SECRETS=/etc/idwise-fcgi
 TOKEN_FILE=$SECRETS/bearer_token
 STATE=/var/lib/idwise-fcgi
+CKPT=/var/lib/idwise-checkpoint
 LOG=$STATE/events.jsonl
 DOC=/usr/share/doc/idwise-fcgi
 UNITS=/lib/systemd/system
 WANTS=/etc/systemd/system/sockets.target.wants/idwise-fcgi.socket
+TIMER_WANTS=/etc/systemd/system/timers.target.wants/idwise-log-checkpoint.timer
 # Every path the package or its scripts may leave behind.
 PATHS=("$CONF" "$SECRETS" "$STATE" /etc/logrotate.d/idwise-fcgi "$DOC" /usr/bin/idwise-fcgi
-    /usr/bin/idwise-log "$UNITS/idwise-fcgi.socket" "$UNITS/idwise-fcgi.socket.d" "$WANTS")
+    /usr/bin/idwise-log "$UNITS/idwise-fcgi.socket" "$UNITS/idwise-fcgi.socket.d" "$WANTS"
+    "$CKPT" "$UNITS/idwise-log-checkpoint.timer" "$TIMER_WANTS")
 
 # --- the machine before, and after ----------------------------------------------------
 
@@ -43,8 +46,8 @@ machine_state()
 }
 
 if dpkg-query -W -f '${db:Status-Abbrev}' "$PKG" 2>/dev/null | grep -q '^[a-z]i' ||
-    getent passwd idwise >/dev/null || [ -e "$CONF" ] || [ -e "$STATE" ]; then
-	bail "$PKG, the user idwise, $CONF or $STATE is on this machine already; this test" \
+    getent passwd idwise >/dev/null || [ -e "$CONF" ] || [ -e "$STATE" ] || [ -e "$CKPT" ]; then
+	bail "$PKG, the user idwise, $CONF, $STATE or $CKPT is on this machine already; this test" \
 	    "would remove them (dpkg --purge $PKG; deluser --system idwise)"
 fi
 BEFORE=$(machine_state)
@@ -56,7 +59,7 @@ clean_machine()
 	stop_child RESP_PID
 	stop_nginx
 	IDWISE_FCGI_PURGE_LOGS=yes dpkg --purge "$PKG" >>"$TEST_TMP/dpkg.log" 2>&1
-	rm -rf "$STATE" "$SECRETS"
+	rm -rf "$STATE" "$SECRETS" "$CKPT"
 	if getent passwd idwise >/dev/null; then
 		deluser --quiet --system idwise >>"$TEST_TMP/dpkg.log" 2>&1
 	fi
@@ -127,20 +130,25 @@ is "$(mode_of "$SECRETS")" "root idwise 750" "$SECRETS: root:idwise 0750"
 is "$(mode_of "$TOKEN_FILE") $(stat -c %s "$TOKEN_FILE")" "root idwise 640 0" \
     "$TOKEN_FILE: made empty, root:idwise 0640"
 is "$(mode_of "$STATE")" "idwise idwise 750" "$STATE: idwise:idwise 0750"
+is "$(mode_of "$CKPT")" "idwise idwise 700" "$CKPT: idwise:idwise 0700"
 is "$(grep -E '^(log|auth|bearer_token_file) = ' "$CONF" | paste -sd ' ')" \
     "log = $LOG auth = bearer bearer_token_file = $TOKEN_FILE" \
     "the config logs to $LOG, with bearer tokens from $TOKEN_FILE"
 
 # the units: installed, the socket enabled as deb-systemd-helper does, and valid
-for u in idwise-fcgi.socket idwise-fcgi.service idwise-fcgi@.socket idwise-fcgi@.service; do
+for u in idwise-fcgi.socket idwise-fcgi.service idwise-fcgi@.socket idwise-fcgi@.service \
+    idwise-log-checkpoint.timer idwise-log-checkpoint.service; do
 	ok "$UNITS/$u is installed" test -f "$UNITS/$u"
 done
 is "$(readlink "$WANTS")" "$UNITS/idwise-fcgi.socket" \
     "idwise-fcgi.socket is enabled (sockets.target wants it)"
 ok "  idwise-fcgi.service is started by it, not enabled alone" \
     test ! -e /etc/systemd/system/multi-user.target.wants/idwise-fcgi.service
-out=$(systemd-analyze verify idwise-fcgi.socket idwise-fcgi.service 2>&1)
-is "$?/$out" "0/" "systemd-analyze verify: the installed socket and service are clean"
+is "$(readlink "$TIMER_WANTS")" "$UNITS/idwise-log-checkpoint.timer" \
+    "idwise-log-checkpoint.timer is enabled (timers.target wants it)"
+out=$(systemd-analyze verify idwise-fcgi.socket idwise-fcgi.service \
+    idwise-log-checkpoint.timer idwise-log-checkpoint.service 2>&1)
+is "$?/$out" "0/" "systemd-analyze verify: the installed socket, service and timer are clean"
 DROPIN=$UNITS/idwise-fcgi.socket.d/token.conf
 mapfile -t CONDITIONS < <(grep -E '^Condition' "$DROPIN")
 is "${CONDITIONS[*]}" "ConditionFileNotEmpty=$TOKEN_FILE" \
@@ -151,11 +159,16 @@ conditions_hold()	# conditions_hold CONDITION...: systemd-analyze condition says
 }
 ok "  which fails while the file is empty: the socket does not start" \
     not conditions_hold "${CONDITIONS[@]}"
+mapfile -t KEY_CONDITIONS < <(grep -E '^Condition' "$UNITS/idwise-log-checkpoint.timer.d/key.conf")
+is "${KEY_CONDITIONS[*]}" "ConditionPathExists=$CKPT/checkpoint.key" \
+    "the timer's drop-in makes it wait for a signing key"
+ok "  which fails without one: the timer does not start" not conditions_hold "${KEY_CONDITIONS[@]}"
 
 # what the unit runs, as the unit runs it
-unit_value()	# unit_value KEY: its value in the installed service
+unit_value()	# unit_value KEY [UNIT]: its value in the installed unit (idwise-fcgi.service)
 {
-	sed -n "s/^$1=//p" "$UNITS/idwise-fcgi.service"
+	awk '{ if (sub(/\\$/, "")) { line = line $0; next } print line $0; line = "" }' \
+	    "$UNITS/${2:-idwise-fcgi.service}" | sed -n "s/^$1=//p"
 }
 read -r -a START_PRE <<<"$(unit_value ExecStartPre)"
 read -r -a START <<<"$(unit_value ExecStart)"
@@ -225,6 +238,18 @@ is "$(mode_of "$LOG")" "idwise idwise 640" "  idwise:idwise 0640"
 as_idwise /usr/bin/idwise-log verify "$LOG" >"$TEST_TMP/verify.out" 2>&1
 is "$?" 0 "the installed idwise-log verifies the chain" || diag "$(cat "$TEST_TMP/verify.out")"
 
+# the checkpoint service as its unit runs it, once there is a key
+as_idwise /usr/bin/idwise-log keygen --name deb.test/idwise "$CKPT/checkpoint.key" \
+    >"$TEST_TMP/keygen.out" 2>&1
+is "$?" 0 "idwise makes a signing key in $CKPT" || diag "$(cat "$TEST_TMP/keygen.out")"
+ok "  the timer's condition holds now" conditions_hold "${KEY_CONDITIONS[@]}"
+read -r -a CHECKPOINT <<<"$(unit_value ExecStart idwise-log-checkpoint.service)"
+is "$(unit_value User idwise-log-checkpoint.service)" idwise "the checkpoint service runs as idwise"
+as_idwise "${CHECKPOINT[@]}" >"$TEST_TMP/checkpoint.out" 2>&1
+is "$?" 0 "its ExecStart signs a checkpoint of the log" || diag "$(cat "$TEST_TMP/checkpoint.out")"
+is "$(head -n 2 "$CKPT/checkpoint" 2>&1 | paste -sd ' ')" "deb.test/idwise $SAMPLE_COUNT" \
+    "  of the $SAMPLE_COUNT records"
+
 # --- upgrade --------------------------------------------------------------------------
 
 # The operator's edit of the config must survive; a higher version of the same build.
@@ -277,8 +302,9 @@ ok "  dpkg knows it no more" not quiet dpkg-query -W -f '${db:Status-Abbrev}' "$
 ok "  the config, $SECRETS and the logrotate file are gone" \
     test ! -e "$CONF" -a ! -e "$SECRETS" -a ! -e /etc/logrotate.d/idwise-fcgi
 is "$(dpkg-statoverride --list | grep -c idwise)" 0 "  and the override"
-ok "  and the socket's enabling" test ! -L "$WANTS"
+ok "  and the socket's and the timer's enablings" test ! -L "$WANTS" -a ! -L "$TIMER_WANTS"
 is "$(log_count "$LOG")" "$((SAMPLE_COUNT + 2))" "  the event log is kept, with every record"
+ok "  and the signing key and the checkpoint" test -s "$CKPT/checkpoint.key" -a -s "$CKPT/checkpoint"
 like "$(cat "$TEST_TMP/purge.out")" "kept the event log in $STATE" "  and it says so"
 ok "  the user idwise stays, who owns it" quiet getent passwd idwise
 
@@ -288,7 +314,7 @@ is "$(mode_of "$STATE") $(log_count "$LOG")" "idwise idwise 750 $((SAMPLE_COUNT 
     "  which it leaves as it was"
 IDWISE_FCGI_PURGE_LOGS=yes dpkg --purge "$PKG" >"$TEST_TMP/purge2.out" 2>&1
 is "$?" 0 "IDWISE_FCGI_PURGE_LOGS=yes dpkg --purge" || diag "$(cat "$TEST_TMP/purge2.out")"
-ok "  removes the event log too" test ! -e "$STATE"
+ok "  removes the event log and the checkpoints too" test ! -e "$STATE" -a ! -e "$CKPT"
 
 # --- the machine as before ------------------------------------------------------------
 
