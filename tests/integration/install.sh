@@ -69,6 +69,10 @@ EXPECTED=(
 	"$DOCDIR/h2o/idwise-fcgi.conf"
 	"$DOCDIR/caddy/idwise-fcgi.caddy"
 	"$DOCDIR/logrotate/idwise-fcgi"
+	"$DOCDIR/monitoring/idwise-fcgi.rules.yml"
+	"$DOCDIR/monitoring/idwise-fcgi.rules.test.yml"
+	"$DOCDIR/monitoring/idwise-fcgi.rules.week.test.yml"
+	"$DOCDIR/monitoring/idwise-fcgi.dashboard.json"
 )
 # The consumer's tool, once it is built here, comes with its man page.
 if [ -x "$top_builddir/idwise-log" ]; then
@@ -99,7 +103,9 @@ ok "the man page names the default config $SYSCONFDIR/idwise-fcgi.conf" \
 for f in LICENSE nginx/idwise-fcgi.conf nginx/idwise-fcgi-live-sandbox.conf \
     nginx/idwise-fcgi-keepalive.conf nginx/idwise-fcgi-upstream.conf \
     systemd/idwise-fcgi.socket systemd/idwise-fcgi@.socket apache/idwise-fcgi-proxy.conf \
-    lighttpd/idwise-fcgi.conf h2o/idwise-fcgi.conf caddy/idwise-fcgi.caddy; do
+    lighttpd/idwise-fcgi.conf h2o/idwise-fcgi.conf caddy/idwise-fcgi.caddy \
+    monitoring/idwise-fcgi.rules.yml monitoring/idwise-fcgi.rules.test.yml \
+    monitoring/idwise-fcgi.rules.week.test.yml monitoring/idwise-fcgi.dashboard.json; do
 	src=$top_srcdir/$f
 	ok "$f is the source's" cmp -s "$src" "$D/$f"
 done
