@@ -33,6 +33,7 @@
 #include "util.h"
 
 #define REPLY_GRACE_MS	1000	/* to send a reply whose deadline passed while it was made */
+#define CHAN_RESET	(1 << 20)	/* the memfd is emptied once it holds this much */
 
 struct worker {
 	pthread_t		 thread;
@@ -40,6 +41,7 @@ struct worker {
 	struct edge		*edge;
 	int			 chan;		/* the memfd libfcgi reads and writes */
 	int			 chan_keep;	/* a second descriptor of it, ours */
+	size_t			 chan_end;	/* its size, where libfcgi reads on */
 	FCGX_Request		 req;
 	struct bytes		 stream;	/* the request re-encoded for libfcgi */
 	struct bytes		 output;	/* libfcgi's output records */
@@ -217,16 +219,40 @@ reopen_chan(struct worker *w)
 	return 0;
 }
 
-/* The re-encoded request into the memfd, ready for libfcgi to read from its start. */
+/* Empty the memfd, libfcgi to read from its start. */
 static int
-load_chan(struct worker *w)
+reset_chan(struct worker *w)
 {
-	if (ftruncate(w->chan_keep, 0) == -1 ||
-	    write_all(w->chan_keep, w->stream.data, w->stream.len) == -1 ||
-	    lseek(w->chan_keep, 0, SEEK_SET) == -1) {
+	w->chan_end = 0;
+	if (ftruncate(w->chan_keep, 0) == -1 || lseek(w->chan_keep, 0, SEEK_SET) == -1) {
 		msg_errno("memfd");
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * The re-encoded request at the end of the memfd, where libfcgi's reading goes on: its
+ * last write (O_APPEND) left the offset libfcgi reads from at the end, and pwrite(2)
+ * does not move it (with O_APPEND, Linux's pwrite appends). So a request costs one write,
+ * and the memfd is emptied only now and then (and after anything went wrong).
+ */
+static int
+load_chan(struct worker *w)
+{
+	ssize_t	 n;
+
+	if (w->chan_end > CHAN_RESET && reset_chan(w) == -1)
+		return -1;
+	do
+		n = pwrite(w->chan_keep, w->stream.data, w->stream.len, (off_t)w->chan_end);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)w->stream.len) {
+		msg("memfd: pwrite: %s", n == -1 ? strerror(errno) : "short write");
+		(void)reset_chan(w);
+		return -1;
+	}
+	w->chan_end += w->stream.len;
 	return 0;
 }
 
@@ -235,7 +261,7 @@ static int
 unload_chan(struct worker *w)
 {
 	unsigned char	 buf[8192];
-	off_t		 at = (off_t)w->stream.len;
+	off_t		 at = (off_t)w->chan_end;
 	ssize_t		 n;
 
 	bytes_wipe(&w->output);
@@ -248,10 +274,11 @@ unload_chan(struct worker *w)
 		}
 		if (bytes_put(&w->output, buf, (size_t)n) == -1)
 			return -1;
+		at += n;
 		if ((size_t)n < sizeof(buf))
 			break;		/* the end: nobody writes to it now */
-		at += n;
 	}
+	w->chan_end = (size_t)at;
 	return 0;
 }
 
@@ -279,14 +306,19 @@ run_handler(struct worker *w, const struct fcgi_request *req, const struct confi
 	if ((rc = FCGX_Accept_r(&w->req)) != 0) {
 		msg("libfcgi did not take a checked request (%d)", rc);
 		bytes_wipe(&w->held);
+		(void)reset_chan(w);
 		return w->req.ipcFd == w->chan ? -1 : (reopen_chan(w), -1);
 	}
 	handle_request(w->edge->svc, cfg, &io);
 	FCGX_Finish_r(&w->req);
 	bytes_wipe(&w->held);
-	if (w->req.ipcFd != w->chan && reopen_chan(w) == -1)
+	if (w->req.ipcFd != w->chan && (reset_chan(w), reopen_chan(w)) == -1)
 		return -1;
-	return unload_chan(w);
+	if (unload_chan(w) == -1) {
+		(void)reset_chan(w);
+		return -1;
+	}
+	return 0;
 }
 
 /* The reply for the client: libfcgi's STDOUT, framed again by us. */
@@ -302,8 +334,10 @@ frame_reply(struct worker *w, uint16_t id)
 	    fcgi_put_record(&w->reply, FCGI_STDOUT, id, NULL, 0) == 0 &&
 	    fcgi_put_end_request(&w->reply, id, 0, FCGI_REQUEST_COMPLETE) == 0)
 		rc = 0;
-	else
+	else {
 		msg("libfcgi's output for a request could not be read");
+		(void)reset_chan(w);	/* where libfcgi reads on is not known */
+	}
 	bytes_free(&content);
 	return rc;
 }
