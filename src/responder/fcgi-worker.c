@@ -33,7 +33,7 @@
 #include "util.h"
 
 #define REPLY_GRACE_MS	1000	/* to send a reply whose deadline passed while it was made */
-#define CHAN_RESET	(1 << 20)	/* the memfd is emptied once it holds this much */
+#define CHAN_RESET	(256 << 10)	/* the memfd is emptied once it holds this much */
 
 struct worker {
 	pthread_t		 thread;
