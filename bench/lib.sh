@@ -176,7 +176,7 @@ TOKEN=bench-$(random_hex 16)
 # Several entries, the one that matches last: the list is walked for every request.
 ALLOW_FROM="203.0.113.0/24, 198.51.100.7, 2001:db8::/32, 10.0.0.0/8, 192.0.2.10, 127.0.0.1"
 
-SYNC_MODE=data		# the sync key of the next idwise_dir's config
+SYNC_MODE=${SYNC_MODE:-data}	# the sync key of the next idwise_dir's config (SYNC_MODE=none bash bench/profile.sh)
 
 # idwise_dir NAME [key=value...]: a fresh directory $WORK/NAME with idwise-fcgi.conf
 # (bearer, allow_from, sync = $SYNC_MODE, log in the directory) and its token file; the

@@ -89,19 +89,26 @@ queue_pop(struct edge *e)
 	return c;
 }
 
+/*
+ * Only the first connection onto an empty list wakes the edge: it reads wakefd, then
+ * takes the whole list (workers_returned()), so any pushed after the wake are taken too.
+ */
 static void
 give_back(struct edge *e, struct conn *c)
 {
 	uint64_t	 one = 1;
+	bool		 first;
 
 	pthread_mutex_lock(&e->lock);
+	first = e->returned == NULL;
 	c->queued = e->returned;
 	e->returned = c;
 	pthread_mutex_unlock(&e->lock);
-	if (write(e->wakefd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+	if (first && write(e->wakefd, &one, sizeof(one)) == -1 && errno != EAGAIN)
 		msg_errno("eventfd: write");
 }
 
+/* wakefd is read before the list is taken: a push after the take wakes the edge again. */
 struct conn *
 workers_returned(struct edge *e)
 {
