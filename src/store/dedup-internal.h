@@ -15,6 +15,8 @@
 
 #include <lmdb.h>
 
+#include "util.h"
+
 /*
  * Two ways to write (see dedup_open()): through the mapping (MDB_WRITEMAP), where it is
  * safe, with map_size bytes of the file allocated and mapped; or with pwrite(2), for a
@@ -29,6 +31,9 @@ struct dedup {
 	bool		 can_map;	/* writing through the mapping is safe here */
 	bool		 mapped;	/* the env writes through it now */
 	size_t		 map_size;	/* then: the bytes mapped, every one allocated */
+	char		 key_of[128];	/* the last id hashed, if no longer */
+	size_t		 key_of_len;	/* 0: none */
+	unsigned char	 key[SHA256_LEN];	/* and its key */
 };
 
 /* Is writing through a shared mapping of the file at fd safe (no SIGBUS, no SIGXFSZ)? */

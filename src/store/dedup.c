@@ -244,10 +244,21 @@ dedup_put_head(struct dedup *dd, const struct log_head *head)
 
 /* --- ids ---------------------------------------------------------------------------- */
 
+/* The key of an id; the last one is kept, for dedup_add() after dedup_find() of the same. */
 static void
-id_key(const char *id, size_t idlen, unsigned char out[SHA256_LEN])
+id_key(struct dedup *dd, const char *id, size_t idlen, unsigned char out[SHA256_LEN])
 {
+	if (dd->key_of_len == idlen && idlen != 0 && memcmp(dd->key_of, id, idlen) == 0) {
+		memcpy(out, dd->key, SHA256_LEN);
+		return;
+	}
 	sha256(id, idlen, out);
+	dd->key_of_len = 0;
+	if (idlen > sizeof(dd->key_of))
+		return;
+	memcpy(dd->key_of, id, idlen);
+	memcpy(dd->key, out, SHA256_LEN);
+	dd->key_of_len = idlen;
 }
 
 enum dedup_match
@@ -261,7 +272,7 @@ dedup_find(struct dedup *dd, const char *id, size_t idlen,
 	enum dedup_match	 match = DEDUP_NEW;
 	int			 rc;
 
-	id_key(id, idlen, idkey);
+	id_key(dd, id, idlen, idkey);
 	if ((rc = mdb_cursor_open(dd->txn, dd->ids, &cur)) != 0) {
 		set_error(dd, rc);
 		return DEDUP_ERROR;
@@ -299,7 +310,7 @@ dedup_add(struct dedup *dd, const char *id, size_t idlen,
 	int			 rc;
 
 	memset(&sv, 0, sizeof(sv));
-	id_key(id, idlen, sv.idkey);
+	id_key(dd, id, idlen, sv.idkey);
 	memcpy(sv.digest, digest, SHA256_LEN);
 	sv.received_ms = received_ms;
 	memcpy(iv.digest, digest, SHA256_LEN);
