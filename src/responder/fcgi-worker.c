@@ -5,9 +5,8 @@
  * of it through a memfd of its own (libfcgi reads the request from it and writes its
  * output records after it), runs handle_request() over libfcgi's FCGX_* streams, frames
  * libfcgi's STDOUT again and sends the reply; then it gives the connection back to the
- * edge. The credentials (HTTP_AUTHORIZATION, the custom header of the request's
- * configuration) are left out of what libfcgi reads: served_param() answers them from the
- * parsed request.
+ * edge. The params (the credentials among them) are left out of what libfcgi reads:
+ * served_param() answers them from the checked request.
  */
 #include "autoconf.h"
 
@@ -46,13 +45,15 @@ struct worker {
 	struct bytes		 stream;	/* the request re-encoded for libfcgi */
 	struct bytes		 output;	/* libfcgi's output records */
 	struct bytes		 reply;		/* what goes to the client */
-	struct bytes		 held;		/* the withheld credentials, as C strings */
+	struct bytes		 values;	/* the request's param values, as C strings */
+	size_t			*value_at;	/* where each pair's is in values */
+	size_t			 value_cap;	/* room in value_at */
 };
 
 struct served {
-	const char		*withheld[3];	/* credential parameters kept from libfcgi */
-	FCGX_Request		*req;
-	const char		*held[2];	/* the values of withheld, or NULL */
+	const struct worker		*w;
+	const struct fcgi_request	*req;	/* the checked request */
+	FCGX_Request			*fcgx;
 };
 
 /* --- the work queue and the way back ------------------------------------------------- */
@@ -127,25 +128,23 @@ workers_returned(struct edge *e)
 /* --- what handle_request() reads and writes ------------------------------------------ */
 
 /*
- * FCGX_GetParam()'s answer (the first NAME=value), with a cheap look at the first byte
- * before strncmp(); the withheld credentials come from the parsed request instead.
+ * FCGX_GetParam()'s answer (the value of the first NAME), from the checked request: the
+ * params are not given to libfcgi at all (fcgi_encode_request() with no names), so that
+ * it keeps no copy of the credentials and makes none of its per-param allocations.
  */
 static const char *
 served_param(void *ctx, const char *name)
 {
 	struct served	*s = ctx;
-	char		**p;
-	size_t		  i, len;
+	size_t		 i, len = strlen(name);
 
-	for (i = 0; s->withheld[i] != NULL; i++)
-		if (strcmp(name, s->withheld[i]) == 0)
-			return s->held[i];
-	if (s->req->envp == NULL || name[0] == '\0')
-		return NULL;
-	len = strlen(name);
-	for (p = s->req->envp; *p != NULL; p++)
-		if ((*p)[0] == name[0] && strncmp(name, *p, len) == 0 && (*p)[len] == '=')
-			return *p + len + 1;
+	for (i = 0; i < s->req->npairs; i++) {
+		const struct fcgi_pair	*pair = &s->req->pairs[i];
+
+		if (pair->name_len == len &&
+		    memcmp(s->req->params.data + pair->name, name, len) == 0)
+			return (const char *)s->w->values.data + s->w->value_at[i];
+	}
 	return NULL;
 }
 
@@ -157,8 +156,8 @@ served_read(void *ctx, void *buf, size_t len)
 
 	if (len > 1 << 30)
 		len = 1 << 30;
-	n = FCGX_GetStr(buf, (int)len, s->req->in);
-	if (n < (int)len && FCGX_GetError(s->req->in) != 0)
+	n = FCGX_GetStr(buf, (int)len, s->fcgx->in);
+	if (n < (int)len && FCGX_GetError(s->fcgx->in) != 0)
 		return -1;
 	return n;
 }
@@ -168,28 +167,28 @@ served_write(void *ctx, const void *buf, size_t len)
 {
 	struct served	*s = ctx;
 
-	return FCGX_PutStr(buf, (int)len, s->req->out) == (int)len ? 0 : -1;
+	return FCGX_PutStr(buf, (int)len, s->fcgx->out) == (int)len ? 0 : -1;
 }
 
-/* The withheld credentials of req, as C strings in w->held. */
+/* Every param value of req as a C string in w->values (they may hold credentials). */
 static int
-hold_credentials(struct worker *w, const struct fcgi_request *req, struct served *s)
+hold_values(struct worker *w, const struct fcgi_request *req)
 {
-	const char	*value;
-	size_t		 i, len, at[2];
-	bool		 found[2] = { false, false };
+	size_t	*grown, i;
 
-	bytes_wipe(&w->held);
-	for (i = 0; s->withheld[i] != NULL; i++) {
-		if ((value = fcgi_request_param(req, s->withheld[i], &len)) == NULL)
-			continue;
-		at[i] = w->held.len;
-		found[i] = true;
-		if (bytes_put(&w->held, value, len) == -1 || bytes_put(&w->held, "", 1) == -1)
+	bytes_wipe(&w->values);
+	if (req->npairs > w->value_cap) {
+		if ((grown = reallocarray(w->value_at, req->npairs, sizeof(*grown))) == NULL)
+			return -1;
+		w->value_at = grown;
+		w->value_cap = req->npairs;
+	}
+	for (i = 0; i < req->npairs; i++) {
+		w->value_at[i] = w->values.len;
+		if (bytes_put(&w->values, req->params.data + req->pairs[i].value,
+		    req->pairs[i].value_len) == -1 || bytes_put(&w->values, "", 1) == -1)
 			return -1;
 	}
-	for (i = 0; i < 2; i++)
-		s->held[i] = found[i] ? (const char *)w->held.data + at[i] : NULL;
 	return 0;
 }
 
@@ -291,18 +290,16 @@ unload_chan(struct worker *w)
 
 /* --- serving a request --------------------------------------------------------------- */
 
-/* handle_request() under cfg, over libfcgi's streams of the clean copy of req. */
+/* handle_request() under cfg, over libfcgi's streams of the clean copy of req (no params). */
 static int
 run_handler(struct worker *w, const struct fcgi_request *req, const struct config *cfg)
 {
-	struct served	 s = { { "HTTP_AUTHORIZATION", cfg->header_param, NULL }, &w->req,
-	    { NULL, NULL } };
+	struct served	 s = { w, req, &w->req };
 	struct exchange	 io = { &s, served_param, served_read, served_write };
 	int		 rc;
 
 	bytes_wipe(&w->stream);
-	if (fcgi_encode_request(req, s.withheld, &w->stream) == -1 ||
-	    hold_credentials(w, req, &s) == -1) {
+	if (fcgi_encode_request(req, NULL, &w->stream) == -1 || hold_values(w, req) == -1) {
 		msg("out of memory for a FastCGI request");
 		return -1;
 	}
@@ -312,13 +309,13 @@ run_handler(struct worker *w, const struct fcgi_request *req, const struct confi
 	w->req.keepConnection = 1;
 	if ((rc = FCGX_Accept_r(&w->req)) != 0) {
 		msg("libfcgi did not take a checked request (%d)", rc);
-		bytes_wipe(&w->held);
+		bytes_wipe(&w->values);
 		(void)reset_chan(w);
 		return w->req.ipcFd == w->chan ? -1 : (reopen_chan(w), -1);
 	}
 	handle_request(w->edge->svc, cfg, &io);
 	FCGX_Finish_r(&w->req);
-	bytes_wipe(&w->held);
+	bytes_wipe(&w->values);
 	if (w->req.ipcFd != w->chan && (reset_chan(w), reopen_chan(w)) == -1)
 		return -1;
 	if (unload_chan(w) == -1) {
@@ -397,7 +394,8 @@ worker_free(struct worker *w)
 	bytes_free(&w->stream);
 	bytes_free(&w->output);
 	bytes_free(&w->reply);
-	bytes_free(&w->held);
+	bytes_free(&w->values);
+	free(w->value_at);
 }
 
 static int
