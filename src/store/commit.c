@@ -179,12 +179,15 @@ commit_arrive(struct commit *c)
 	__atomic_add_fetch(&c->appending, 1, __ATOMIC_SEQ_CST);
 }
 
-/* Sequentially consistent with delay(): either it sees the count fall or we see it wait. */
+/*
+ * The last writer on its way wakes a syncer that waits for them. Sequentially consistent
+ * with delay(): either it sees the count fall to 0 or we see it wait.
+ */
 void
 commit_leave(struct commit *c)
 {
-	__atomic_sub_fetch(&c->appending, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&c->delaying, __ATOMIC_SEQ_CST) == 0)
+	if (__atomic_sub_fetch(&c->appending, 1, __ATOMIC_SEQ_CST) != 0 ||
+	    __atomic_load_n(&c->delaying, __ATOMIC_SEQ_CST) == 0)
 		return;
 	__atomic_add_fetch(&c->leaves, 1, __ATOMIC_SEQ_CST);
 	(void)syscall(SYS_futex, &c->leaves, FUTEX_WAKE, 1, NULL, NULL, 0);
@@ -201,7 +204,7 @@ monotonic_us(void)
 
 /*
  * Holding the sync lock, about to sync: while writers are on their way to the log, wait
- * for them to write (each wakes us as it leaves), COMMIT_DELAY_US at most.
+ * for them to write (the last one wakes us as it leaves), COMMIT_DELAY_US at most.
  */
 static void
 delay(struct commit *c)
