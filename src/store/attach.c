@@ -83,7 +83,8 @@ reattach(struct eventlog *el, struct shm *old)
 /*
  * The state file, then its lock. A holder that died is no matter: el_catch_up() checks.
  * A state file that was replaced is left for the one there now (reattach()). From asking
- * for the lock to letting it go the writer is counted as on its way to the log (commit.h).
+ * for the lock the writer is counted as appending (commit.h), until the caller's
+ * commit_leave() on the state file returned (after el_unlock()).
  */
 struct shm *
 el_lock(struct eventlog *el)
@@ -128,5 +129,4 @@ el_unlock(struct eventlog *el, struct shm *shm)
 {
 	el->locked = NULL;
 	shm_unlock(shm);
-	commit_leave(shm_commit(shm));
 }

@@ -57,7 +57,7 @@ commit_init(struct commit *c)
 	c->synced = 0;
 	c->syncs_ended = 0;
 	c->failed = 0;
-	c->appending = c->leaves = c->delaying = 0;
+	c->appending = 0;
 	return pmutex_init(&c->sync_lock);
 }
 
@@ -171,62 +171,31 @@ wake_all(struct commit *c)
 	(void)syscall(SYS_futex, &c->syncs_ended, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-/* --- the commit delay: waiting for the writers on their way ------------------------- */
+/* --- the commit delay: waiting for more records --------------------------------- */
 
 void
 commit_arrive(struct commit *c)
 {
-	__atomic_add_fetch(&c->appending, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&c->appending, 1, __ATOMIC_RELAXED);
 }
 
-/*
- * The last writer on its way wakes a syncer that waits for them. Sequentially consistent
- * with delay(): either it sees the count fall to 0 or we see it wait.
- */
 void
 commit_leave(struct commit *c)
 {
-	if (__atomic_sub_fetch(&c->appending, 1, __ATOMIC_SEQ_CST) != 0 ||
-	    __atomic_load_n(&c->delaying, __ATOMIC_SEQ_CST) == 0)
-		return;
-	__atomic_add_fetch(&c->leaves, 1, __ATOMIC_SEQ_CST);
-	(void)syscall(SYS_futex, &c->leaves, FUTEX_WAKE, 1, NULL, NULL, 0);
+	__atomic_sub_fetch(&c->appending, 1, __ATOMIC_RELAXED);
 }
 
-static int64_t
-monotonic_us(void)
-{
-	struct timespec	 now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-}
-
-/*
- * Holding the sync lock, about to sync: while writers are on their way to the log, wait
- * for them to write (the last one wakes us as it leaves), COMMIT_DELAY_US at most.
- */
+/* Holding the sync lock, about to sync: with enough others appending, let them write. */
 static void
 delay(struct commit *c)
 {
-	int64_t		 deadline, left;
-	struct timespec	 timeout;
-	uint32_t	 seen;
+	struct timespec	 nap_for = { 0, COMMIT_DELAY_US * 1000L };
 
-	if (__atomic_load_n(&c->appending, __ATOMIC_SEQ_CST) == 0)
+	/* The syncer is one of them. */
+	if (__atomic_load_n(&c->appending, __ATOMIC_RELAXED) < COMMIT_SIBLINGS + 1)
 		return;
-	deadline = monotonic_us() + COMMIT_DELAY_US;
-	__atomic_store_n(&c->delaying, 1, __ATOMIC_SEQ_CST);
-	for (;;) {
-		seen = __atomic_load_n(&c->leaves, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&c->appending, __ATOMIC_SEQ_CST) == 0 ||
-		    (left = deadline - monotonic_us()) <= 0)
-			break;
-		timeout.tv_sec = 0;
-		timeout.tv_nsec = (long)left * 1000;
-		(void)syscall(SYS_futex, &c->leaves, FUTEX_WAIT, seen, &timeout, NULL, 0);
-	}
-	__atomic_store_n(&c->delaying, 0, __ATOMIC_SEQ_CST);
+	while (nanosleep(&nap_for, &nap_for) == -1 && errno == EINTR)
+		continue;
 }
 
 /* --- syncing ------------------------------------------------------------------------ */

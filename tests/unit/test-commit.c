@@ -2,7 +2,7 @@
  * test-commit.c: group commit. One sync covers every record written before it; a sync
  * of an older file does not count for a newer one; a failed sync spoils every later one;
  * the waiters a sync covered do not wait for the next one; a syncer that died or hangs
- * does not wedge the others; a syncer waits (a bounded time) for writers on their way.
+ * does not wedge the others; with others appending, a syncer waits the commit delay.
  */
 #include "autoconf.h"
 
@@ -320,26 +320,28 @@ timed_sync(int fd, void *arg)
 	return 0;
 }
 
-/* A writer on its way (arrived, never leaving): the syncer waits the whole delay, no more,
- * then syncs. With none on the way, the count is back to 0. */
+/* With COMMIT_SIBLINGS others appending the syncer waits the commit delay, then syncs;
+ * with fewer, it syncs at once (not measured: no bound on a busy machine's timing). */
 static void
 test_commit_delay(void)
 {
 	struct commit	 c;
 	commit_ticket	 t;
+	int		 i;
 
 	commit_init(&c);
 	atomic_store(&syncs, 0);
+	for (i = 0; i <= COMMIT_SIBLINGS; i++)
+		commit_arrive(&c);
 	t = commit_written(&c, 1, 1, 1);
-	commit_arrive(&c);
 	clock_gettime(CLOCK_MONOTONIC, &wait_start);
 	is_int(commit_wait(&c, t, 7, timed_sync, NULL, TIMEOUT_MS), 0,
-	    "a writer on its way that never comes: the syncer still syncs");
-	ok(synced_after_us >= COMMIT_DELAY_US, "  after waiting the commit delay for it");
+	    "others appending: the syncer syncs");
+	ok(synced_after_us >= COMMIT_DELAY_US, "  after waiting the commit delay for them");
 	is_int(atomic_load(&syncs), 1, "  once");
-	commit_leave(&c);
+	for (i = 0; i <= COMMIT_SIBLINGS; i++)
+		commit_leave(&c);
 	is_int((int)c.appending, 0, "arrive and leave balance");
-	is_int((int)c.delaying, 0, "  and no syncer is left waiting");
 	pthread_mutex_destroy(&c.sync_lock);
 }
 
