@@ -8,7 +8,8 @@
 #   setup      need_tools, need_build, work_fs, machine_info
 #   idwise     idwise_dir NAME [key=value...]    (config, token; sets SIDE_DIR CONF LOG)
 #   servers    nginx_start, fcgi_start NAME BIN PROCS ARGS..., fcgi_stop NAME,
-#              webhook_start, apache_start NAME BIN, apache_stop, run_as_user
+#              webhook_start, php_start CHILDREN, php_stop, apache_start NAME BIN,
+#              apache_stop, run_as_user
 #   load       prime URL [CURL-ARG...], wrk_run LABEL URL CONNS SECONDS TAG [ACKS]
 #   measuring  proc_mem PID..., cpu_ticks PID..., log_check DIR BASE STOPS CONNS
 #
@@ -24,6 +25,7 @@ declare -A DEB_OF=(
 	[wrk]=wrk [nginx]=nginx-light [spawn-fcgi]=spawn-fcgi [webhook]=webhook
 	[apache2]=apache2 [gnuplot]=gnuplot-nox [jq]=jq [curl]=curl [perl]=perl
 	[perf]=linux-perf [valgrind]=valgrind [strace]=strace [callgrind_annotate]=valgrind
+	[php-fpm]=php-fpm
 )
 FCGID_SO=/usr/lib/apache2/modules/mod_fcgid.so
 APACHE_MODULES=/usr/lib/apache2/modules
@@ -81,6 +83,9 @@ need_tools()
 		case $t in
 		mod_fcgid)
 			[ -f "$FCGID_SO" ] || missing+=(libapache2-mod-fcgid)
+			;;
+		php-fpm)
+			[ -n "$(php_fpm_bin)" ] || missing+=(php-fpm)
 			;;
 		*)
 			command -v "$t" >/dev/null 2>&1 || missing+=("${DEB_OF[$t]:-$t}")
@@ -171,9 +176,11 @@ TOKEN=bench-$(random_hex 16)
 # Several entries, the one that matches last: the list is walked for every request.
 ALLOW_FROM="203.0.113.0/24, 198.51.100.7, 2001:db8::/32, 10.0.0.0/8, 192.0.2.10, 127.0.0.1"
 
+SYNC_MODE=${SYNC_MODE:-data}	# the sync key of the next idwise_dir's config (SYNC_MODE=none bash bench/profile.sh)
+
 # idwise_dir NAME [key=value...]: a fresh directory $WORK/NAME with idwise-fcgi.conf
-# (bearer, allow_from, sync = data, log in the directory) and its token file; the extra
-# keys are appended. Sets SIDE_DIR, CONF, LOG.
+# (bearer, allow_from, sync = $SYNC_MODE, log in the directory) and its token file; the
+# extra keys are appended. Sets SIDE_DIR, CONF, LOG.
 idwise_dir()
 {
 	local name=$1 kv
@@ -191,7 +198,7 @@ idwise_dir()
 		printf 'auth = bearer\n'
 		printf 'bearer_token_file = %s\n' "$SIDE_DIR/token"
 		printf 'allow_from = %s\n' "$ALLOW_FROM"
-		printf 'sync = data\n'
+		printf 'sync = %s\n' "$SYNC_MODE"
 		for kv in "$@"; do
 			printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"
 		done
@@ -312,6 +319,16 @@ http {
             proxy_read_timeout 30s;
         }
 
+        # bench/php-receiver.php under php-fpm (bench/lib.sh php_start)
+        location = /php/webhook {
+            client_max_body_size 128k;
+            client_body_buffer_size 128k;
+            include $NGINX_DIR/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $WORK/php/receiver.php;
+            fastcgi_param HTTP_AUTHORIZATION \$http_authorization;
+            fastcgi_pass unix:$WORK/php.sock;
+        }
+
         location / {
             return 404;
         }
@@ -411,6 +428,75 @@ webhook_stop()
 	bench_stop "$WEBHOOK_PID"
 	wait "$WEBHOOK_PID" 2>/dev/null
 	WEBHOOK_PID=
+}
+
+# --- bench/php-receiver.php under php-fpm -------------------------------------------------
+
+PHP_FPM_PID=
+PHP_LOG=
+
+# php_fpm_bin: Debian's php-fpm (php-fpmX.Y), or nothing.
+php_fpm_bin()
+{
+	command -v php-fpm 2>/dev/null || ls /usr/sbin/php-fpm[0-9]* 2>/dev/null | sort -V | tail -n 1
+}
+
+# php_start CHILDREN: php-fpm in the foreground with one static pool of CHILDREN processes
+# as $RUN_USER on $WORK/php.sock, running bench/php-receiver.php, which appends to
+# $WORK/php/events.log (a fresh one; PHP_LOG). Debian's php.ini (opcache on).
+php_start()
+{
+	local children=$1 dir=$WORK/php bin
+	bin=$(php_fpm_bin)
+	[ -n "$bin" ] || die "no php-fpm"
+	rm -rf "$dir"
+	mkdir -p "$dir" || die "cannot create $dir"
+	cp "$SRC/bench/php-receiver.php" "$dir/receiver.php" || die "cannot copy the PHP script"
+	PHP_LOG=$dir/events.log
+	: >"$PHP_LOG"
+	cat >"$dir/php-fpm.conf" <<EOF
+; written by bench/lib.sh
+[global]
+pid = $dir/php-fpm.pid
+error_log = $dir/error.log
+daemonize = no
+
+[bench]
+${RUN_USER:+user = $RUN_USER}
+${RUN_USER:+group = $(id -gn "$RUN_USER" 2>/dev/null)}
+listen = $WORK/php.sock
+listen.mode = 0666
+pm = static
+pm.max_children = $children
+pm.max_requests = 0
+env[BENCH_TOKEN] = $TOKEN
+env[BENCH_LOG] = $PHP_LOG
+EOF
+	give_to_responder "$dir" "$PHP_LOG"
+	chmod 0755 "$dir"
+	rm -f "$WORK/php.sock"
+	"$bin" -F -y "$dir/php-fpm.conf" -p "$dir" >"$dir/stdout" 2>&1 &
+	PHP_FPM_PID=$!
+	wait_for test -S "$WORK/php.sock" ||
+	    die "php-fpm did not start: $(tail -n 3 "$dir/error.log" "$dir/stdout" 2>/dev/null)"
+}
+
+# php_pids: the master and the pool's processes.
+php_pids()
+{
+	[ -n "$PHP_FPM_PID" ] || return 0
+	printf '%s\n' "$PHP_FPM_PID"
+	pgrep -P "$PHP_FPM_PID"
+	return 0
+}
+
+php_stop()
+{
+	[ -n "$PHP_FPM_PID" ] || return 0
+	bench_stop "$PHP_FPM_PID"
+	wait "$PHP_FPM_PID" 2>/dev/null
+	PHP_FPM_PID=
+	rm -f "$WORK/php.sock"
 }
 
 # --- Apache with mod_fcgid --------------------------------------------------------------
@@ -582,6 +668,36 @@ proc_mem()
 		END { printf "%d %d %d %d %d\n", n, sum, max, amax, fmax }'
 }
 
+# syncs_start LABEL PID...: count the fdatasync and fsync calls of the processes (perf
+# stat on the system calls' tracepoints, which costs them next to nothing) until
+# syncs_stop; without perf, nothing. syncs_stop sets SYNCS (the count, or empty).
+SYNCS_PID=
+syncs_start()
+{
+	local label=$1 pids
+	shift
+	SYNCS_FILE=$OUT/fdatasync-$label.txt
+	SYNCS_PID=
+	command -v perf >/dev/null 2>&1 || return 0
+	pids=$(printf '%s,' "$@")
+	perf stat -x, -e syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync \
+	    -p "${pids%,}" -o "$SYNCS_FILE" \
+	    >/dev/null 2>&1 &
+	SYNCS_PID=$!
+	sleep 0.3
+}
+
+syncs_stop()
+{
+	SYNCS=
+	[ -n "$SYNCS_PID" ] || return 0
+	kill -INT "$SYNCS_PID" 2>/dev/null
+	wait "$SYNCS_PID" 2>/dev/null
+	SYNCS_PID=
+	SYNCS=$(awk -F, '$3 ~ /sys_enter_f(data)?sync/ && $1 ~ /^[0-9]+$/ { n += $1; seen = 1 }
+	    END { if (seen) print n }' "$SYNCS_FILE" 2>/dev/null)
+}
+
 # cpu_ticks PID...: "user system" CPU time of the processes (every thread, and children
 # they reaped: webhook's commands) in clock ticks: utime + cutime, stime + cstime.
 cpu_ticks()
@@ -711,6 +827,7 @@ bench_cleanup()
 	done
 	[ -z "$APACHE_PID" ] || bench_stop "$APACHE_PID"
 	[ -z "$WEBHOOK_PID" ] || bench_stop "$WEBHOOK_PID"
+	[ -z "$PHP_FPM_PID" ] || bench_stop "$PHP_FPM_PID"
 	[ -z "$NGINX_PID" ] || bench_stop -QUIT "$NGINX_PID"
 	wait 2>/dev/null
 	if [ "${KEEP_WORK:-0}" -eq 0 ] && [ -n "${WORK_MADE:-}" ]; then

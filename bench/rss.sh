@@ -4,7 +4,8 @@
 # time: a quarter new deliveries, a quarter redeliveries of one event, a quarter with a wrong
 # token (401), a quarter of broken JSON (400). Prints the process's VmRSS, RssAnon (heap and
 # stacks: where a leak shows) and RssFile (mapped files: the LMDB dedup index grows with every
-# new id) from /proc/PID/status after a warm-up of 1000 requests and at the end, and ratios.
+# new id) from /proc/PID/status after a warm-up of 1000 requests and at the end, and ratios,
+# and VmRSS less the process's mapping of the index (the goal: at most 8 MB).
 # BUILDDIR defaults to build/ (bash tests/run.sh makes it). Needs nginx and curl.
 set -u
 
@@ -19,6 +20,22 @@ export top_srcdir top_builddir
 kb()	# kb PID FIELD: the field of /proc/PID/status, in kB
 {
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+# idx_kb PID: the resident kB of the process's mappings of the dedup index (<log>.idx):
+# pages of the index file, shared with every process of the log and the page cache.
+idx_kb()
+{
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { m = ($NF ~ /\.idx$/) } m && $1 == "Rss:" { s += $2 }
+	    END { print s + 0 }' "/proc/$1/smaps"
+}
+
+# own_kb PID: VmRSS less the index mapping, and the limit (8 MB).
+own_kb()
+{
+	awk -v r="$(kb "$1" VmRSS)" -v i="$(idx_kb "$1")" 'BEGIN {
+		printf "VmRSS less the index mapping (%d kB): %d kB (limit 8192 kB: %s)\n",
+		    i, r - i, r - i <= 8192 ? "met" : "NOT met" }'
 }
 
 # curl_config FIRST COUNT: a curl config for requests FIRST..FIRST+COUNT-1.
@@ -65,6 +82,7 @@ RSS0=$(kb "$PID" VmRSS)
 ANON0=$(kb "$PID" RssAnon)
 FILE0=$(kb "$PID" RssFile)
 printf 'before: VmRSS %s kB, RssAnon %s kB, RssFile %s kB\n' "$RSS0" "$ANON0" "$FILE0"
+printf '        %s' "$(own_kb "$PID")"
 START=$(date +%s)
 done_n=0
 while [ "$done_n" -lt "$N" ]; do
@@ -80,6 +98,8 @@ ANON1=$(kb "$PID" RssAnon)
 FILE1=$(kb "$PID" RssFile)
 printf 'after %d requests in %ds: VmRSS %s kB, RssAnon %s kB, RssFile %s kB\n' "$N" "$SECS" \
     "$RSS1" "$ANON1" "$FILE1"
+printf '        %s' "$(own_kb "$PID")"
+printf '        VmHWM (the peak) %s kB\n' "$(kb "$PID" VmHWM)"
 awk -v a="$RSS0" -v b="$RSS1" -v c="$ANON0" -v d="$ANON1" \
     'BEGIN { printf "ratio after/before: VmRSS %.3f, RssAnon %.3f\n", b / a, d / c }'
 printf 'records in the log: %s; dedup index %s kB on disk\n' "$(log_count "$LOG")" \

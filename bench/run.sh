@@ -46,7 +46,7 @@ QUIET_WAIT=0
 NICENESS=
 KEEP_WORK=0
 ALLOW_TMPFS=0
-PARTS=(nginx webhook apache sweep biglog keepconn)
+PARTS=(nginx sync webhook php apache sweep biglog keepconn)
 
 usage()
 {
@@ -104,7 +104,7 @@ shift $((OPTIND - 1))
 [ $# -eq 0 ] || PARTS=("$@")
 for p in "${PARTS[@]}"; do
 	case $p in
-	nginx|webhook|apache|biglog|sweep|keepconn) ;;
+	nginx|sync|webhook|php|apache|biglog|sweep|keepconn) ;;
 	*) usage >&2; exit 64 ;;
 	esac
 done
@@ -143,11 +143,11 @@ record()
 {
 	local procs peak_sum peak_max anon_max file_max
 	read -r procs peak_sum peak_max anon_max file_max <<<"$6"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 	    "$1" "$2" "$3" "$4" "$5" "${W[rps]}" \
 	    "$(awk -v u="${W[p50_us]}" 'BEGIN { printf "%.2f", u / 1000 }')" \
 	    "$(awk -v u="${W[p99_us]}" 'BEGIN { printf "%.2f", u / 1000 }')" \
-	    "${W[ok]}" "${W[other]}" "${W[errors]}" "$7" "$8" "$BUSY/$OTHERS" "$DISK_KB" \
+	    "${W[ok]}" "${W[other]}" "${W[errors]}" "$7" "$8" "$BUSY/$OTHERS" "$DISK_KB" "$SYNCS_REQ" \
 	    "$procs" "$((peak_sum / 1024))" "$((peak_max / 1024))" \
 	    "$(awk -v a="$anon_max" -v f="$file_max" 'BEGIN { printf "%.1f/%.1f", a / 1024, f / 1024 }')" \
 	    "$9" >>"$RESULTS"
@@ -185,7 +185,8 @@ web_pids()
 # time over it of the responders, the web server, wrk and the rest of the machine. Sets
 # CPU_RESP, CPU_WEB (usr+sys us/request), DISK_KB (KB written to the log's filesystem per
 # request, by anyone), BUSY (% of all CPUs in use), OTHERS (% used by none of those: kernel
-# threads and interrupts (kworkers, softirq), and any other program running).
+# threads and interrupts (kworkers, softirq), and any other program running), SYNCS_REQ
+# (the responders' fdatasync and fsync calls per request, with perf; else -).
 load()
 {
 	local label=$1 url=$2 conns=$3 pids_fn=$4 acks=$5 r0 r1 w0 w1 c0 c1 s0 s1 k0 k1
@@ -202,7 +203,13 @@ load()
 	s0=$(cpu_stat)
 	k0=$(disk_kb)
 	next_tag
+	# shellcheck disable=SC2046
+	syncs_start "$label" $($pids_fn)
 	wrk_run "$label" "$url" "$conns" "$DURATION" "$TAG" "$acks"
+	syncs_stop
+	SYNCS_REQ=-
+	[ -z "$SYNCS" ] ||
+	    SYNCS_REQ=$(awk -v s="$SYNCS" -v n="${W[requests]}" 'BEGIN { printf "%.3f", s / n }')
 	k1=$(disk_kb)
 	s1=$(cpu_stat)
 	children_ticks
@@ -225,10 +232,10 @@ load()
 		ours = y[1] + y[2] - x[1] - x[2] + q[1] + q[2] - p[1] - p[2] + c
 		o = busy - ours; if (o < 0) o = 0
 		printf "%.0f %.0f\n", 100 * busy / total, 100 * o / total }')"
-	printf '  %-22s %8s req/s  p50 %6s ms  p99 %7s ms  200: %s  other: %s  errors: %s  CPU busy %s%% (others %s%%)\n' \
+	printf '  %-22s %8s req/s  p50 %6s ms  p99 %7s ms  200: %s  other: %s  errors: %s  CPU busy %s%% (others %s%%)  syncs/req %s\n' \
 	    "$label" "${W[rps]}" "$(awk -v u="${W[p50_us]}" 'BEGIN { printf "%.2f", u / 1000 }')" \
 	    "$(awk -v u="${W[p99_us]}" 'BEGIN { printf "%.2f", u / 1000 }')" "${W[ok]}" \
-	    "${W[other]}" "${W[errors]}" "$BUSY" "$OTHERS"
+	    "${W[other]}" "${W[errors]}" "$BUSY" "$OTHERS" "$SYNCS_REQ"
 }
 
 # wait_quiet: with -Q, wait (up to QUIET_WAIT seconds) until others leave the CPU alone.
@@ -342,6 +349,22 @@ part_nginx()
 	median_row nginx-durable
 }
 
+# part_sync: idwise-fcgi with sync = data against the same build with sync = none, on
+# the same disk, the sides taking turns: what durability costs.
+part_sync()
+{
+	local i
+	say "== nginx: idwise-fcgi sync = data vs sync = none, $PROCS processes x $THREADS threads, $CONNS connections"
+	for ((i = 1; i <= REPEATS; i++)); do
+		fcgi_side "sync-data.$i" idwise "$CONNS"
+		SYNC_MODE=none
+		fcgi_side "sync-none.$i" idwise "$CONNS"
+		SYNC_MODE=data
+	done
+	median_row sync-data
+	median_row sync-none
+}
+
 # part_keepconn: idwise-fcgi and minimal-fcgi behind nginx, a new FastCGI connection per
 # request (nginx/idwise-fcgi.conf) against kept ones (nginx/idwise-fcgi-keepalive.conf:
 # fastcgi_keep_conn on, upstream keepalive 8), the sides taking turns.
@@ -396,6 +419,34 @@ part_webhook()
 	done
 	median_row nginx-webhook
 	median_row direct-webhook
+}
+
+# part_php: bench/php-receiver.php under php-fpm behind the same nginx, with as many
+# pool processes as idwise-fcgi has threads; its file must hold a body for every 200.
+part_php()
+{
+	local i label mem status url=http://127.0.0.1:$NGINX_PORT/php/webhook
+	say "== PHP under php-fpm: a token check, flock, fwrite, fsync ($((PROCS * THREADS)) processes)"
+	php_start "$((PROCS * THREADS))"
+	status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer wrong' \
+	    --data-binary @"$SAMPLE" "$url")
+	php_stop
+	[ "$status" = 401 ] || die "php: a wrong token got $status, not 401: the check is not in force"
+	for ((i = 1; i <= REPEATS; i++)); do
+		label=nginx-php.$i
+		php_start "$((PROCS * THREADS))"
+		prime "$url"
+		prime_ok "$label"
+		load "$label" "$url" "$CONNS" php_pids ""
+		# shellcheck disable=SC2046
+		mem=$(proc_mem $(php_pids))
+		php_stop
+		CHECK="$(grep -c '"eventId"' "$PHP_LOG") bodies on disk (warm-up included), ${W[ok]} 200s in the run"
+		record "$label" php-fpm nginx "$CONNS" "$((PROCS * THREADS)) procs" "$mem" \
+		    "$CPU_RESP" "$CPU_WEB" "$CHECK"
+		sync -f "$WORK"
+	done
+	median_row nginx-php
 }
 
 APACHE_BIN=
@@ -559,7 +610,7 @@ summary()
 	printf '\nwrk: %s threads, %s s per run after a %s s warm-up, %s run(s) per side; nginx: %s workers; spawn-fcgi: %s processes x %s threads\n\n' \
 	    "$WRK_THREADS" "$DURATION" "$WARMUP" "$REPEATS" "$(nproc)" "$PROCS" "$THREADS"
 	{
-		printf 'run\tresponder\tweb server\tconns\tprocs x threads\treq/s\tp50 ms\tp99 ms\t200\tother\terrors\tCPU us/req usr+sys (resp)\tCPU us/req usr+sys (web)\tCPU busy/others %%\tdisk KB/req\tprocs\tpeak RSS sum MB\tpeak RSS/proc MB\tanon/file MB\tlog check\n'
+		printf 'run\tresponder\tweb server\tconns\tprocs x threads\treq/s\tp50 ms\tp99 ms\t200\tother\terrors\tCPU us/req usr+sys (resp)\tCPU us/req usr+sys (web)\tCPU busy/others %%\tdisk KB/req\tsyncs/req\tprocs\tpeak RSS sum MB\tpeak RSS/proc MB\tanon/file MB\tlog check\n'
 		awk -F'\t' '$1 !~ /^sweep-/ && $1 !~ /\.[0-9]+$/' "$RESULTS"
 	} | column -t -s $'\t'
 	if [ "$REPEATS" -gt 1 ]; then
@@ -568,6 +619,20 @@ summary()
 			if (!(l in v)) order[++n] = l; v[l] = v[l] " " $6 }
 			END { for (i = 1; i <= n; i++) printf "  %-16s%s\n", order[i], v[order[i]] }' "$RESULTS"
 	fi
+	printf '\nratios (goals of issue 18)\n'
+	r=$(ratio "$(col sync-data 6)" "$(col sync-none 6)")
+	printf '  sync    data/none throughput         %5s  (>= 0.85: %s)  syncs/req %s (data)\n' \
+	    "$r" "$(goal "$r" '>=' 0.85)" "$(col sync-data 16)"
+	r=$(ratio "$(col sync-data 8)" "$(col sync-none 8)")
+	printf '  sync    data/none p99                %5s  (<= 2: %s)\n' "$r" "$(goal "$r" '<=' 2)"
+	r=$(ratio "$(col sync-none 6)" "$(col nginx-minimal 6)")
+	printf '  nginx   idwise sync=none/minimal     %5s  (>= 0.8: %s)\n' "$r" "$(goal "$r" '>=' 0.8)"
+	r=$(ratio "$(col nginx-idwise 6)" "$(col nginx-webhook 6)")
+	printf '  nginx   idwise/webhook throughput    %5s  (>= 3: %s)  webhook behind the same nginx\n' \
+	    "$r" "$(goal "$r" '>=' 3)"
+	r=$(ratio "$(col nginx-idwise 6)" "$(col nginx-php 6)")
+	printf '  nginx   idwise/php throughput        %5s  (>= 2: %s)  PHP under php-fpm, flock + fsync\n' \
+	    "$r" "$(goal "$r" '>=' 2)"
 	printf '\nratios (goals of issue 7)\n'
 	r=$(ratio "$(col nginx-idwise 6)" "$(col nginx-minimal 6)")
 	printf '  nginx   idwise/minimal throughput    %5s  (>= 0.9: %s)\n' "$r" "$(goal "$r" '>=' 0.9)"
@@ -610,6 +675,7 @@ summary()
 
 tools=(wrk nginx spawn-fcgi jq curl perl)
 part webhook && tools+=(webhook)
+part php && tools+=(php-fpm)
 part apache && tools+=(apache2 mod_fcgid)
 part sweep && tools+=(gnuplot)
 need_tools "${tools[@]}"
@@ -637,7 +703,9 @@ say "results: $OUT"
 say "event logs in $WORK: $(work_fs "$WORK")"
 nginx_start
 part nginx && part_nginx
+part sync && part_sync
 part webhook && part_webhook
+part php && part_php
 part apache && part_apache
 part sweep && part_sweep
 part biglog && part_biglog

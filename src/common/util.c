@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +27,43 @@ static const char *progname = "idwise-fcgi";
 
 /*
  * OpenSSL 3's SHA256() and EVP_sha256() look the implementation up in the provider store
- * (locks, a hash table) on every call: fetch it once per process instead.
+ * (locks, a hash table) on every call: fetch it once per process instead. And EVP_Digest()
+ * makes and frees a context (and the provider's) every call: each thread keeps one.
  */
 static pthread_once_t	 sha256_once = PTHREAD_ONCE_INIT;
 static EVP_MD		*sha256_md;
+static pthread_key_t	 sha256_ctx_key;
+static bool		 sha256_ctx_keyed;
+
+static void
+sha256_ctx_free(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+}
 
 static void
 sha256_fetch(void)
 {
 	if ((sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
 		msg("EVP_MD_fetch: SHA256 is not available; using SHA256()");
+	sha256_ctx_keyed = pthread_key_create(&sha256_ctx_key, sha256_ctx_free) == 0;
+}
+
+/* This thread's context (after sha256_impl()), or NULL. */
+static EVP_MD_CTX *
+sha256_ctx(void)
+{
+	EVP_MD_CTX	*ctx;
+
+	if (!sha256_ctx_keyed)
+		return NULL;
+	if ((ctx = pthread_getspecific(sha256_ctx_key)) != NULL)
+		return ctx;
+	if ((ctx = EVP_MD_CTX_new()) != NULL && pthread_setspecific(sha256_ctx_key, ctx) != 0) {
+		EVP_MD_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
 }
 
 static const EVP_MD *
@@ -62,8 +90,14 @@ void
 sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
 {
 	const EVP_MD	*md = sha256_impl();
+	EVP_MD_CTX	*ctx = md != NULL ? sha256_ctx() : NULL;
 	unsigned int	 outlen = 0;
 
+	if (ctx != NULL && EVP_DigestInit_ex2(ctx, md, NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, data, len) == 1 && EVP_DigestFinal_ex(ctx, out, &outlen) == 1 &&
+	    outlen == SHA256_LEN)
+		return;
+	outlen = 0;
 	if (md != NULL && EVP_Digest(data, len, out, &outlen, md, NULL) == 1 &&
 	    outlen == SHA256_LEN)
 		return;

@@ -552,7 +552,7 @@ fcgi_encode_request(const struct fcgi_request *req, const char *const *withheld,
 
 	if (fcgi_put_record(out, FCGI_BEGIN_REQUEST, req->id, begin, sizeof(begin)) == -1)
 		return -1;
-	if (encode_params(req, withheld, &nv) == 0 &&
+	if ((withheld == NULL || encode_params(req, withheld, &nv) == 0) &&
 	    put_stream(out, FCGI_PARAMS, req->id, &nv) == 0 &&
 	    put_stream(out, FCGI_STDIN, req->id, &req->body) == 0)
 		rc = 0;

@@ -88,8 +88,9 @@ int	fcgi_put_end_request(struct bytes *out, uint16_t id, uint32_t app_status,
 
 /*
  * The request re-encoded for libfcgi: BEGIN_REQUEST (responder, keep the connection),
- * PARAMS without the names in withheld (NULL-terminated), STDIN, each ended by an empty
- * record. Only what fcgi_feed() accepted goes in, with no padding.
+ * PARAMS without the names in withheld (NULL-terminated; withheld NULL: no params at all),
+ * STDIN, each ended by an empty record. Only what fcgi_feed() accepted goes in, with no
+ * padding.
  */
 int	fcgi_encode_request(const struct fcgi_request *, const char *const *withheld,
 	    struct bytes *out);

@@ -5,9 +5,8 @@
  * of it through a memfd of its own (libfcgi reads the request from it and writes its
  * output records after it), runs handle_request() over libfcgi's FCGX_* streams, frames
  * libfcgi's STDOUT again and sends the reply; then it gives the connection back to the
- * edge. The credentials (HTTP_AUTHORIZATION, the custom header of the request's
- * configuration) are left out of what libfcgi reads: served_param() answers them from the
- * parsed request.
+ * edge. The params (the credentials among them) are left out of what libfcgi reads:
+ * served_param() answers them from the checked request.
  */
 #include "autoconf.h"
 
@@ -33,6 +32,7 @@
 #include "util.h"
 
 #define REPLY_GRACE_MS	1000	/* to send a reply whose deadline passed while it was made */
+#define CHAN_RESET	(256 << 10)	/* the memfd is emptied once it holds this much */
 
 struct worker {
 	pthread_t		 thread;
@@ -40,17 +40,20 @@ struct worker {
 	struct edge		*edge;
 	int			 chan;		/* the memfd libfcgi reads and writes */
 	int			 chan_keep;	/* a second descriptor of it, ours */
+	size_t			 chan_end;	/* its size, where libfcgi reads on */
 	FCGX_Request		 req;
 	struct bytes		 stream;	/* the request re-encoded for libfcgi */
 	struct bytes		 output;	/* libfcgi's output records */
 	struct bytes		 reply;		/* what goes to the client */
-	struct bytes		 held;		/* the withheld credentials, as C strings */
+	struct bytes		 values;	/* the request's param values, as C strings */
+	size_t			*value_at;	/* where each pair's is in values */
+	size_t			 value_cap;	/* room in value_at */
 };
 
 struct served {
-	const char		*withheld[3];	/* credential parameters kept from libfcgi */
-	FCGX_Request		*req;
-	const char		*held[2];	/* the values of withheld, or NULL */
+	const struct worker		*w;
+	const struct fcgi_request	*req;	/* the checked request */
+	FCGX_Request			*fcgx;
 };
 
 /* --- the work queue and the way back ------------------------------------------------- */
@@ -87,19 +90,26 @@ queue_pop(struct edge *e)
 	return c;
 }
 
+/*
+ * Only the first connection onto an empty list wakes the edge: it reads wakefd, then
+ * takes the whole list (workers_returned()), so any pushed after the wake are taken too.
+ */
 static void
 give_back(struct edge *e, struct conn *c)
 {
 	uint64_t	 one = 1;
+	bool		 first;
 
 	pthread_mutex_lock(&e->lock);
+	first = e->returned == NULL;
 	c->queued = e->returned;
 	e->returned = c;
 	pthread_mutex_unlock(&e->lock);
-	if (write(e->wakefd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+	if (first && write(e->wakefd, &one, sizeof(one)) == -1 && errno != EAGAIN)
 		msg_errno("eventfd: write");
 }
 
+/* wakefd is read before the list is taken: a push after the take wakes the edge again. */
 struct conn *
 workers_returned(struct edge *e)
 {
@@ -118,25 +128,23 @@ workers_returned(struct edge *e)
 /* --- what handle_request() reads and writes ------------------------------------------ */
 
 /*
- * FCGX_GetParam()'s answer (the first NAME=value), with a cheap look at the first byte
- * before strncmp(); the withheld credentials come from the parsed request instead.
+ * FCGX_GetParam()'s answer (the value of the first NAME), from the checked request: the
+ * params are not given to libfcgi at all (fcgi_encode_request() with no names), so that
+ * it keeps no copy of the credentials and makes none of its per-param allocations.
  */
 static const char *
 served_param(void *ctx, const char *name)
 {
 	struct served	*s = ctx;
-	char		**p;
-	size_t		  i, len;
+	size_t		 i, len = strlen(name);
 
-	for (i = 0; s->withheld[i] != NULL; i++)
-		if (strcmp(name, s->withheld[i]) == 0)
-			return s->held[i];
-	if (s->req->envp == NULL || name[0] == '\0')
-		return NULL;
-	len = strlen(name);
-	for (p = s->req->envp; *p != NULL; p++)
-		if ((*p)[0] == name[0] && strncmp(name, *p, len) == 0 && (*p)[len] == '=')
-			return *p + len + 1;
+	for (i = 0; i < s->req->npairs; i++) {
+		const struct fcgi_pair	*pair = &s->req->pairs[i];
+
+		if (pair->name_len == len &&
+		    memcmp(s->req->params.data + pair->name, name, len) == 0)
+			return (const char *)s->w->values.data + s->w->value_at[i];
+	}
 	return NULL;
 }
 
@@ -148,8 +156,8 @@ served_read(void *ctx, void *buf, size_t len)
 
 	if (len > 1 << 30)
 		len = 1 << 30;
-	n = FCGX_GetStr(buf, (int)len, s->req->in);
-	if (n < (int)len && FCGX_GetError(s->req->in) != 0)
+	n = FCGX_GetStr(buf, (int)len, s->fcgx->in);
+	if (n < (int)len && FCGX_GetError(s->fcgx->in) != 0)
 		return -1;
 	return n;
 }
@@ -159,28 +167,28 @@ served_write(void *ctx, const void *buf, size_t len)
 {
 	struct served	*s = ctx;
 
-	return FCGX_PutStr(buf, (int)len, s->req->out) == (int)len ? 0 : -1;
+	return FCGX_PutStr(buf, (int)len, s->fcgx->out) == (int)len ? 0 : -1;
 }
 
-/* The withheld credentials of req, as C strings in w->held. */
+/* Every param value of req as a C string in w->values (they may hold credentials). */
 static int
-hold_credentials(struct worker *w, const struct fcgi_request *req, struct served *s)
+hold_values(struct worker *w, const struct fcgi_request *req)
 {
-	const char	*value;
-	size_t		 i, len, at[2];
-	bool		 found[2] = { false, false };
+	size_t	*grown, i;
 
-	bytes_wipe(&w->held);
-	for (i = 0; s->withheld[i] != NULL; i++) {
-		if ((value = fcgi_request_param(req, s->withheld[i], &len)) == NULL)
-			continue;
-		at[i] = w->held.len;
-		found[i] = true;
-		if (bytes_put(&w->held, value, len) == -1 || bytes_put(&w->held, "", 1) == -1)
+	bytes_wipe(&w->values);
+	if (req->npairs > w->value_cap) {
+		if ((grown = reallocarray(w->value_at, req->npairs, sizeof(*grown))) == NULL)
+			return -1;
+		w->value_at = grown;
+		w->value_cap = req->npairs;
+	}
+	for (i = 0; i < req->npairs; i++) {
+		w->value_at[i] = w->values.len;
+		if (bytes_put(&w->values, req->params.data + req->pairs[i].value,
+		    req->pairs[i].value_len) == -1 || bytes_put(&w->values, "", 1) == -1)
 			return -1;
 	}
-	for (i = 0; i < 2; i++)
-		s->held[i] = found[i] ? (const char *)w->held.data + at[i] : NULL;
 	return 0;
 }
 
@@ -217,16 +225,40 @@ reopen_chan(struct worker *w)
 	return 0;
 }
 
-/* The re-encoded request into the memfd, ready for libfcgi to read from its start. */
+/* Empty the memfd, libfcgi to read from its start. */
 static int
-load_chan(struct worker *w)
+reset_chan(struct worker *w)
 {
-	if (ftruncate(w->chan_keep, 0) == -1 ||
-	    write_all(w->chan_keep, w->stream.data, w->stream.len) == -1 ||
-	    lseek(w->chan_keep, 0, SEEK_SET) == -1) {
+	w->chan_end = 0;
+	if (ftruncate(w->chan_keep, 0) == -1 || lseek(w->chan_keep, 0, SEEK_SET) == -1) {
 		msg_errno("memfd");
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * The re-encoded request at the end of the memfd, where libfcgi's reading goes on: its
+ * last write (O_APPEND) left the offset libfcgi reads from at the end, and pwrite(2)
+ * does not move it (with O_APPEND, Linux's pwrite appends). So a request costs one write,
+ * and the memfd is emptied only now and then (and after anything went wrong).
+ */
+static int
+load_chan(struct worker *w)
+{
+	ssize_t	 n;
+
+	if (w->chan_end > CHAN_RESET && reset_chan(w) == -1)
+		return -1;
+	do
+		n = pwrite(w->chan_keep, w->stream.data, w->stream.len, (off_t)w->chan_end);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)w->stream.len) {
+		msg("memfd: pwrite: %s", n == -1 ? strerror(errno) : "short write");
+		(void)reset_chan(w);
+		return -1;
+	}
+	w->chan_end += w->stream.len;
 	return 0;
 }
 
@@ -235,7 +267,7 @@ static int
 unload_chan(struct worker *w)
 {
 	unsigned char	 buf[8192];
-	off_t		 at = (off_t)w->stream.len;
+	off_t		 at = (off_t)w->chan_end;
 	ssize_t		 n;
 
 	bytes_wipe(&w->output);
@@ -248,27 +280,26 @@ unload_chan(struct worker *w)
 		}
 		if (bytes_put(&w->output, buf, (size_t)n) == -1)
 			return -1;
+		at += n;
 		if ((size_t)n < sizeof(buf))
 			break;		/* the end: nobody writes to it now */
-		at += n;
 	}
+	w->chan_end = (size_t)at;
 	return 0;
 }
 
 /* --- serving a request --------------------------------------------------------------- */
 
-/* handle_request() under cfg, over libfcgi's streams of the clean copy of req. */
+/* handle_request() under cfg, over libfcgi's streams of the clean copy of req (no params). */
 static int
 run_handler(struct worker *w, const struct fcgi_request *req, const struct config *cfg)
 {
-	struct served	 s = { { "HTTP_AUTHORIZATION", cfg->header_param, NULL }, &w->req,
-	    { NULL, NULL } };
+	struct served	 s = { w, req, &w->req };
 	struct exchange	 io = { &s, served_param, served_read, served_write };
 	int		 rc;
 
 	bytes_wipe(&w->stream);
-	if (fcgi_encode_request(req, s.withheld, &w->stream) == -1 ||
-	    hold_credentials(w, req, &s) == -1) {
+	if (fcgi_encode_request(req, NULL, &w->stream) == -1 || hold_values(w, req) == -1) {
 		msg("out of memory for a FastCGI request");
 		return -1;
 	}
@@ -278,15 +309,20 @@ run_handler(struct worker *w, const struct fcgi_request *req, const struct confi
 	w->req.keepConnection = 1;
 	if ((rc = FCGX_Accept_r(&w->req)) != 0) {
 		msg("libfcgi did not take a checked request (%d)", rc);
-		bytes_wipe(&w->held);
+		bytes_wipe(&w->values);
+		(void)reset_chan(w);
 		return w->req.ipcFd == w->chan ? -1 : (reopen_chan(w), -1);
 	}
 	handle_request(w->edge->svc, cfg, &io);
 	FCGX_Finish_r(&w->req);
-	bytes_wipe(&w->held);
-	if (w->req.ipcFd != w->chan && reopen_chan(w) == -1)
+	bytes_wipe(&w->values);
+	if (w->req.ipcFd != w->chan && (reset_chan(w), reopen_chan(w)) == -1)
 		return -1;
-	return unload_chan(w);
+	if (unload_chan(w) == -1) {
+		(void)reset_chan(w);
+		return -1;
+	}
+	return 0;
 }
 
 /* The reply for the client: libfcgi's STDOUT, framed again by us. */
@@ -302,8 +338,10 @@ frame_reply(struct worker *w, uint16_t id)
 	    fcgi_put_record(&w->reply, FCGI_STDOUT, id, NULL, 0) == 0 &&
 	    fcgi_put_end_request(&w->reply, id, 0, FCGI_REQUEST_COMPLETE) == 0)
 		rc = 0;
-	else
+	else {
 		msg("libfcgi's output for a request could not be read");
+		(void)reset_chan(w);	/* where libfcgi reads on is not known */
+	}
 	bytes_free(&content);
 	return rc;
 }
@@ -356,7 +394,8 @@ worker_free(struct worker *w)
 	bytes_free(&w->stream);
 	bytes_free(&w->output);
 	bytes_free(&w->reply);
-	bytes_free(&w->held);
+	bytes_free(&w->values);
+	free(w->value_at);
 }
 
 static int

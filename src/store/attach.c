@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commit.h"
 #include "eventlog-internal.h"
 #include "shm.h"
 #include "util.h"
@@ -81,7 +82,9 @@ reattach(struct eventlog *el, struct shm *old)
 
 /*
  * The state file, then its lock. A holder that died is no matter: el_catch_up() checks.
- * A state file that was replaced is left for the one there now (reattach()).
+ * A state file that was replaced is left for the one there now (reattach()). From asking
+ * for the lock the writer is counted as appending (commit.h), until the caller's
+ * commit_leave() on the state file returned (after el_unlock()).
  */
 struct shm *
 el_lock(struct eventlog *el)
@@ -99,7 +102,9 @@ el_lock(struct eventlog *el)
 			    "and it is made anew", el->shm_path);
 			return NULL;
 		}
+		commit_arrive(shm_commit(shm));
 		if ((rc = shm_lock(shm, LOCK_TIMEOUT_MS, &holder_died)) != 0) {
+			commit_leave(shm_commit(shm));
 			msg("%s: lock: %s", el->shm_path, strerror(rc));
 			return NULL;
 		}
@@ -111,6 +116,7 @@ el_lock(struct eventlog *el)
 			return shm;
 		}
 		shm_unlock(shm);
+		commit_leave(shm_commit(shm));
 		shm = reattach(el, shm);
 	}
 	if (shm != NULL)

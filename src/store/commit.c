@@ -57,6 +57,7 @@ commit_init(struct commit *c)
 	c->synced = 0;
 	c->syncs_ended = 0;
 	c->failed = 0;
+	c->appending = 0;
 	return pmutex_init(&c->sync_lock);
 }
 
@@ -170,12 +171,43 @@ wake_all(struct commit *c)
 	(void)syscall(SYS_futex, &c->syncs_ended, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+/* --- the commit delay: waiting for more records --------------------------------- */
+
+void
+commit_arrive(struct commit *c)
+{
+	__atomic_add_fetch(&c->appending, 1, __ATOMIC_RELAXED);
+}
+
+void
+commit_leave(struct commit *c)
+{
+	__atomic_sub_fetch(&c->appending, 1, __ATOMIC_RELAXED);
+}
+
+/* Holding the sync lock, about to sync: with enough others appending, let them write. */
+static void
+delay(struct commit *c)
+{
+	struct timespec	 nap_for = { 0, COMMIT_DELAY_US * 1000L };
+
+	/* The syncer is one of them. */
+	if (__atomic_load_n(&c->appending, __ATOMIC_RELAXED) < COMMIT_SIBLINGS + 1)
+		return;
+	while (nanosleep(&nap_for, &nap_for) == -1 && errno == EINTR)
+		continue;
+}
+
+/* --- syncing ------------------------------------------------------------------------ */
+
 /* Holding the sync lock: sync unless someone did, let it go, wake the sleepers. */
 static int
 lead(struct commit *c, commit_ticket ticket, int fd, commit_sync_fn sync_fn, void *arg)
 {
 	int	 rc = 0;
 
+	if (!commit_done(c, ticket) && !commit_failed(c))
+		delay(c);
 	if (!commit_done(c, ticket))
 		rc = commit_failed(c) ? COMMIT_FAILED_BEFORE :
 		    sync_for(c, ticket, fd, sync_fn, arg);

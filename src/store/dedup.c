@@ -14,11 +14,11 @@
 
 #include <lmdb.h>
 
+#include "dedup-internal.h"
 #include "dedup.h"
 #include "ownfile.h"
 
 #define INDEX_FORMAT	2
-#define MAP_SIZE	((size_t)4 << 30)	/* address space only; the file grows as used */
 
 /* ids: sha256(id) -> (body digest, seq big-endian), several values per id. */
 struct id_value {
@@ -36,14 +36,6 @@ struct seq_value {
 struct head_value {
 	uint32_t	 format;
 	struct log_head	 head;
-};
-
-struct dedup {
-	MDB_env		*env;
-	MDB_txn		*txn;
-	MDB_dbi		 meta, ids, seqs;
-	int		 last_rc;
-	uint64_t	 dev, ino;	/* the file */
 };
 
 /* --- errors and big-endian numbers -------------------------------------------------- */
@@ -83,37 +75,6 @@ get_be64(const unsigned char in[8])
 
 /* --- the file: opening, closing, removing ------------------------------------------- */
 
-static int
-open_dbis(struct dedup *dd)
-{
-	MDB_txn	*txn;
-	int	 rc;
-
-	if ((rc = mdb_txn_begin(dd->env, NULL, 0, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &dd->meta)) == 0 &&
-	    (rc = mdb_dbi_open(txn, "ids", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
-	    &dd->ids)) == 0 &&
-	    (rc = mdb_dbi_open(txn, "seqs", MDB_CREATE, &dd->seqs)) == 0)
-		return mdb_txn_commit(txn);
-	mdb_txn_abort(txn);
-	return rc;
-}
-
-static int
-env_open(struct dedup *dd, const char *path)
-{
-	int	 rc;
-
-	if ((rc = mdb_env_create(&dd->env)) == 0 &&
-	    (rc = mdb_env_set_maxdbs(dd->env, 4)) == 0 &&
-	    (rc = mdb_env_set_mapsize(dd->env, MAP_SIZE)) == 0 &&
-	    (rc = mdb_env_open(dd->env, path, MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOSYNC |
-	    MDB_NOTLS, 0600)) == 0)
-		rc = open_dbis(dd);
-	return rc;
-}
-
 /* Is the file LMDB has open the one st is of? */
 static bool
 env_is(struct dedup *dd, const struct stat *st)
@@ -128,6 +89,10 @@ env_is(struct dedup *dd, const struct stat *st)
 /*
  * No lock file (MDB_NOLOCK): the append lock serializes every use. No sync (MDB_NOSYNC):
  * the index is rebuilt from the log after a reboot (shm.h), so it never has to survive one.
+ * Where it is safe (dedup_mapping_safe()) it is written through the mapping
+ * (MDB_WRITEMAP): a commit then makes no system call. Either way LMDB writes a
+ * transaction's pages where no page of the last commit is, then its meta page: a process
+ * that dies in the middle leaves the last commit whole, in the page cache.
  * LMDB opens the path itself, following a symbolic link: so the file is opened here first
  * (ownfile.h), and LMDB is given /proc/self/fd/N, which names that very file whatever
  * the path holds by then; the file it ends up with is checked to be that one.
@@ -153,8 +118,9 @@ dedup_open(const char *path, bool *refused, char *err, size_t errlen)
 	}
 	dd->dev = (uint64_t)st.st_dev;
 	dd->ino = (uint64_t)st.st_ino;
+	dd->can_map = dedup_mapping_safe(fd);
 	snprintf(by_fd, sizeof(by_fd), "/proc/self/fd/%d", fd);
-	rc = env_open(dd, by_fd);
+	rc = dedup_env_open(dd, by_fd, st.st_size);
 	close(fd);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
@@ -211,8 +177,11 @@ dedup_begin(struct dedup *dd)
 {
 	int	 rc;
 
+	dd->txn = NULL;
+	if ((rc = dedup_env_ready(dd)) != 0)
+		return set_error(dd, rc);
 	rc = mdb_txn_begin(dd->env, NULL, 0, &dd->txn);
-	if (rc == MDB_MAP_RESIZED && mdb_env_set_mapsize(dd->env, 0) == 0)
+	if (rc == MDB_MAP_RESIZED && !dd->mapped && mdb_env_set_mapsize(dd->env, 0) == 0)
 		rc = mdb_txn_begin(dd->env, NULL, 0, &dd->txn);
 	if (rc != 0)
 		dd->txn = NULL;
@@ -275,10 +244,21 @@ dedup_put_head(struct dedup *dd, const struct log_head *head)
 
 /* --- ids ---------------------------------------------------------------------------- */
 
+/* The key of an id; the last one is kept, for dedup_add() after dedup_find() of the same. */
 static void
-id_key(const char *id, size_t idlen, unsigned char out[SHA256_LEN])
+id_key(struct dedup *dd, const char *id, size_t idlen, unsigned char out[SHA256_LEN])
 {
+	if (dd->key_of_len == idlen && idlen != 0 && memcmp(dd->key_of, id, idlen) == 0) {
+		memcpy(out, dd->key, SHA256_LEN);
+		return;
+	}
 	sha256(id, idlen, out);
+	dd->key_of_len = 0;
+	if (idlen > sizeof(dd->key_of))
+		return;
+	memcpy(dd->key_of, id, idlen);
+	memcpy(dd->key, out, SHA256_LEN);
+	dd->key_of_len = idlen;
 }
 
 enum dedup_match
@@ -292,7 +272,7 @@ dedup_find(struct dedup *dd, const char *id, size_t idlen,
 	enum dedup_match	 match = DEDUP_NEW;
 	int			 rc;
 
-	id_key(id, idlen, idkey);
+	id_key(dd, id, idlen, idkey);
 	if ((rc = mdb_cursor_open(dd->txn, dd->ids, &cur)) != 0) {
 		set_error(dd, rc);
 		return DEDUP_ERROR;
@@ -330,7 +310,7 @@ dedup_add(struct dedup *dd, const char *id, size_t idlen,
 	int			 rc;
 
 	memset(&sv, 0, sizeof(sv));
-	id_key(id, idlen, sv.idkey);
+	id_key(dd, id, idlen, sv.idkey);
 	memcpy(sv.digest, digest, SHA256_LEN);
 	sv.received_ms = received_ms;
 	memcpy(iv.digest, digest, SHA256_LEN);
@@ -394,11 +374,33 @@ dedup_expire(struct dedup *dd, int64_t before_ms, int max, int *forgotten)
 	return set_error(dd, rc == MDB_NOTFOUND ? 0 : rc);
 }
 
+/*
+ * A rebuild follows: its pages are written with pwrite (a full disk is an error there),
+ * in a transaction begun anew; nothing of the one open is kept, as nothing would be.
+ */
+static int
+begin_bulk(struct dedup *dd)
+{
+	int	 rc;
+
+	if (!dd->mapped)
+		return 0;
+	mdb_txn_abort(dd->txn);
+	dd->txn = NULL;
+	if ((rc = dedup_env_switch(dd, true)) != 0)
+		return rc;
+	return mdb_txn_begin(dd->env, NULL, 0, &dd->txn);
+}
+
 int
 dedup_clear(struct dedup *dd)
 {
 	int	 rc;
 
+	if ((rc = begin_bulk(dd)) != 0) {
+		dd->txn = NULL;
+		return set_error(dd, rc);
+	}
 	if ((rc = mdb_drop(dd->txn, dd->ids, 0)) == 0 &&
 	    (rc = mdb_drop(dd->txn, dd->seqs, 0)) == 0)
 		rc = mdb_drop(dd->txn, dd->meta, 0);

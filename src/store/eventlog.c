@@ -346,6 +346,7 @@ eventlog_append(struct eventlog *el, const struct event *ev, uint64_t *seq)
 	el_unlock(el, shm);
 	if (held != NULL && wait_durable(el, shm, ticket, fd) == -1)
 		result = APPEND_FAILED;
+	commit_leave(shm_commit(shm));
 	logfile_release(held);
 	if (result == APPEND_STORED || result == APPEND_CONFLICT)
 		metrics_observe(&shm_metrics(shm)->append, seconds_since(&start));
@@ -428,5 +429,6 @@ eventlog_reindex(struct eventlog *el, uint64_t *last_seq,
 	memset(&el->progress, 0, sizeof(el->progress));
 	*last_seq = el->head.seq;
 	el_unlock(el, shm);
+	commit_leave(shm_commit(shm));
 	return rc;
 }

@@ -23,8 +23,8 @@
 #include "shm.h"
 
 #define SHM_MAGIC	0x69647773u	/* "idws" */
-#define SHM_VERSION	4
-/* Version 4's counters (metrics.h): a layout with other sizes is another version. */
+#define SHM_VERSION	5
+/* Version 5's counters (metrics.h): a layout with other sizes is another version. */
 _Static_assert(METRICS_REPLY_SLOTS == 15 && METRICS_TYPE_SLOTS == 11 &&
     METRICS_OUTCOME_SLOTS == 7 && METRICS_BUCKETS == 14 && METRICS_PROCESSES == 256,
     "the state file's counters changed size: change SHM_VERSION and these numbers");

@@ -2,7 +2,7 @@
  * test-commit.c: group commit. One sync covers every record written before it; a sync
  * of an older file does not count for a newer one; a failed sync spoils every later one;
  * the waiters a sync covered do not wait for the next one; a syncer that died or hangs
- * does not wedge the others.
+ * does not wedge the others; with others appending, a syncer waits the commit delay.
  */
 #include "autoconf.h"
 
@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commit.h"
@@ -296,6 +297,54 @@ test_dead_or_stuck_syncer(void)
 	pthread_mutex_destroy(&c.sync_lock);
 }
 
+static long
+elapsed_us(const struct timespec *since)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000000L + (now.tv_nsec - since->tv_nsec) / 1000;
+}
+
+static struct timespec	 wait_start;
+static long		 synced_after_us;	/* when timed_sync was called */
+
+/* commit_sync_fn: count, and note how long after wait_start the sync began. */
+static int
+timed_sync(int fd, void *arg)
+{
+	(void)fd;
+	(void)arg;
+	synced_after_us = elapsed_us(&wait_start);
+	atomic_fetch_add(&syncs, 1);
+	return 0;
+}
+
+/* With COMMIT_SIBLINGS others appending the syncer waits the commit delay, then syncs;
+ * with fewer, it syncs at once (not measured: no bound on a busy machine's timing). */
+static void
+test_commit_delay(void)
+{
+	struct commit	 c;
+	commit_ticket	 t;
+	int		 i;
+
+	commit_init(&c);
+	atomic_store(&syncs, 0);
+	for (i = 0; i <= COMMIT_SIBLINGS; i++)
+		commit_arrive(&c);
+	t = commit_written(&c, 1, 1, 1);
+	clock_gettime(CLOCK_MONOTONIC, &wait_start);
+	is_int(commit_wait(&c, t, 7, timed_sync, NULL, TIMEOUT_MS), 0,
+	    "others appending: the syncer syncs");
+	ok(synced_after_us >= COMMIT_DELAY_US, "  after waiting the commit delay for them");
+	is_int(atomic_load(&syncs), 1, "  once");
+	for (i = 0; i <= COMMIT_SIBLINGS; i++)
+		commit_leave(&c);
+	is_int((int)c.appending, 0, "arrive and leave balance");
+	pthread_mutex_destroy(&c.sync_lock);
+}
+
 int
 main(void)
 {
@@ -305,5 +354,6 @@ main(void)
 	test_failed_sync();
 	test_covered_not_queued();
 	test_dead_or_stuck_syncer();
+	test_commit_delay();
 	return done_testing();
 }

@@ -382,6 +382,16 @@ test_encode(void)
 	ok(used == enc.len && q.req.id == 9 && q.req.body_done && q.req.body.len == 7,
 	    "  whole, with the same id and body");
 	is_str(param(&q, "REQUEST_METHOD", buf, sizeof(buf)), "POST", "  the other params kept");
+	fcgi_parser_free(&q);
+	bytes_wipe(&enc);
+	is_int(fcgi_encode_request(&p.req, NULL, &enc), 0, "re-encoded with no params");
+	ok(memmem(enc.data, enc.len, "secret", 6) == NULL &&
+	    memmem(enc.data, enc.len, "REQUEST_METHOD", 14) == NULL, "  none of them in it");
+	fcgi_parser_init(&q, BODY_CAP, 7);
+	is_int(fcgi_feed(&q, enc.data, enc.len, &used), FCGI_STEP_REQUEST,
+	    "  and it parses back");
+	ok(used == enc.len && q.req.npairs == 0 && q.req.body.len == 7,
+	    "  with no pair and the same body");
 	fcgi_parser_free(&p);
 	fcgi_parser_free(&q);
 
