@@ -160,7 +160,8 @@ ok "IDWiseShipperBrokerDown without its for: 5m: the tests fail (b:9100, down 2 
 # their _bucket, _sum and _count) and the shipper (ship-metrics.c, once it is in the tree).
 source_names()	# source_names FILE [histogram]
 {
-	grep -oE '"idwise_[a-z_]+' "$1" | tr -d '"' | sort -u
+	grep -oE '"(# (HELP|TYPE) )?idwise_[a-z_]+' "$1" | sed -E 's/^"(# (HELP|TYPE) )?//' |
+	    sort -u
 }
 PROM_C=$(find "$top_srcdir/src" -name prometheus.c)
 SHIP_C=$(find "$top_srcdir/src" -name ship-metrics.c)
