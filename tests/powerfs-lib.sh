@@ -3,12 +3,17 @@
 # tests/lib.sh. They run in a mount namespace of their own, as root.
 #
 #   powerfs_mount BACKING MNT [TEAR [SEED]]   mount (PFS_PID, PFS_MNT); TEAR: none (default),
-#                                           byte, page or zero; its report goes to PFS_REPORT
+#                                           byte, page or zero; its report goes to PFS_REPORT;
+#                                           PFS_OPTS: more options (--cut-at-sync PATH[:N])
 #   powerfs_cut                             the power cut (SIGUSR1): waits until it is done,
 #                                           unmounted and gone; the cut's lines in PFS_CUT
+#   powerfs_wait_cut                        the same for a cut powerfs made by itself
+#                                           (--cut-at-sync)
 #   powerfs_unmount                         a clean unmount (what was written stays)
 #   new_boot                                a fresh /proc/sys/kernel/random/boot_id, for
 #                                           this namespace (bind-mounted the first time)
+#   other_device                            the next mount gets another device number, as
+#                                           a disk may after a reboot
 #   fsync_file FILE..., fdatasync_file FILE..., fsync_dir DIR...   (coreutils sync)
 # shellcheck shell=bash
 
@@ -17,6 +22,7 @@ PFS_PID=
 PFS_MNT=
 PFS_REPORT=$TEST_TMP/powerfs.report
 PFS_CUT=
+PFS_OPTS=()
 BOOT_ID_FILE=/proc/sys/kernel/random/boot_id
 FAKE_BOOT_ID=$TEST_TMP/boot_id
 
@@ -40,8 +46,9 @@ powerfs_mount()
 	[ -z "$PFS_PID" ] || bail "powerfs is already mounted at $PFS_MNT"
 	mkdir -p "$backing" "$mnt" || return 1
 	PFS_MNT=$(cd "$mnt" && pwd -P) || return 1
-	"$POWERFS" --tear "$tear" --seed "$seed" --report "$PFS_REPORT" "$backing" "$mnt" \
-	    2>>"$TEST_TMP/powerfs.stderr" &
+	_pfs_lines=$(log_count "$PFS_REPORT")
+	"$POWERFS" --tear "$tear" --seed "$seed" --report "$PFS_REPORT" "${PFS_OPTS[@]}" \
+	    "$backing" "$mnt" 2>>"$TEST_TMP/powerfs.stderr" &
 	PFS_PID=$!
 	at_exit powerfs_unmount
 	wait_for _pfs_mounted ||
@@ -52,14 +59,27 @@ powerfs_mount()
 # of this cut.
 powerfs_cut()
 {
-	local before rc
 	[ -n "$PFS_PID" ] || bail "powerfs is not mounted"
-	before=$(log_count "$PFS_REPORT")
 	kill -USR1 "$PFS_PID"
+	_pfs_gone
+}
+
+# powerfs_wait_cut: powerfs cut by itself (--cut-at-sync): gone within POLL_STEPS polls.
+powerfs_wait_cut()
+{
+	[ -n "$PFS_PID" ] || bail "powerfs is not mounted"
+	wait_for pid_gone "$PFS_PID" || { diag "powerfs did not cut by itself"; return 1; }
+	_pfs_gone
+}
+
+_pfs_lines=0	# the report's lines before this mount
+_pfs_gone()
+{
+	local rc
 	wait "$PFS_PID"
 	rc=$?
 	PFS_PID=
-	PFS_CUT=$(tail -n +$((before + 1)) "$PFS_REPORT")
+	PFS_CUT=$(tail -n +$((_pfs_lines + 1)) "$PFS_REPORT")
 	umount -l "$PFS_MNT" 2>/dev/null
 	[ "$rc" -eq 0 ] && grep -q '^powerfs: cut: done' <<<"$PFS_CUT" ||
 	    { diag "powerfs cut: exit $rc" "$(tail -n 5 "$TEST_TMP/powerfs.stderr")"; return 1; }
@@ -81,6 +101,19 @@ new_boot()
 		mount --bind "$FAKE_BOOT_ID" "$BOOT_ID_FILE" || return 1
 	fi
 	cmp -s "$FAKE_BOOT_ID" "$BOOT_ID_FILE"
+}
+
+# other_device: a small tmpfs mounted, or unmounted, while powerfs is not: it takes the
+# device number powerfs had, or frees the one before, so the next mount has another.
+other_device()
+{
+	local at=$TEST_TMP/other-device
+	mkdir -p "$at" || return 1
+	if mountpoint -q "$at"; then
+		umount "$at"
+	else
+		mount -t tmpfs -o size=16k powerfs-other-device "$at"
+	fi
 }
 
 fsync_file()

@@ -5,8 +5,9 @@
 # the backing directory: a file holds what its last fsync or fdatasync made durable, a
 # directory the names its last fsync made durable (a write, then a rename, then an fsync
 # of the file but not of the directory: the old name, with the synced bytes); shared
-# mmap'ed pages not msync'ed are gone; the tear modes keep part of the last write; a clean
-# unmount keeps everything; a cut leaves no mount behind. Output: TAP.
+# mmap'ed pages not msync'ed are gone; the tear modes keep part of the last write;
+# --cut-at-sync cuts at a chosen fsync; a clean unmount keeps everything; a cut leaves no
+# mount behind. Output: TAP.
 #
 # Needs root and FUSE (/dev/fuse, Debian's fuse3); runs in a mount namespace of its own.
 
@@ -240,6 +241,22 @@ tear_case zero
 zeros=$(tail -c +1006 "$B/torn" | tr -d '\0' | tr -d 2 | wc -c)
 ok "tear zero: the size of both writes, the last one's end zeros" \
     test "$HEAD" = "$want_head" -a "$SIZE" -eq 7005 -a "$zeros" -eq 0 -a "$TAIL" -gt 0
+
+# ---------------------------------------------------------------------------------------
+# A cut in a chosen place: at the Nth fsync of a file
+
+rm -rf "$B"
+PFS_OPTS=(--cut-at-sync at-sync:2)
+mount_fresh
+PFS_OPTS=()
+printf 'one\n' >"$M/at-sync"
+fsync_file "$M/at-sync"
+fsync_dir "$M"
+printf 'two\n' >>"$M/at-sync"
+ok "--cut-at-sync at-sync:2: that file's second fsync fails (EIO)" not fsync_file "$M/at-sync"
+powerfs_wait_cut || bail "powerfs did not cut by itself"
+is "$(cat "$B/at-sync")" one "  the cut came instead: what the first one synced is kept, not more"
+like "$PFS_CUT" "^powerfs: cut: at fsync 2 of at-sync" "  the report says where"
 
 # ---------------------------------------------------------------------------------------
 # Owners, locks, many writers, a clean unmount

@@ -244,23 +244,6 @@ data_synced(int fd)
 
 /* ---- the cut ------------------------------------------------------------------------ */
 
-/* Its name now, relative to the backing directory, for the report. */
-static const char *
-node_path(const struct node *n, char buf[PATH_MAX])
-{
-	char	 proc[64];
-	ssize_t	 len;
-	size_t	 root = strlen(pfs.root_path);
-
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", n->fd);
-	if ((len = readlink(proc, buf, PATH_MAX - 1)) == -1)
-		return "(no name)";
-	buf[len] = '\0';
-	if (strncmp(buf, pfs.root_path, root) == 0 && buf[root] == '/')
-		return buf + root + 1;
-	return buf;
-}
-
 /* Everything since the last sync taken back. */
 static int
 revert(struct node *n)
@@ -275,7 +258,7 @@ revert(struct node *n)
 		    n->saved[i].page * PFS_PAGE) != (ssize_t)n->saved[i].len)
 			return -1;
 	fprintf(pfs.report, "powerfs: cut: %s: back to %lld bytes (%llu bytes written since "
-	    "its last sync lost, %zu pages put back)\n", node_path(n, buf), (long long)n->durable,
+	    "its last sync lost, %zu pages put back)\n", pfs_name_of(n->fd, buf), (long long)n->durable,
 	    n->written, n->nsaved);
 	return 0;
 }
@@ -287,8 +270,9 @@ tear_point(const struct last_write *w)
 	off_t	 first, boundary;
 	size_t	 nb;
 
+	/* byte, zero: at least one byte kept and one lost, when it has two */
 	if (pfs.tear != TEAR_PAGE)
-		return (size_t)rand_r(&pfs.seed) % w->len;
+		return w->len < 2 ? 0 : 1 + (size_t)rand_r(&pfs.seed) % (w->len - 1);
 	/* its start, or a page boundary inside it */
 	first = (w->off / PFS_PAGE + 1) * PFS_PAGE;
 	nb = first < w->off + (off_t)w->len ?
@@ -330,7 +314,7 @@ tear(struct node *n)
 		return -1;
 	}
 	fprintf(pfs.report, "powerfs: cut: %s: torn: of its last write (%zu bytes at %lld) "
-	    "%zu bytes kept%s; the writes before it since its last sync kept\n", node_path(n, buf),
+	    "%zu bytes kept%s; the writes before it since its last sync kept\n", pfs_name_of(n->fd, buf),
 	    w->len, (long long)w->off, keep, pfs.tear == TEAR_ZERO ? ", the rest zeros" : "");
 	return 0;
 }
@@ -347,7 +331,7 @@ data_cut(void)
 		if (pfs.tear != TEAR_NONE && n->last.valid && n->last.len > 0 ? tear(n) :
 		    revert(n))
 			fprintf(pfs.report, "powerfs: cut: %s: cannot put it back: %s\n",
-			    node_path(n, buf), strerror(errno));
+			    pfs_name_of(n->fd, buf), strerror(errno));
 		count++;
 		node_free(n);
 	}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * main.c: powerfs [--tear MODE] [--seed N] [--report FILE] [--debug] BACKING MOUNTPOINT
+ * main.c: powerfs [--tear MODE] [--seed N] [--cut-at-sync PATH[:N]] [--report FILE] [--debug]
+ *     BACKING MOUNTPOINT
  *
  * Mounts BACKING at MOUNTPOINT (allow_other, default_permissions) and stays in the
  * foreground. SIGUSR1 is the power cut: every file goes back to what its last fsync or
@@ -8,7 +9,10 @@
  * (powerfs.h), each thing taken back is one line on the report (standard error unless
  * --report), the mount goes dead and away, and powerfs exits 0. --tear MODE (none, byte,
  * page, zero; default none) says what the cut does to each file's last write since its
- * sync; --seed N seeds the tear points. An unmount (umount, fusermount3 -u), SIGTERM,
+ * sync; --seed N seeds the tear points. --cut-at-sync PATH[:N] cuts by itself when the Nth
+ * fsync or fdatasync (default the first) of PATH (relative to BACKING; a file or a
+ * directory) comes, instead of honouring it: that call fails with EIO, as after a power
+ * loss nothing returns; a cut in a precise place, for deterministic tests. An unmount (umount, fusermount3 -u), SIGTERM,
  * SIGINT or SIGHUP is a clean shutdown: what was written stays. BACKING must not hold
  * GRAVE_NAME (left by a powerfs that was killed: its state is lost, start afresh).
  */
@@ -31,7 +35,6 @@
 #include "powerfs.h"
 
 struct pfs		 pfs = { .root = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
-static pthread_t	 main_thread;
 
 static const char *const tear_names[] = {
 	[TEAR_NONE] = "none", [TEAR_BYTE] = "byte", [TEAR_PAGE] = "page", [TEAR_ZERO] = "zero",
@@ -41,7 +44,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: powerfs [--tear none|byte|page|zero] [--seed N] "
-	    "[--report FILE] [--debug] BACKING MOUNTPOINT\n");
+	    "[--cut-at-sync PATH[:N]] [--report FILE] [--debug] BACKING MOUNTPOINT\n");
 	exit(64);
 }
 
@@ -56,24 +59,40 @@ parse_tear(const char *s)
 	return -1;
 }
 
+/* --cut-at-sync PATH[:N]: N (default 1) counts the fsyncs of PATH, a file's or a
+ * directory's path relative to BACKING. */
+static void
+parse_cut_at(char *arg)
+{
+	char	*colon = strrchr(arg, ':'), *end;
+
+	pfs.cut_at = arg;
+	pfs.cut_at_n = 1;
+	if (colon == NULL)
+		return;
+	*colon = '\0';
+	pfs.cut_at_n = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || pfs.cut_at_n == 0)
+		usage();
+}
+
 /* ---- the power cut ------------------------------------------------------------------ */
 
-static void
-cut(void)
+void
+pfs_cut(const char *why)
 {
 	size_t	 files, names;
 
-	pthread_mutex_lock(&pfs.lock);
 	pfs.dead = true;
+	fprintf(pfs.report, "powerfs: cut: %s\n", why);
 	files = data_cut();
 	names = names_cut();
 	names_keep_all();
 	fprintf(pfs.report, "powerfs: cut: done: %zu files put back, %zu names undone "
 	    "(tear %s)\n", files, names, tear_names[pfs.tear]);
 	fflush(pfs.report);
-	pthread_mutex_unlock(&pfs.lock);
 	/* libfuse's handler ends the loop; the unmount follows in fuse_main() */
-	pthread_kill(main_thread, SIGTERM);
+	pthread_kill(pfs.main_thread, SIGTERM);
 }
 
 static void *
@@ -85,8 +104,12 @@ wait_for_cut(void *arg)
 	(void)arg;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
-	if (sigwait(&set, &sig) == 0)
-		cut();
+	if (sigwait(&set, &sig) != 0)
+		return NULL;
+	pthread_mutex_lock(&pfs.lock);
+	if (!pfs.dead)
+		pfs_cut("SIGUSR1");
+	pthread_mutex_unlock(&pfs.lock);
 	return NULL;
 }
 
@@ -146,6 +169,7 @@ main(int argc, char *argv[])
 		{ "seed",	required_argument,	NULL, 's' },
 		{ "report",	required_argument,	NULL, 'r' },
 		{ "debug",	no_argument,		NULL, 'd' },
+		{ "cut-at-sync", required_argument,	NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char		*fargv[8], opts[] =
@@ -171,6 +195,9 @@ main(int argc, char *argv[])
 		case 'd':
 			debug = true;
 			break;
+		case 'c':
+			parse_cut_at(optarg);
+			break;
 		default:
 			usage();
 		}
@@ -180,7 +207,7 @@ main(int argc, char *argv[])
 	open_report(report);
 	umask(0);
 	open_backing(argv[optind]);
-	main_thread = pthread_self();
+	pfs.main_thread = pthread_self();
 	if ((rc = start_cut_thread()) != 0) {
 		fprintf(stderr, "powerfs: the cut's thread: %s\n", strerror(rc));
 		return 1;

@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,22 @@ const char *
 pfs_rel(const char *path)
 {
 	return path[0] == '/' && path[1] == '\0' ? "." : path + (path[0] == '/');
+}
+
+const char *
+pfs_name_of(int fd, char buf[PATH_MAX])
+{
+	char	 proc[64];
+	ssize_t	 len;
+	size_t	 root = strlen(pfs.root_path);
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((len = readlink(proc, buf, PATH_MAX - 1)) == -1)
+		return "(no name)";
+	buf[len] = '\0';
+	if (strncmp(buf, pfs.root_path, root) == 0 && buf[root] == '/')
+		return buf + root + 1;
+	return buf;
 }
 
 /* ---- helpers ------------------------------------------------------------------------ */
@@ -363,6 +381,20 @@ pfs_release(const char *path, struct fuse_file_info *fi)
 	return 0;
 }
 
+/* Under the lock: is this fsync of fd the one --cut-at-sync names? Then the cut, now. */
+static bool
+cut_here(int fd)
+{
+	char	 buf[PATH_MAX], why[PATH_MAX + 64];
+
+	if (pfs.cut_at == NULL || strcmp(pfs_name_of(fd, buf), pfs.cut_at) != 0 ||
+	    ++pfs.cut_at_seen < pfs.cut_at_n)
+		return false;
+	snprintf(why, sizeof(why), "at fsync %lu of %s", pfs.cut_at_seen, pfs.cut_at);
+	pfs_cut(why);
+	return true;
+}
+
 static int
 pfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 {
@@ -371,6 +403,8 @@ pfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 	(void)datasync;		/* the size is kept either way */
 	if ((rc = alive(path)) != 0 || (rc = change_begin()) != 0)
 		return rc;
+	if (cut_here((int)fi->fh))
+		return change_end(-EIO);
 	data_synced((int)fi->fh);
 	return change_end(0);
 }
@@ -448,6 +482,8 @@ pfs_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi)
 	(void)datasync;
 	if ((rc = alive(path)) != 0 || (rc = change_begin()) != 0)
 		return rc;
+	if (cut_here(dirfd(h->d)))
+		return change_end(-EIO);
 	if (fstat(dirfd(h->d), &st) == -1)
 		return change_end(-errno);
 	names_dir_synced(&st);

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -49,12 +50,20 @@ struct pfs {
 	enum tear	 tear;
 	unsigned int	 seed;		/* rand_r() state for the tear points */
 	FILE		*report;	/* one line per thing a cut takes back */
+	const char	*cut_at;	/* cut when this file's (or directory's) fsync comes */
+	unsigned long	 cut_at_n;	/* its cut_at_n-th one */
+	unsigned long	 cut_at_seen;
+	pthread_t	 main_thread;	/* runs fuse_main() */
 };
 
 extern struct pfs	pfs;
 
 /* "/a/b" as a path relative to pfs.root ("." for "/"). */
 const char	*pfs_rel(const char *path);
+/* The name fd's file has now, relative to pfs.root (for reports and --cut-at-sync). */
+const char	*pfs_name_of(int fd, char buf[PATH_MAX]);
+/* main.c: under pfs.lock, the power cut (powerfs.h's contract); the mount then ends. */
+void	pfs_cut(const char *why);
 
 /* data.c: all under pfs.lock. fd: a backing descriptor of the file. */
 int	data_before_write(int fd, off_t off, size_t len);
