@@ -235,7 +235,21 @@ check_size(struct stream *s, struct lfile *f)
 	return fail(s, EXIT_DAMAGED);
 }
 
-/* Read from f->off until the buffer holds a '\n' or the end of the file. */
+/*
+ * What was read is made durable before any of it is handed out: the writer syncs a
+ * record only after other processes can read it, and a record a consumer acted on must
+ * not be taken back by a power cut (its seq would go to another record).
+ */
+static int
+sync_read(struct stream *s, struct lfile *f)
+{
+	if (fdatasync(f->fd) == 0)
+		return 0;
+	msg("%s: fdatasync: %s", f->name, strerror(errno));
+	return fail(s, EXIT_UNREADABLE);
+}
+
+/* Read from f->off until the buffer holds a '\n' or the end of the file; made durable. */
 static int
 fill(struct stream *s, struct lfile *f)
 {
@@ -254,10 +268,10 @@ fill(struct stream *s, struct lfile *f)
 			return fail(s, EXIT_UNREADABLE);
 		}
 		if (n == 0)
-			return f->have == 0 ? check_size(s, f) : 0;
+			return f->have == 0 ? check_size(s, f) : sync_read(s, f);
 		f->have += (size_t)n;
 		if (memchr(f->buf + f->have - (size_t)n, '\n', (size_t)n) != NULL)
-			return 0;
+			return sync_read(s, f);
 	}
 }
 
