@@ -14,6 +14,7 @@
 #include "autoconf.h"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -31,6 +32,7 @@
 
 #include "idwise-log.h"
 #include "log-consume.h"
+#include "logfile.h"
 #include "util.h"
 
 #define ATTEMPTS_DEFAULT	5
@@ -362,7 +364,46 @@ exec_act(struct consumer *c, const struct stream_rec *rec)
 	return dead_letter(e, rec, attempt, why);
 }
 
-/* The dead-letter file is opened at the start, so that a bad path shows at once. */
+static int
+any_line(const char *line, size_t len, off_t at, void *arg)
+{
+	(void)line;
+	(void)len;
+	(void)at;
+	(void)arg;
+	return 0;
+}
+
+/*
+ * A last line without its newline is one whose write a power cut or a crash stopped
+ * before its sync (so its record was not passed): cut off, lest the next line join it.
+ */
+static int
+cut_torn_line(struct exec *e)
+{
+	struct stat	 st;
+	off_t		 end;
+
+	if (fstat(e->dl_fd, &st) == -1 ||
+	    logfile_lines(e->dl_fd, 0, st.st_size, any_line, NULL, &end) == -1) {
+		msg("%s: read: %s", e->dead_letter, strerror(errno));
+		return -1;
+	}
+	if (end == st.st_size)
+		return 0;
+	if (ftruncate(e->dl_fd, end) == -1 || fdatasync(e->dl_fd) == -1) {
+		msg("%s: cutting a torn last line: %s", e->dead_letter, strerror(errno));
+		return -1;
+	}
+	msg("%s: cut a torn last line of %lld bytes (written, never synced)", e->dead_letter,
+	    (long long)(st.st_size - end));
+	return 0;
+}
+
+/*
+ * The dead-letter file is opened at the start, so that a bad path shows at once; its
+ * directory is synced, so that its name is on disk before a line in it counts.
+ */
 static int
 exec_start(struct consumer *c, const struct cursor *cursor)
 {
@@ -372,12 +413,14 @@ exec_start(struct consumer *c, const struct cursor *cursor)
 	signal(SIGPIPE, SIG_IGN);
 	if (e->dead_letter == NULL)
 		return 0;
-	e->dl_fd = open(e->dead_letter, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	e->dl_fd = open(e->dead_letter, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    DEAD_LETTER_MODE);
 	if (e->dl_fd == -1) {
 		msg("%s: open: %s", e->dead_letter, strerror(errno));
 		return EX_CANTCREAT;
 	}
+	if (cut_torn_line(e) == -1 || logfile_sync_dir(e->dead_letter) != 0)
+		return EX_IOERR;
 	return 0;
 }
 
