@@ -42,6 +42,8 @@ struct run {
 	bool				 save_failed;	/* said once, not tried again */
 };
 
+/* --- stop signals, and waiting ------------------------------------------------------ */
+
 static void
 on_stop(int sig)
 {
@@ -114,6 +116,8 @@ consume_pause(long ms)
 	return -1;
 }
 
+/* --- options ------------------------------------------------------------------------ */
+
 int
 parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -177,6 +181,8 @@ consume_opts_free(struct consume_opts *o)
 	filter_free(&o->filter);
 }
 
+/* --- the loop: each record, then the cursor ----------------------------------------- */
+
 /* Store the position if it moved since the last save. */
 static int
 save(struct run *r)
@@ -197,6 +203,26 @@ save(struct run *r)
 	}
 	r->saved_ms = monotonic_ms();
 	return 0;
+}
+
+/*
+ * A cursor with no position yet gets where the output starts (follow into a file), before
+ * anything is written there: a run stopped before its first save then finds its first
+ * record at the end of the file, as it finds any later one.
+ */
+static int
+save_output_start(struct run *r)
+{
+	struct out_pos	 out;
+	int		 rc;
+
+	if (r->cursor == NULL || r->c->before_save == NULL || r->cursor->pos.seq != 0 ||
+	    r->cursor->out.ino != 0)
+		return 0;
+	memset(&out, 0, sizeof(out));
+	if ((rc = r->c->before_save(r->c, &out)) != 0 || out.ino == 0)
+		return rc;
+	return cursor_save(r->cursor, &r->cursor->pos, &out);
 }
 
 /* One record: 0 to go on, else the exit status (-1: stop with 0). */
@@ -236,6 +262,8 @@ run(struct run *r)
 		status = rc;
 	return status;
 }
+
+/* --- starting ----------------------------------------------------------------------- */
 
 /* Make sure fds 0, 1 and 2 are taken, so that no file of ours becomes one of them. */
 static int
@@ -284,6 +312,8 @@ consume(const struct consume_opts *o, struct consumer *c)
 		r.cursor = &cursor;
 	r.saved_ms = monotonic_ms();
 	status = c->start != NULL ? c->start(c, r.cursor) : 0;
+	if (status == 0)
+		status = save_output_start(&r);
 	if (status == 0 && stream_start(r.s, r.cursor != NULL ? &cursor.pos : NULL,
 	    o->from_seq, !o->once) == -1)
 		status = stream_status(r.s);
