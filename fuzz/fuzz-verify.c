@@ -1,13 +1,14 @@
 /*
  * fuzz-verify.c: the log's readers over a log file's bytes (in a memfd): the writer's
- * (logfile_lines(), record_parse(), record_follows()) and `idwise-log verify`'s (log_scan(),
- * log_record_read()). Oracles: the lines handed over are exactly the complete lines of the
- * input, at their offsets, and end where the last newline does; log_scan says torn exactly
- * when the input does not end in a newline; a record that parses has a seq of at least 1,
- * a 64-character prev, an id, type and outcome, and parses the same again; a line verify's
- * reader takes, the writer's reader takes too, with the same seq, prev, id, time, conflict,
- * type and outcome; the chain is said to follow exactly when seq is last + 1 and prev is
- * the last line's hash.
+ * (logformat_each_line(), record_parse(), record_follows()) and `idwise-log verify`'s
+ * (log_scan(), log_record_read()). Oracles: the lines handed over are exactly the complete
+ * lines of the input, at their offsets, and end where the last newline does; log_scan says
+ * torn exactly when the input does not end in a newline; logformat_last_line() gives the
+ * last complete line and the torn bytes after it; a record that parses has a seq of at
+ * least 1, a 64-character prev, an id, type and outcome, and parses the same again; a line
+ * verify's reader takes, the writer's reader takes too, with the same seq, prev, id, time,
+ * conflict, type and outcome; the chain is said to follow exactly when seq is last + 1 and
+ * prev is the last line's hash.
  */
 #include "autoconf.h"
 
@@ -20,7 +21,7 @@
 #include "idwise.h"
 #include "log-check.h"
 #include "log-scan.h"
-#include "logfile.h"
+#include "logformat.h"
 #include "record.h"
 #include "util.h"
 
@@ -45,10 +46,44 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/*
+ * A line read as the writer's recovery reads it, with a reader made for it (the verify
+ * reader in w->reader is reused, so a parser left in a bad state would show): the record
+ * and its body digest. 0, or -1 with why.
+ */
+static int
+read_fresh(const char *line, size_t len, struct record_view *view,
+    unsigned char digest[SHA256_LEN], const char **why)
+{
+	static char		 reason[256];
+	struct log_reader	*reader;
+	struct log_record	 rec;
+	int			 rc;
+
+	memset(view, 0, sizeof(*view));
+	*why = reason;
+	snprintf(reason, sizeof(reason), "out of memory");
+	if ((reader = log_reader_new()) == NULL)
+		return -1;
+	rc = log_record_read(reader, line, len, &rec, reason, sizeof(reason));
+	log_reader_free(reader);
+	if (rc == -1)
+		return -1;
+	*view = rec.view;
+	if (record_body_digest(view, digest) == -1) {
+		record_view_free(view);
+		return -1;
+	}
+	*why = NULL;
+	return 0;
+}
+
 static void
-check_view(const char *line, size_t len, const struct record_view *v)
+check_view(const char *line, size_t len, const struct record_view *v,
+    const unsigned char digest[SHA256_LEN])
 {
 	struct record_view	 again;
+	unsigned char		 again_digest[SHA256_LEN];
 	const char		*why;
 
 	FUZZ_CHECK(v->json != NULL, "a parsed record keeps its JSON");
@@ -56,11 +91,11 @@ check_view(const char *line, size_t len, const struct record_view *v)
 	FUZZ_CHECK(strlen(v->prev) == SHA256_HEX_LEN, "prev is 64 characters");
 	FUZZ_CHECK(v->id != NULL && strlen(v->id) <= v->id_len, "id present");
 	FUZZ_CHECK(v->type != NULL && v->outcome != NULL, "type and outcome present");
-	FUZZ_CHECK(record_parse(line, len, &again, &why) == 0, "parses again");
+	FUZZ_CHECK(read_fresh(line, len, &again, again_digest, &why) == 0, "parses again");
 	FUZZ_CHECK(again.seq == v->seq && strcmp(again.prev, v->prev) == 0 &&
 	    again.id_len == v->id_len && memcmp(again.id, v->id, v->id_len) == 0 &&
 	    again.received_ms == v->received_ms && again.conflict == v->conflict &&
-	    memcmp(again.body_digest, v->body_digest, SHA256_LEN) == 0,
+	    memcmp(again_digest, digest, SHA256_LEN) == 0,
 	    "parses the same again");
 	record_view_free(&again);
 }
@@ -72,7 +107,7 @@ on_line(const char *line, size_t len, off_t at, void *arg)
 	struct record_view	 view;
 	const char		*why = NULL, *gap;
 	char			 hex[SHA256_HEX_LEN + 1];
-	unsigned char		 hash[SHA256_LEN];
+	unsigned char		 hash[SHA256_LEN], digest[SHA256_LEN];
 	char			*copy;
 
 	FUZZ_CHECK(at == w->next, "lines come in order, each where the last one ended");
@@ -86,12 +121,12 @@ on_line(const char *line, size_t len, off_t at, void *arg)
 	if ((copy = malloc(len > 0 ? len : 1)) == NULL)
 		return 0;
 	memcpy(copy, line, len);
-	if (record_parse(copy, len, &view, &why) == -1) {
+	if (read_fresh(copy, len, &view, digest, &why) == -1) {
 		FUZZ_CHECK(why != NULL && view.json == NULL, "a refused line says why");
 		free(copy);
 		return 0;
 	}
-	check_view(copy, len, &view);
+	check_view(copy, len, &view, digest);
 	gap = record_follows(&view, w->last_seq, w->last_hash);
 	hex_encode(w->last_hash, SHA256_LEN, hex);
 	FUZZ_CHECK((gap == NULL) == (view.seq == w->last_seq + 1 &&
@@ -106,12 +141,13 @@ on_line(const char *line, size_t len, off_t at, void *arg)
 	return 0;
 }
 
-/* verify's reader: it may refuse what the writer's takes, never take what that refuses. */
+/* The reader reused over many lines (as verify does) takes what a fresh one takes. */
 static void
 check_verify_reader(struct log_reader *reader, const char *line, size_t len)
 {
 	struct log_record	 rec;
 	struct record_view	 view;
+	unsigned char		 digest[SHA256_LEN];
 	const char		*why;
 	char			 reason[256];
 
@@ -123,15 +159,15 @@ check_verify_reader(struct log_reader *reader, const char *line, size_t len)
 	    strcmp(rec.view.type, idwise_type_name((int)rec.type)) == 0 &&
 	    strcmp(rec.view.outcome, idwise_outcome_name((int)rec.outcome)) == 0,
 	    "verify's record has a known type and outcome");
-	if (record_parse(line, len, &view, &why) == -1) {
-		fprintf(stderr, "record_parse refused what verify took: %s\n", why);
+	if (read_fresh(line, len, &view, digest, &why) == -1) {
+		fprintf(stderr, "a fresh reader refused what the reused one took: %s\n", why);
 		abort();
 	}
 	FUZZ_CHECK(view.seq == rec.view.seq && strcmp(view.prev, rec.view.prev) == 0 &&
 	    view.id_len == rec.view.id_len && memcmp(view.id, rec.view.id, view.id_len) == 0 &&
 	    view.received_ms == rec.view.received_ms && view.conflict == rec.view.conflict &&
 	    strcmp(view.type, rec.view.type) == 0 && strcmp(view.outcome, rec.view.outcome) == 0,
-	    "both readers read the same record");
+	    "a reused reader and a fresh one read the same record");
 	record_view_free(&view);
 	log_record_free(&rec);
 }
@@ -167,7 +203,7 @@ check_scan(struct walk *w, int fd, const uint8_t *last_nl)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	w->scan_at = w->data;
 	end = log_scan(files, 1, on_scan, w, &at);
-	FUZZ_CHECK(w->scanned == w->lines, "log_scan and logfile_lines see the same lines");
+	FUZZ_CHECK(w->scanned == w->lines, "log_scan and logformat_each_line see the same lines");
 	if (w->size > 0 && w->data[w->size - 1] != '\n')
 		FUZZ_CHECK(end == SCAN_TORN && at.lineno == w->lines + 1,
 		    "log_scan: a last line without newline is torn");
@@ -175,6 +211,28 @@ check_scan(struct walk *w, int fd, const uint8_t *last_nl)
 		FUZZ_CHECK(end == SCAN_DONE, "log_scan: done");
 	FUZZ_CHECK(w->scan_at == (last_nl == NULL ? w->data : last_nl + 1),
 	    "log_scan: every complete line");
+}
+
+/* The last line read from the end: the last complete line, the torn bytes after it. */
+static void
+check_last_line(int fd, const uint8_t *data, size_t size, const uint8_t *last_nl)
+{
+	struct log_last	 last;
+	enum line_got	 got;
+	const uint8_t	*start;
+	size_t		 torn = last_nl == NULL ? size : size - (size_t)(last_nl - data) - 1;
+
+	got = logformat_last_line(fd, (off_t)size, &last);
+	FUZZ_CHECK(last.torn == (off_t)torn, "last line: the torn tail follows the last newline");
+	if (last_nl == NULL)
+		FUZZ_CHECK(got == LINE_END, "last line: none without a newline");
+	else {
+		for (start = last_nl; start > data && start[-1] != '\n'; start--)
+			;
+		FUZZ_CHECK(got == LINE_OK && last.len == (size_t)(last_nl - start) &&
+		    memcmp(last.text, start, last.len) == 0, "last line: the last complete line");
+	}
+	free(last.buf);
 }
 
 int
@@ -194,7 +252,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&w, 0, sizeof(w));
 	w.data = data;
 	w.size = size;
-	rc = logfile_lines(fd, 0, (off_t)size, on_line, &w, &end);
+	rc = logformat_each_line(fd, 0, (off_t)size, on_line, &w, &end);
 	FUZZ_CHECK(rc == 0, "every line is read");
 	for (p = data; p < data + size; p++)
 		if (*p == '\n')
@@ -202,6 +260,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(end == (last_nl == NULL ? 0 : last_nl - data + 1),
 	    "the end is after the last newline");
 	FUZZ_CHECK(end == w.next, "the end is where the last line ended");
+	check_last_line(fd, data, size, last_nl);
 	if ((w.reader = log_reader_new()) != NULL) {
 		check_scan(&w, fd, last_nl);
 		log_reader_free(w.reader);

@@ -29,13 +29,14 @@
 #include <json-c/json.h>
 
 #include "idwise.h"
+#include "log-check.h"
+#include "logformat.h"
 #include "record.h"
 #include "util.h"
 
 #define BODY_FORMAT \
 	"{\"event\":\"Finished Step\",\"body\":{\"eventId\":\"%s-%llu\"," \
 	"\"journeyId\":\"j-gen\",\"stepId\":\"1\"}}"
-#define TAIL_MAX	(1 << 20)
 
 struct chain {
 	unsigned long long	 seq;		/* of the last record written */
@@ -60,50 +61,36 @@ number(const char *text, unsigned long long *out)
 	return errno != 0 || end == text || *end != '\0' || text[0] == '-' ? -1 : 0;
 }
 
-/* The chain's head from the last line of the file at path (read from its last MiB). */
+/* The chain's head from the last line of the file at path. */
 static int
 chain_from(const char *path, struct chain *ch)
 {
-	struct record_view	 view;
+	struct log_reader	*reader = NULL;
+	struct log_record	 rec;
+	struct log_last		 last = { 0 };
 	struct stat		 st;
-	const char		*why;
-	char			*text, *start;
-	off_t			 from;
-	ssize_t			 n;
+	char			 why[160];
 	int			 fd, rc = -1;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 || fstat(fd, &st) == -1) {
-		msg("%s: %s", path, strerror(errno));
+		msg_errno("%s", path);
 		return -1;
 	}
-	from = st.st_size > TAIL_MAX ? st.st_size - TAIL_MAX : 0;
-	if (st.st_size == 0 || (text = malloc((size_t)(st.st_size - from) + 1)) == NULL) {
-		msg("%s: empty, or out of memory", path);
-		close(fd);
-		return -1;
-	}
-	n = pread(fd, text, (size_t)(st.st_size - from), from);
-	close(fd);
-	if (n != st.st_size - from || text[n - 1] != '\n') {
-		msg("%s: short read, or the last line is not complete", path);
-		free(text);
-		return -1;
-	}
-	text[n - 1] = '\0';
-	start = strrchr(text, '\n');
-	start = start != NULL ? start + 1 : text;
-	if (start == text && from != 0)
-		msg("%s: the last line is longer than %d bytes", path, TAIL_MAX);
-	else if (record_parse(start, strlen(start), &view, &why) == -1)
+	if (logformat_last_line(fd, st.st_size, &last) != LINE_OK || last.torn != 0)
+		msg("%s: empty, unreadable, or the last line is not complete", path);
+	else if ((reader = log_reader_new()) == NULL)
+		msg("out of memory");
+	else if (log_record_read(reader, last.text, last.len, &rec, why, sizeof(why)) == -1)
 		msg("%s: last line: %s", path, why);
 	else {
-		ch->seq = view.seq;
-		text[n - 1] = '\n';
-		sha256(start, (size_t)(text + n - start), ch->hash);
-		record_view_free(&view);
+		ch->seq = rec.view.seq;
+		sha256(last.text, last.len + 1, ch->hash);	/* with its newline */
+		log_record_free(&rec);
 		rc = 0;
 	}
-	free(text);
+	log_reader_free(reader);
+	free(last.buf);
+	close(fd);
 	return rc;
 }
 

@@ -3,14 +3,16 @@
 #
 #   1. autoreconf -fi
 #   2. build/       gcc, out of tree:      ../configure --enable-werror && make -j2 && make check
-#   3. build-asan/  clang with ASan+UBSan: ../configure --enable-werror && make -j2 && make check
-#   4. build/       valgrind memcheck of integration scripts (tests/valgrind.sh)
-#   5. build-fuzz/  each libFuzzer harness for FUZZ_SECONDS (default 60; fuzz/run.sh)
-#   6. build/       make distcheck         (--enable-werror too; its own tests must pass; not in the sum)
+#   3. build/       the Debian package: make check TESTS=tests/integration/deb.sh, alone (it
+#                   builds the .deb, installs, upgrades and purges it on this machine)
+#   4. build-asan/  clang with ASan+UBSan: ../configure --enable-werror && make -j2 && make check
+#   5. build/       valgrind memcheck of integration scripts (tests/valgrind.sh)
+#   6. build-fuzz/  each libFuzzer harness for FUZZ_SECONDS (default 60; fuzz/run.sh)
+#   7. build/       make distcheck         (--enable-werror too; its own tests must pass; not in the sum)
 #
-# Ends with one line "N passed, N failed": every TAP result of phases 2 and 3 (from the .trs
-# files: PASS counts as passed; FAIL, XPASS, ERROR and SKIP as failed; XFAIL, a known bug
-# marked TODO, counts as neither), every TAP result of phase 4, one per harness of phase 5,
+# Ends with one line "N passed, N failed": every TAP result of phases 2, 3 and 4 (from the
+# .trs files: PASS counts as passed; FAIL, XPASS, ERROR and SKIP as failed; XFAIL, a known bug
+# marked TODO, counts as neither), every TAP result of phase 5, one per harness of phase 6,
 # plus 1 failed for each phase that cannot configure or build, or whose make check fails
 # without a failing test to show for it, and 1 for a failed distcheck. Exit status 0 only
 # when nothing failed and something passed.
@@ -37,18 +39,25 @@ fail_phase()
 	failures+=("$1|$2")
 }
 
+# count_trs FILE PHASE: add up the TAP results of one .trs file.
+count_trs()
+{
+	local trs=$1 phase=$2 p f
+	p=$(grep -c '^:test-result: PASS' "$trs")
+	f=$(grep -cE '^:test-result: (FAIL|XPASS|ERROR|SKIP)' "$trs")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -gt 0 ]; then
+		failures+=("$phase: ${trs%.trs} ($f failed)|${trs%.trs}.log|$trs")
+	fi
+}
+
 # count_results DIR PHASE: add up the TAP results of the .trs files under DIR.
 count_results()
 {
-	local dir=$1 phase=$2 trs p f
+	local dir=$1 phase=$2 trs
 	while IFS= read -r trs; do
-		p=$(grep -c '^:test-result: PASS' "$trs")
-		f=$(grep -cE '^:test-result: (FAIL|XPASS|ERROR|SKIP)' "$trs")
-		passed=$((passed + p))
-		failed=$((failed + f))
-		if [ "$f" -gt 0 ]; then
-			failures+=("$phase: ${trs%.trs} ($f failed)|${trs%.trs}.log|$trs")
-		fi
+		count_trs "$trs" "$phase"
 	done < <(find "$dir" -path "$dir/idwise-fcgi-*" -prune -o -name '*.trs' -print | sort)
 }
 
@@ -84,6 +93,25 @@ build_and_check()
 	count_results "$SRC/$dir" "$phase"
 	if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then
 		fail_phase "$phase: make check failed with no failing test" "$SRC/$dir/run-check.log"
+	fi
+}
+
+# deb: tests/integration/deb.sh in build/, alone: it installs the package on this machine
+# (and removes it, and the user it made, again). Its TAP results count.
+deb_phase()
+{
+	local trs=$SRC/build/tests/integration/deb.trs log=$SRC/build/run-deb.log
+	say "the Debian package"
+	if [ ! -f "$SRC/build/Makefile" ]; then
+		fail_phase "deb: build/ is not configured" /dev/null
+		return 1
+	fi
+	rm -f "$trs"
+	(cd "$SRC/build" && make check TESTS=tests/integration/deb.sh) 2>&1 | tee "$log"
+	if [ -f "$trs" ]; then
+		count_trs "$trs" "deb"
+	else
+		fail_phase "deb: tests/integration/deb.sh did not run" "$log"
 	fi
 }
 
@@ -174,6 +202,7 @@ if ! autoreconf -fi; then
 fi
 
 build_and_check build "gcc" CC=gcc --enable-werror
+deb_phase
 export ASAN_OPTIONS=detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 build_and_check build-asan "clang asan+ubsan" CC=clang CFLAGS="$ASAN_CFLAGS" --enable-werror

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* idwise.c: IDWise's event names and decisions (SPEC §2) as tables, and classification. */
+/* idwise.c: IDWise's event names and decisions as tables, and classification. */
 #include "autoconf.h"
 
 #include <stdio.h>
@@ -7,6 +7,7 @@
 
 #include "canon.h"
 #include "idwise.h"
+#include "util.h"
 
 struct name_map {
 	const char	*from;
@@ -54,7 +55,6 @@ static const char *const decision_members[] = {
 	"finalDecision", "manualDecision", "systemDecision"
 };
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *
 map_lookup(const struct name_map *map, size_t n, const char *s, size_t len)
@@ -122,7 +122,7 @@ idwise_outcome_name(int i)
 const char *
 idwise_type(const char *name, size_t len)
 {
-	return map_lookup(event_types, NELEM(event_types), name, len);
+	return map_lookup(event_types, nitems(event_types), name, len);
 }
 
 const char *
@@ -130,7 +130,7 @@ idwise_outcome(const char *decision, size_t len)
 {
 	const char	*outcome;
 
-	outcome = map_lookup(decision_outcomes, NELEM(decision_outcomes), decision, len);
+	outcome = map_lookup(decision_outcomes, nitems(decision_outcomes), decision, len);
 	return outcome != NULL ? outcome : "unknown";
 }
 
@@ -152,7 +152,7 @@ classify_outcome(json_object *body)
 	json_object	*value;
 	size_t		 i;
 
-	for (i = 0; i < NELEM(decision_members); i++) {
+	for (i = 0; i < nitems(decision_members); i++) {
 		if (!json_object_object_get_ex(body, decision_members[i], &value) ||
 		    value == NULL)
 			continue;

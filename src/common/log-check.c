@@ -25,14 +25,6 @@ enum member {
 	M_OUTCOME, M_ENV, M_REMOTE_ADDR, M_BODY_SHA256, M_CONFLICT, M_BODY, M_PREV, M_COUNT
 };
 
-/* A member's rule; value is NULL for JSON null. */
-struct member_rule {
-	const char	*name;
-	bool		 optional;	/* may be absent */
-	bool		(*ok)(json_object *);
-	const char	*why;
-};
-
 static bool
 is_version(json_object *v)
 {
@@ -96,27 +88,47 @@ is_sha256_hex(json_object *v)
 	return n == SHA256_HEX_LEN;
 }
 
-static const struct member_rule member_rules[M_COUNT] = {
-	[M_V] =			{ "v", false, is_version, "v is not 1" },
-	[M_SEQ] =		{ "seq", false, is_seq, "seq is not a number from 1" },
-	[M_RECEIVED_AT] =	{ "received_at", false, is_time,
-				    "received_at is not an RFC 3339 time with milliseconds" },
-	[M_ID] =		{ "id", false, is_nonempty_string, "id is not a non-empty string" },
-	[M_TYPE] =		{ "type", false, is_string, "type is not a string" },
-	[M_EVENT] =		{ "event", false, is_string, "event is not a string" },
-	[M_JOURNEY_ID] =	{ "journey_id", false, is_string_or_null,
-				    "journey_id is not a string or null" },
-	[M_REFERENCE_NO] =	{ "reference_no", false, is_string_or_null,
-				    "reference_no is not a string or null" },
-	[M_OUTCOME] =		{ "outcome", false, is_string, "outcome is not a string" },
-	[M_ENV] =		{ "env", false, is_string, "env is not a string" },
-	[M_REMOTE_ADDR] =	{ "remote_addr", false, is_string, "remote_addr is not a string" },
-	[M_BODY_SHA256] =	{ "body_sha256", false, is_sha256_hex,
-				    "body_sha256 is not 64 lower-case hex digits" },
-	[M_CONFLICT] =		{ "conflict", true, is_true, "conflict is there but not true" },
-	[M_BODY] =		{ "body", false, is_object, "body is not an object" },
-	[M_PREV] =		{ "prev", false, is_sha256_hex,
-				    "prev is not 64 lower-case hex digits" },
+/* What a member must be; why is what it is not. */
+enum rule {
+	R_VERSION, R_SEQ, R_TIME, R_ID, R_STRING, R_STRING_OR_NULL, R_SHA256, R_TRUE, R_OBJECT,
+	R_COUNT
+};
+
+static const struct {
+	bool		(*ok)(json_object *);	/* the value is NULL for JSON null */
+	const char	*why;
+} rules[R_COUNT] = {
+	[R_VERSION] =		{ is_version,		"not 1" },
+	[R_SEQ] =		{ is_seq,		"not a number from 1" },
+	[R_TIME] =		{ is_time,		"not an RFC 3339 time with milliseconds" },
+	[R_ID] =		{ is_nonempty_string,	"not a non-empty string" },
+	[R_STRING] =		{ is_string,		"not a string" },
+	[R_STRING_OR_NULL] =	{ is_string_or_null,	"not a string or null" },
+	[R_SHA256] =		{ is_sha256_hex,	"not 64 lower-case hex digits" },
+	[R_TRUE] =		{ is_true,		"there but not true" },
+	[R_OBJECT] =		{ is_object,		"not an object" },
+};
+
+/* Each member's name and rule; only conflict may be absent. */
+static const struct {
+	const char	*name;
+	enum rule	 rule;
+} members[M_COUNT] = {
+	[M_V] =			{ "v",			R_VERSION },
+	[M_SEQ] =		{ "seq",		R_SEQ },
+	[M_RECEIVED_AT] =	{ "received_at",	R_TIME },
+	[M_ID] =		{ "id",			R_ID },
+	[M_TYPE] =		{ "type",		R_STRING },
+	[M_EVENT] =		{ "event",		R_STRING },
+	[M_JOURNEY_ID] =	{ "journey_id",		R_STRING_OR_NULL },
+	[M_REFERENCE_NO] =	{ "reference_no",	R_STRING_OR_NULL },
+	[M_OUTCOME] =		{ "outcome",		R_STRING },
+	[M_ENV] =		{ "env",		R_STRING },
+	[M_REMOTE_ADDR] =	{ "remote_addr",	R_STRING },
+	[M_BODY_SHA256] =	{ "body_sha256",	R_SHA256 },
+	[M_CONFLICT] =		{ "conflict",		R_TRUE },
+	[M_BODY] =		{ "body",		R_OBJECT },
+	[M_PREV] =		{ "prev",		R_SHA256 },
 };
 
 struct log_reader *
@@ -124,9 +136,8 @@ log_reader_new(void)
 {
 	struct log_reader	*r;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return NULL;
-	if ((r->tok = json_tokener_new_ex(RECORD_DEPTH)) == NULL) {
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->tok = json_tokener_new_ex(RECORD_DEPTH)) == NULL) {
 		free(r);
 		return NULL;
 	}
@@ -137,29 +148,28 @@ log_reader_new(void)
 void
 log_reader_free(struct log_reader *r)
 {
-	if (r == NULL)
-		return;
-	json_tokener_free(r->tok);
+	if (r != NULL)
+		json_tokener_free(r->tok);
 	free(r);
 }
 
-/* Each member by the rules; NULL, or why not. */
-static const char *
+/* Each member by its rule: -1, or the first member that breaks it. */
+static int
 check_members(json_object *rec, json_object *values[M_COUNT])
 {
-	size_t	 i;
+	int	 i;
 
 	for (i = 0; i < M_COUNT; i++) {
-		if (!json_object_object_get_ex(rec, member_rules[i].name, &values[i])) {
+		if (!json_object_object_get_ex(rec, members[i].name, &values[i])) {
 			values[i] = NULL;
-			if (member_rules[i].optional)
+			if (i == M_CONFLICT)
 				continue;
-			return member_rules[i].why;
+			return i;
 		}
-		if (!member_rules[i].ok(values[i]))
-			return member_rules[i].why;
+		if (!rules[members[i].rule].ok(values[i]))
+			return i;
 	}
-	return NULL;
+	return -1;
 }
 
 /* The view from members that passed their rules; NULL, or why not. */
@@ -211,19 +221,22 @@ log_record_read(struct log_reader *r, const char *line, size_t len, struct log_r
 {
 	json_object	*values[M_COUNT];
 	const char	*reason;
+	int		 bad;
 
 	memset(rec, 0, sizeof(*rec));
 	if ((rec->view.json = parse_line(r, line, len)) == NULL) {
 		snprintf(why, whylen, "not a JSON object");
 		return -1;
 	}
-	if ((reason = check_members(rec->view.json, values)) != NULL ||
-	    (reason = fill(rec, values)) != NULL) {
+	if ((bad = check_members(rec->view.json, values)) != -1)
+		snprintf(why, whylen, "not a record: %s is %s", members[bad].name,
+		    rules[members[bad].rule].why);
+	else if ((reason = fill(rec, values)) != NULL)
 		snprintf(why, whylen, "not a record: %s", reason);
-		log_record_free(rec);
-		return -1;
-	}
-	return 0;
+	else
+		return 0;
+	log_record_free(rec);
+	return -1;
 }
 
 void
@@ -231,4 +244,27 @@ log_record_free(struct log_record *rec)
 {
 	json_object_put(rec->view.json);
 	memset(rec, 0, sizeof(*rec));
+}
+
+/* --- the seq alone --------------------------------------------------------------------- */
+
+#define LINE_START	"{\"v\":1,\"seq\":"
+
+int
+log_line_seq(const char *line, size_t len, uint64_t *seq)
+{
+	size_t		 at = sizeof(LINE_START) - 1, digits;
+	uint64_t	 n = 0;
+
+	if (len <= at || memcmp(line, LINE_START, at) != 0 || line[at] < '1' || line[at] > '9')
+		return -1;
+	for (digits = 0; at < len && line[at] >= '0' && line[at] <= '9'; at++, digits++) {
+		if (digits == 19)	/* more than 2^63 - 1 can have */
+			return -1;
+		n = n * 10 + (uint64_t)(line[at] - '0');
+	}
+	if (at == len || line[at] != ',' || n > INT64_MAX)
+		return -1;
+	*seq = n;
+	return 0;
 }

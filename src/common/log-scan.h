@@ -6,8 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* No record comes near this (max_body is at most 64 MiB); a longer line is damage. */
-#define SCAN_LINE_MAX	((size_t)256 * 1024 * 1024)
+#include "logformat.h"
 
 struct scan_line {
 	const char	*file;		/* as given */
@@ -22,7 +21,7 @@ enum scan_end {
 	SCAN_DONE,		/* every line of every file went to fn */
 	SCAN_STOPPED,		/* fn returned non-zero for the line at *at */
 	SCAN_TORN,		/* the file's last line, number at->lineno, has no '\n' */
-	SCAN_TOO_LONG,		/* line at->lineno is longer than SCAN_LINE_MAX */
+	SCAN_TOO_LONG,		/* line at->lineno is longer than LOG_LINE_MAX */
 	SCAN_UNREADABLE		/* at->file could not be opened or read: said on stderr */
 };
 
@@ -33,7 +32,8 @@ struct scan_at {
 
 /*
  * Open every file first (so a wrong name fails at once), then hand each complete line to
- * fn in order. Files are read with read(2), so pipes (<(zcat events.jsonl.2.gz)) work.
+ * fn in order. Files are read in order with read(2) (logformat.h's sequential lines), so
+ * pipes (<(zcat events.jsonl.2.gz)) work.
  */
 enum scan_end	log_scan(char *const files[], int nfiles, scan_fn fn, void *arg,
 		    struct scan_at *at);

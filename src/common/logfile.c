@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* logfile.c: opening the log at its path, reading it line by line, cutting a torn tail. */
+/* logfile.c: opening the log at its path, syncing it and its directory, cutting a torn tail. */
 #include "autoconf.h"
 
 #include <sys/stat.h>
@@ -16,7 +16,6 @@
 #include "util.h"
 
 #define LOG_MODE	0640
-#define READ_CHUNK	(256 * 1024)
 
 void
 logfile_init(struct logfile *lf, const char *path)
@@ -37,7 +36,7 @@ static int
 hold_new(struct logfile *lf)
 {
 	if ((lf->ref = malloc(sizeof(*lf->ref))) == NULL) {
-		msg("%s: %s", lf->path, strerror(errno));
+		msg_errno("%s", lf->path);
 		close(lf->fd);
 		lf->fd = -1;
 		return -1;
@@ -64,7 +63,7 @@ logfile_release(struct fdref *ref)
 	if (ref == NULL || __atomic_sub_fetch(&ref->holds, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	if (close(ref->fd) == -1)
-		msg("%s: close: %s", ref->path, strerror(errno));
+		msg_errno("%s: close", ref->path);
 	free(ref);
 }
 
@@ -152,15 +151,15 @@ logfile_sync_dir(const char *path)
 	int	 fd, rc = 0;
 
 	if ((copy = strdup(path)) == NULL) {
-		msg("%s: %s", path, strerror(errno));
+		msg_errno("%s", path);
 		return LOGFILE_DIR_UNOPENED;
 	}
 	dir = dirname(copy);
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		msg("%s: open: %s", dir, strerror(errno));
+		msg_errno("%s: open", dir);
 		rc = LOGFILE_DIR_UNOPENED;
 	} else if (fsync(fd) == -1) {
-		msg("%s: fsync: %s", dir, strerror(errno));
+		msg_errno("%s: fsync", dir);
 		rc = LOGFILE_DIR_UNSYNCED;
 	}
 	if (fd != -1)
@@ -175,75 +174,10 @@ logfile_size(const struct logfile *lf)
 	struct stat	 st;
 
 	if (fstat(lf->fd, &st) == -1) {
-		msg("%s: fstat: %s", lf->path, strerror(errno));
+		msg_errno("%s: fstat", lf->path);
 		return -1;
 	}
 	return st.st_size;
-}
-
-/* Read into buf[have..] at offset; returns bytes read, 0 at to, -1 on error. */
-static ssize_t
-read_more(int fd, char *buf, size_t room, off_t at, off_t to)
-{
-	ssize_t	 n;
-
-	if (at >= to)
-		return 0;
-	if ((off_t)room > to - at)
-		room = (size_t)(to - at);
-	do
-		n = pread(fd, buf, room, at);
-	while (n == -1 && errno == EINTR);
-	return n;
-}
-
-/* Hand every complete line in buf[0..have) to fn; returns how many bytes were used. */
-static size_t
-emit_lines(const char *buf, size_t have, off_t base, line_fn fn, void *arg, int *rc)
-{
-	const char	*nl;
-	size_t		 used = 0;
-
-	while (*rc == 0 && (nl = memchr(buf + used, '\n', have - used)) != NULL) {
-		*rc = fn(buf + used, (size_t)(nl - (buf + used)), base + (off_t)used, arg);
-		if (*rc == 0)
-			used = (size_t)(nl - buf) + 1;
-	}
-	return used;
-}
-
-int
-logfile_lines(int fd, off_t from, off_t to, line_fn fn, void *arg, off_t *end)
-{
-	char	*buf, *grown;
-	size_t	 size = READ_CHUNK, have = 0, used;
-	ssize_t	 n;
-	int	 rc = 0;
-
-	*end = from;
-	if ((buf = malloc(size)) == NULL)
-		return -1;
-	while (rc == 0) {
-		if (have == size) {
-			if ((grown = realloc(buf, size * 2)) == NULL) {
-				rc = -1;
-				break;
-			}
-			buf = grown;
-			size *= 2;
-		}
-		if ((n = read_more(fd, buf + have, size - have, *end + (off_t)have, to)) <= 0) {
-			rc = n == 0 ? 0 : -1;
-			break;
-		}
-		have += (size_t)n;
-		used = emit_lines(buf, have, *end, fn, arg, &rc);
-		memmove(buf, buf + used, have - used);
-		have -= used;
-		*end += (off_t)used;
-	}
-	free(buf);
-	return rc;
 }
 
 /* Copy [at, size) of the log to the end of the torn file, then make that durable. */
@@ -270,7 +204,7 @@ keep_tail(struct logfile *lf, off_t at, off_t size, const char *torn_path)
 	if (fd == -1)
 		msg("%s: %s; the torn tail stays in the log", torn_path, why);
 	else if (write_all(fd, tail, (size_t)n) == -1 || fsync(fd) == -1)
-		msg("%s: write: %s", torn_path, strerror(errno));
+		msg_errno("%s: write", torn_path);
 	else
 		rc = 0;
 	if (fd != -1)
@@ -291,7 +225,7 @@ logfile_cut(struct logfile *lf, off_t at, const char *torn_path)
 	if (keep_tail(lf, at, size, torn_path) == -1)
 		return -1;
 	if (ftruncate(lf->fd, at) == -1) {
-		msg("%s: truncate: %s", lf->path, strerror(errno));
+		msg_errno("%s: truncate", lf->path);
 		return -1;
 	}
 	msg("%s: cut a torn tail of %lld bytes at offset %lld; kept in %s", lf->path,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* logfile.h: the log file itself: opening it at its path, reading its lines, cutting a torn tail. */
+/* logfile.h: the log file itself: opening it at its path, syncing it, cutting a torn tail. */
 #ifndef IDW_LOGFILE_H
 #define IDW_LOGFILE_H
 
@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "logformat.h"
 
 /* An open file and how many hold it: it is closed when the last one lets go. */
 struct fdref;
@@ -19,9 +21,6 @@ struct logfile {
 	uint64_t	 ino;
 	struct fdref	*ref;		/* the fd's, while open */
 };
-
-/* Called with each complete line (without its '\n') and the offset it starts at. */
-typedef int	(*line_fn)(const char *, size_t, off_t, void *);
 
 void	logfile_init(struct logfile *, const char *path);
 /* Is the open file no longer the one at the path (renamed away, removed), or none open? */
@@ -52,13 +51,6 @@ struct fdref	*logfile_hold(struct logfile *, int *fd);
 void	logfile_release(struct fdref *);
 /* The file's size, or -1. */
 off_t	logfile_size(const struct logfile *);
-
-/*
- * Call fn for each complete line from offset from up to to. Stops early when fn returns
- * non-zero and returns that; -1 on a read error. *end is the offset after the last complete
- * line seen.
- */
-int	logfile_lines(int fd, off_t from, off_t to, line_fn fn, void *arg, off_t *end);
 
 /* Append the bytes from offset at to the end to torn_path, then cut the log there (the
  * caller syncs it). */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* record.c: the event log's line (SPEC §4), written as text (jsonwrite.c), read with json-c. */
+/* record.c: the event log's line, written as text (jsonwrite.c), read with json-c. */
 #include "autoconf.h"
 
 #include <inttypes.h>
@@ -58,7 +58,7 @@ fields(struct jsonwrite *w, const struct event *ev, const struct record_place *a
 }
 
 /*
- * The members in SPEC §4's order, written straight into the line: the bytes json-c wrote
+ * The members in the record's order, written straight into the line: the bytes json-c wrote
  * for the same record built as an object (PLAIN, NOSLASHESCAPE), without building it.
  */
 char *
@@ -78,38 +78,14 @@ record_line(const struct event *ev, const struct record_place *at, size_t *len)
 	return line;
 }
 
-/*
- * One set of rules for a record, log-check.c's, plus the body's digest the writer needs
- * for conflicts. A parser per call: the writer reads lines only when it recovers.
- */
 int
-record_parse(const char *line, size_t len, struct record_view *view, const char **why)
+record_body_digest(const struct record_view *view, unsigned char digest[SHA256_LEN])
 {
-	static _Thread_local char	 reason[160];
-	struct log_reader		*reader;
-	struct log_record		 rec;
-	json_object			*body;
-	int				 rc;
+	json_object	*body;
 
-	memset(view, 0, sizeof(*view));
-	*why = reason;
-	if ((reader = log_reader_new()) == NULL) {
-		snprintf(reason, sizeof(reason), "out of memory");
+	if (!json_object_object_get_ex(view->json, "body", &body))
 		return -1;
-	}
-	rc = log_record_read(reader, line, len, &rec, reason, sizeof(reason));
-	log_reader_free(reader);
-	if (rc == -1)
-		return -1;
-	if (!json_object_object_get_ex(rec.view.json, "body", &body) ||
-	    canon_digest(body, rec.view.body_digest) == -1) {
-		snprintf(reason, sizeof(reason), "out of memory");
-		log_record_free(&rec);
-		return -1;
-	}
-	*view = rec.view;
-	*why = NULL;
-	return 0;
+	return canon_digest(body, digest);
 }
 
 void

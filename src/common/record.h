@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* record.h: the event log's line (SPEC §4): built from an event, and read back. */
+/* record.h: the event log's line (idwise-events(5)): built from an event, and read back. */
 #ifndef IDW_RECORD_H
 #define IDW_RECORD_H
 
@@ -36,11 +36,15 @@ struct record_view {
 	const char	*type;
 	const char	*outcome;
 	bool		 conflict;
-	unsigned char	 body_digest[SHA256_LEN];
 };
 
-/* Parse one line (without its '\n'); -1 and *why if it is not a whole record. */
-int	record_parse(const char *, size_t, struct record_view *, const char **why);
+/*
+ * The SHA-256 of the record's body in canonical form (canon.h), what dedup compares to
+ * tell a redelivery from a conflict: only the writer needs it, so a reader (log-check.h)
+ * leaves it out and the writer asks for it. 0, or -1 when memory ran out.
+ */
+int	record_body_digest(const struct record_view *, unsigned char [SHA256_LEN]);
+
 void	record_view_free(struct record_view *);
 
 /*

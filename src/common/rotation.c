@@ -4,153 +4,78 @@
 
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "logfile.h"
-#include "record.h"
+#include "log-check.h"
+#include "logformat.h"
 #include "rotation.h"
 
-#define TAIL_CHUNK	(64 * 1024)
-#define LINE_MAX_READ	((size_t)256 << 20)
+#define WHY_LEN		160
 
-/* Names next to the log that are ours or cannot be read as a log. */
-static const char *const skipped_suffixes[] = {
-	".shm", ".idx", ".idx-lock", ".torn", ".lock", ".gz", ".xz", ".bz2", ".zst",
-	".lz4", ".lzma", ".Z", ".tmp",
-};
+/* --- a file's ends ------------------------------------------------------------------- */
 
-/* What logrotate's compress may have made of a rotated log. */
-static const char *const compressed_suffixes[] = {
-	".gz", ".xz", ".bz2", ".zst", ".lz4", ".lzma", ".Z",
-};
-
-static bool
-ends_with(const char *s, const char *suffix)
-{
-	size_t	 a = strlen(s), b = strlen(suffix);
-
-	return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-/* events.jsonl.1, events.jsonl-20261125, events.jsonl.2026-11-25 ... */
-static bool
-rotated_name(const char *name, const char *base)
-{
-	size_t	 len = strlen(base), i;
-
-	if (strncmp(name, base, len) != 0 || (name[len] != '.' && name[len] != '-') ||
-	    name[len + 1] == '\0')
-		return false;
-	for (i = 0; i < sizeof(skipped_suffixes) / sizeof(skipped_suffixes[0]); i++)
-		if (ends_with(name, skipped_suffixes[i]))
-			return false;
-	return true;
-}
-
-struct first_line {
-	struct log_ends	*ends;
-	bool		 found;
-};
-
+/* The first record's seq and prev; -1 when the first line is not a record. */
 static int
-take_first(const char *line, size_t len, off_t at, void *arg)
+take_first(int fd, off_t size, struct log_reader *reader, struct log_ends *ends)
 {
-	struct first_line	*fl = arg;
-	struct record_view	 view;
-	const char		*why;
-
-	(void)at;
-	if (record_parse(line, len, &view, &why) == -1)
-		return 1;
-	fl->ends->first_seq = view.seq;
-	fl->found = hex_decode(view.prev, SHA256_HEX_LEN, fl->ends->first_prev) == 0;
-	record_view_free(&view);
-	return 1;
-}
-
-/* The last complete line of the file: read backwards from the last '\n'. */
-static char *
-last_line(int fd, off_t size, size_t *len)
-{
-	char	*buf = NULL, *grown, *start;
-	size_t	 want = TAIL_CHUNK;
-	off_t	 from;
-	ssize_t	 n;
-
-	for (;;) {
-		from = size > (off_t)want ? size - (off_t)want : 0;
-		if ((grown = realloc(buf, (size_t)(size - from) + 1)) == NULL)
-			break;
-		buf = grown;
-		if ((n = pread(fd, buf, (size_t)(size - from), from)) != size - from)
-			break;
-		/* the file may end in a torn line: drop everything after the last '\n' */
-		while (n > 0 && buf[n - 1] != '\n')
-			n--;
-		if (n > 0) {
-			buf[n - 1] = '\0';
-			start = memrchr(buf, '\n', (size_t)n - 1);
-			if (start != NULL || from == 0) {
-				start = start != NULL ? start + 1 : buf;
-				*len = (size_t)(buf + n - 1 - start);
-				memmove(buf, start, *len + 1);
-				return buf;
-			}
-		}
-		if (from == 0 || want >= LINE_MAX_READ)
-			break;
-		want *= 4;
-	}
-	free(buf);
-	return NULL;
-}
-
-static int
-take_last(int fd, off_t size, struct log_ends *ends)
-{
-	struct record_view	 view;
-	const char		*why;
-	char			*line;
-	size_t			 len;
+	struct log_lines	 lines;
+	struct log_line		 line;
+	struct log_record	 rec;
+	char			 why[WHY_LEN];
 	int			 rc = -1;
 
-	if ((line = last_line(fd, size, &len)) == NULL)
-		return -1;
-	if (record_parse(line, len, &view, &why) == 0) {
-		ends->last_seq = view.seq;
-		ends->last_ms = view.received_ms;
-		line[len] = '\n';
-		sha256(line, len + 1, ends->last_hash);
-		record_view_free(&view);
+	logformat_lines_init(&lines, fd, size, false);
+	if (logformat_line(&lines, 0, &line) == LINE_OK &&
+	    log_record_read(reader, line.text, line.len, &rec, why, sizeof(why)) == 0) {
+		ends->first_seq = rec.view.seq;
+		rc = hex_decode(rec.view.prev, SHA256_HEX_LEN, ends->first_prev);
+		log_record_free(&rec);
+	}
+	logformat_lines_free(&lines);
+	return rc;
+}
+
+/* The last whole record (a torn tail after it is the writer's to cut); -1 if none. */
+static int
+take_last(int fd, off_t size, struct log_reader *reader, struct log_ends *ends)
+{
+	struct log_last		 last;
+	struct log_record	 rec;
+	char			 why[WHY_LEN];
+	int			 rc = -1;
+
+	if (logformat_last_line(fd, size, &last) == LINE_OK &&
+	    log_record_read(reader, last.text, last.len, &rec, why, sizeof(why)) == 0) {
+		ends->last_seq = rec.view.seq;
+		ends->last_ms = rec.view.received_ms;
+		sha256(last.text, last.len + 1, ends->last_hash);
+		log_record_free(&rec);
 		rc = 0;
 	}
-	free(line);
+	free(last.buf);
 	return rc;
 }
 
 int
 rotation_ends(const char *path, struct log_ends *ends)
 {
-	struct first_line	 fl = { ends, false };
+	struct log_reader	*reader;
 	struct stat		 st;
-	off_t			 end;
 	int			 fd, rc = -1;
 
 	memset(ends, 0, sizeof(*ends));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) == -1)
 		return -1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    logfile_lines(fd, 0, st.st_size, take_first, &fl, &end) != -1 && fl.found &&
-	    take_last(fd, st.st_size, ends) == 0)
+	if ((reader = log_reader_new()) != NULL && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    take_first(fd, st.st_size, reader, ends) == 0 &&
+	    take_last(fd, st.st_size, reader, ends) == 0)
 		rc = 0;
+	log_reader_free(reader);
 	close(fd);
 	return rc;
 }
@@ -165,32 +90,36 @@ rotation_free(struct log_ends *files, size_t n)
 	free(files);
 }
 
-/* The log's directory and file name, split off copies of its path. */
-struct log_place {
-	char	*dir_copy, *base_copy;
-	char	*dir, *base;
+/* --- the chain of rotated files ------------------------------------------------------ */
+
+/* The rotated files that hold records, other than the current one, as they are found. */
+struct rotated_list {
+	const struct stat	*current;
+	struct log_ends		*files;
+	size_t			 n;
 };
 
 static int
-log_place(const char *logpath, struct log_place *lp)
+add_rotated(const struct log_sibling *sib, void *arg)
 {
-	lp->dir_copy = strdup(logpath);
-	lp->base_copy = strdup(logpath);
-	if (lp->dir_copy == NULL || lp->base_copy == NULL) {
-		free(lp->dir_copy);
-		free(lp->base_copy);
+	struct rotated_list	*list = arg;
+	struct log_ends		*grown, ends;
+	struct stat		 st;
+
+	if (sib->kind != LOG_NAME_ROTATED || stat(sib->path, &st) == -1 ||
+	    !S_ISREG(st.st_mode) ||
+	    (st.st_dev == list->current->st_dev && st.st_ino == list->current->st_ino) ||
+	    rotation_ends(sib->path, &ends) == -1)
+		return 0;
+	if ((grown = realloc(list->files, (list->n + 1) * sizeof(*grown))) == NULL ||
+	    (ends.path = strdup(sib->path)) == NULL) {
+		if (grown != NULL)
+			list->files = grown;
 		return -1;
 	}
-	lp->dir = dirname(lp->dir_copy);
-	lp->base = basename(lp->base_copy);
+	list->files = grown;
+	list->files[list->n++] = ends;
 	return 0;
-}
-
-static void
-log_place_free(struct log_place *lp)
-{
-	free(lp->dir_copy);
-	free(lp->base_copy);
 }
 
 /* Every rotated file in the log's directory that has records, in any order. */
@@ -198,46 +127,15 @@ static int
 list_rotated(const char *logpath, const struct stat *current, struct log_ends **out,
     size_t *n)
 {
-	struct log_ends	*list = NULL, *grown, ends;
-	struct dirent	*de;
-	struct stat	 st;
-	struct log_place lp;
-	char		*path;
-	DIR		*dp;
-	int		 rc = 0;
+	struct rotated_list	 list = { current, NULL, 0 };
 
 	*n = 0;
-	if (log_place(logpath, &lp) == -1)
-		return -1;
-	if ((dp = opendir(lp.dir)) == NULL)
-		rc = -1;
-	while (rc == 0 && (de = readdir(dp)) != NULL) {
-		if (!rotated_name(de->d_name, lp.base) ||
-		    asprintf(&path, "%s/%s", lp.dir, de->d_name) == -1)
-			continue;
-		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode) ||
-		    (st.st_dev == current->st_dev && st.st_ino == current->st_ino) ||
-		    rotation_ends(path, &ends) == -1) {
-			free(path);
-			continue;
-		}
-		if ((grown = realloc(list, (*n + 1) * sizeof(*list))) == NULL) {
-			free(path);
-			rc = -1;
-			break;
-		}
-		list = grown;
-		ends.path = path;
-		list[(*n)++] = ends;
-	}
-	if (dp != NULL)
-		closedir(dp);
-	log_place_free(&lp);
-	if (rc == -1) {
-		rotation_free(list, *n);
+	if (logformat_siblings(logpath, add_rotated, &list) != 0) {
+		rotation_free(list.files, list.n);
 		return -1;
 	}
-	*out = list;
+	*out = list.files;
+	*n = list.n;
 	return 0;
 }
 
@@ -327,62 +225,4 @@ rotation_chain(const char *logpath, const struct log_ends *current, int64_t sinc
 	*files = chain;
 	*nfiles = taken;
 	return 0;
-}
-
-/* Is there a rotated file next to the log that only its compressed form holds? */
-bool
-rotation_has_compressed(const char *logpath)
-{
-	struct dirent	*de;
-	struct log_place lp;
-	size_t		 len, i;
-	bool		 found = false;
-	DIR		*dp;
-
-	if (log_place(logpath, &lp) == -1)
-		return false;
-	len = strlen(lp.base);
-	if ((dp = opendir(lp.dir)) != NULL) {
-		while (!found && (de = readdir(dp)) != NULL) {
-			if (strncmp(de->d_name, lp.base, len) != 0 ||
-			    (de->d_name[len] != '.' && de->d_name[len] != '-'))
-				continue;
-			for (i = 0; i < sizeof(compressed_suffixes) /
-			    sizeof(compressed_suffixes[0]); i++)
-				if (ends_with(de->d_name, compressed_suffixes[i]))
-					found = true;
-		}
-		closedir(dp);
-	}
-	log_place_free(&lp);
-	return found;
-}
-
-/* The rotated file next to the log that is the file dev/ino (a path to free), or NULL. */
-char *
-rotation_find_file(const char *logpath, uint64_t dev, uint64_t ino)
-{
-	struct dirent	*de;
-	struct stat	 st;
-	struct log_place lp;
-	char		*path, *found = NULL;
-	DIR		*dp;
-
-	if (log_place(logpath, &lp) == -1)
-		return NULL;
-	if ((dp = opendir(lp.dir)) != NULL) {
-		while (found == NULL && (de = readdir(dp)) != NULL) {
-			if (!rotated_name(de->d_name, lp.base) ||
-			    asprintf(&path, "%s/%s", lp.dir, de->d_name) == -1)
-				continue;
-			if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-			    (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino)
-				found = path;
-			else
-				free(path);
-		}
-		closedir(dp);
-	}
-	log_place_free(&lp);
-	return found;
 }

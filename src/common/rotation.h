@@ -3,7 +3,8 @@
  * rotation.h: the files a log was rotated into (renamed by logrotate: events.jsonl.1,
  * events.jsonl-20261125, ...), found again by following the chain backwards from the
  * current file: a file belongs when its last record is the one the next file's first
- * record names as prev. Compressed files cannot be read and end the search.
+ * record names as prev. Compressed files cannot be read and end the search. Which names
+ * are rotated files is logformat.h's to say.
  */
 #ifndef IDW_ROTATION_H
 #define IDW_ROTATION_H
@@ -36,9 +37,5 @@ int	rotation_ends(const char *path, struct log_ends *);
 int	rotation_chain(const char *logpath, const struct log_ends *current, int64_t since_ms,
 	    struct log_ends **files, size_t *n);
 void	rotation_free(struct log_ends *, size_t);
-/* Is there a compressed rotated file (events.jsonl.1.gz, ...) next to the log? */
-bool	rotation_has_compressed(const char *logpath);
-/* The rotated file next to the log that is the file dev/ino (a path to free), or NULL. */
-char	*rotation_find_file(const char *logpath, uint64_t dev, uint64_t ino);
 
 #endif

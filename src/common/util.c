@@ -3,6 +3,8 @@
 #include "autoconf.h"
 
 #include <ctype.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -71,6 +73,25 @@ sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
 }
 
 void
+sha256_pair(const void *a, size_t alen, const void *b, size_t blen,
+    unsigned char out[SHA256_LEN])
+{
+	const EVP_MD	*md = sha256_impl();
+	EVP_MD_CTX	*ctx;
+	unsigned int	 outlen = 0;
+	int		 done;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		sha256_failed();
+	done = EVP_DigestInit_ex(ctx, md != NULL ? md : EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, a, alen) == 1 && EVP_DigestUpdate(ctx, b, blen) == 1 &&
+	    EVP_DigestFinal_ex(ctx, out, &outlen) == 1 && outlen == SHA256_LEN;
+	EVP_MD_CTX_free(ctx);
+	if (!done)
+		sha256_failed();
+}
+
+void
 hex_encode(const unsigned char *in, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -109,6 +130,55 @@ hex_decode(const char *in, size_t len, unsigned char *out)
 		out[i] = (unsigned char)(hi << 4 | lo);
 	}
 	return 0;
+}
+
+void
+base64_encode(const unsigned char *in, size_t len, char *out)
+{
+	if (len == 0) {
+		out[0] = '\0';
+		return;
+	}
+	(void)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+}
+
+static bool
+base64_digit(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    c == '+' || c == '/';
+}
+
+long
+base64_decode_canonical(const char *in, size_t len, unsigned char *out, size_t max)
+{
+	unsigned char	 buf[3];
+	char		 again[4 + 1];
+	size_t		 pad = 0, i, n;
+
+	if (len % 4 != 0 || len > (size_t)INT_MAX)
+		return -1;
+	while (pad < 2 && pad < len && in[len - 1 - pad] == '=')
+		pad++;
+	for (i = 0; i < len - pad; i++)
+		if (!base64_digit(in[i]))
+			return -1;
+	n = len / 4 * 3 - pad;
+	if (n > max)
+		return -1;
+	/* Block by block, so that out needs no room for the padding's bytes. */
+	for (i = 0; i < len; i += 4) {
+		if (EVP_DecodeBlock(buf, (const unsigned char *)in + i, 4) != 3)
+			return -1;
+		memcpy(out + i / 4 * 3, buf, i + 4 < len ? 3 : 3 - pad);
+	}
+	/* The bits the padding leaves over must be zero: one text for each value. */
+	if (len > 0) {
+		base64_encode(out + (len - 4) / 4 * 3, 3 - pad, again);
+		if (memcmp(again, in + len - 4, 4) != 0)
+			return -1;
+	}
+	return (long)n;
 }
 
 /* --- time stamps ---------------------------------------------------------------------- */
@@ -282,38 +352,35 @@ static struct ratelimit error_limit = RATELIMIT_INIT(50, 5);
 /* Rejected requests: more of them are expected; 20, then 2 a second. */
 static struct ratelimit reject_limit = RATELIMIT_INIT(20, 2);
 
+/* The body of msg, msg_reject and msg_errno: vmsg() with their arguments. */
+#define VMSG_ARGS(limit, errnum) do {		\
+	va_list	 ap_;				\
+						\
+	va_start(ap_, fmt);			\
+	vmsg((limit), (errnum), fmt, ap_);	\
+	va_end(ap_);				\
+} while (0)
+
 void
 msg(const char *fmt, ...)
 {
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vmsg(&error_limit, 0, fmt, ap);
-	va_end(ap);
+	VMSG_ARGS(&error_limit, 0);
 }
 
 void
 msg_reject(const char *fmt, ...)
 {
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vmsg(&reject_limit, 0, fmt, ap);
-	va_end(ap);
+	VMSG_ARGS(&reject_limit, 0);
 }
 
+/* errno as it was at the call: va_start does not touch it. */
 void
 msg_errno(const char *fmt, ...)
 {
-	va_list	 ap;
-	int	 errnum = errno;
-
-	va_start(ap, fmt);
-	vmsg(&error_limit, errnum, fmt, ap);
-	va_end(ap);
+	VMSG_ARGS(&error_limit, errno);
 }
 
-/* --- numbers, clocks and writes ------------------------------------------------------- */
+/* --- numbers, clocks, writes and buffers --------------------------------------------- */
 
 int
 parse_number(const char *text, int base, long long min, long long max, long long *out)
@@ -375,5 +442,27 @@ write_all(int fd, const void *buf, size_t len)
 		at += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+int
+grow_buffer(char **buf, size_t *size, size_t need, size_t first)
+{
+	size_t	 want = *size > 0 ? *size : first;
+	char	*grown;
+
+	while (want < need) {
+		if (want > SIZE_MAX / 2) {
+			errno = ENOMEM;
+			return -1;
+		}
+		want *= 2;
+	}
+	if (want == *size)
+		return 0;
+	if ((grown = realloc(*buf, want)) == NULL)
+		return -1;
+	*buf = grown;
+	*size = want;
 	return 0;
 }

@@ -25,7 +25,6 @@
 #define SHOWN_MAX	64	/* characters of a client-given value on stderr */
 
 struct audit {
-	const struct config	*cfg;
 	pthread_mutex_t		 mutex;		/* the reject log's fd */
 	int			 fd;
 	dev_t			 dev;
@@ -33,7 +32,7 @@ struct audit {
 };
 
 struct audit *
-audit_new(const struct config *cfg)
+audit_new(void)
 {
 	struct audit	*au = calloc(1, sizeof(*au));
 
@@ -41,7 +40,6 @@ audit_new(const struct config *cfg)
 		free(au);
 		return NULL;
 	}
-	au->cfg = cfg;
 	au->fd = -1;
 	return au;
 }
@@ -72,23 +70,24 @@ shown(const char *s, char buf[SHOWN_MAX + 1])
 }
 
 /*
- * The reject log at its path now (it may have been rotated), opened for appending; a
- * regular file of the service's user (ownfile.h). Anything else there (a FIFO, a symbolic
- * link, another user's file) is not written to: the line is dropped, and that is said.
+ * The reject log at its path now (it may have been rotated, or a reload named another),
+ * opened for appending; a regular file of the service's user (ownfile.h). Anything else
+ * there (a FIFO, a symbolic link, another user's file) is not written to: the line is
+ * dropped, and that is said.
  */
 static int
-reject_log_fd(struct audit *au)
+reject_log_fd(struct audit *au, const char *path)
 {
 	struct stat	 st;
 	char		 why[OWNFILE_WHY_LEN];
 	int		 fd;
 
-	if (au->fd != -1 && lstat(au->cfg->reject_log, &st) == 0 && st.st_dev == au->dev &&
+	if (au->fd != -1 && lstat(path, &st) == 0 && st.st_dev == au->dev &&
 	    st.st_ino == au->ino)
 		return au->fd;
-	if ((fd = ownfile_open(au->cfg->reject_log, O_WRONLY | O_APPEND | O_CREAT,
+	if ((fd = ownfile_open(path, O_WRONLY | O_APPEND | O_CREAT,
 	    REJECT_LOG_MODE, &st, why, sizeof(why))) == -1) {
-		msg("%s: %s; the reject line is dropped", au->cfg->reject_log, why);
+		msg("%s: %s; the reject line is dropped", path, why);
 		return -1;
 	}
 	if (au->fd != -1)
@@ -107,7 +106,7 @@ add_string(json_object *obj, const char *name, const char *value)
 }
 
 static json_object *
-reject_record(const struct audit *au, const struct decision_report *r)
+reject_record(const struct config *cfg, const struct decision_report *r)
 {
 	struct timespec	 now;
 	json_object	*obj;
@@ -125,12 +124,12 @@ reject_record(const struct audit *au, const struct decision_report *r)
 	add_string(obj, "reason", r->reason);
 	add_string(obj, "detail", r->detail);
 	add_string(obj, "body_sha256", r->body_sha256);
-	add_string(obj, "env", au->cfg->env);
+	add_string(obj, "env", cfg->env);
 	return obj;
 }
 
 static void
-write_reject(struct audit *au, const struct decision_report *r)
+write_reject(struct audit *au, const struct config *cfg, const struct decision_report *r)
 {
 	json_object	*obj;
 	const char	*text;
@@ -139,7 +138,7 @@ write_reject(struct audit *au, const struct decision_report *r)
 	ssize_t		 n;
 	int		 fd;
 
-	if ((obj = reject_record(au, r)) == NULL)
+	if ((obj = reject_record(cfg, r)) == NULL)
 		return;
 	text = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
@@ -147,9 +146,9 @@ write_reject(struct audit *au, const struct decision_report *r)
 		memcpy(line, text, len);
 		line[len] = '\n';
 		pthread_mutex_lock(&au->mutex);
-		if ((fd = reject_log_fd(au)) != -1 &&
+		if ((fd = reject_log_fd(au, cfg->reject_log)) != -1 &&
 		    (n = write(fd, line, len + 1)) != (ssize_t)len + 1)
-			msg("%s: write: %s", au->cfg->reject_log, n == -1 ? strerror(errno) :
+			msg("%s: write: %s", cfg->reject_log, n == -1 ? strerror(errno) :
 			    "short write");
 		pthread_mutex_unlock(&au->mutex);
 		free(line);
@@ -158,29 +157,29 @@ write_reject(struct audit *au, const struct decision_report *r)
 }
 
 void
-audit_reject(struct audit *au, const struct decision_report *r)
+audit_reject(struct audit *au, const struct config *cfg, const struct decision_report *r)
 {
 	char	 id[SHOWN_MAX + 1], addr[SHOWN_MAX + 1];
 
 	msg_reject("rejected request %s from %s: %d %s%s%s", shown(r->request_id, id),
 	    shown(r->remote_addr, addr), r->status, r->reason, r->detail != NULL ? ": " : "",
 	    r->detail != NULL ? r->detail : "");
-	if (au->cfg->reject_log != NULL)
-		write_reject(au, r);
+	if (cfg->reject_log != NULL)
+		write_reject(au, cfg, r);
 }
 
 bool
-audit_logs_accepts(const struct audit *au)
+audit_logs_accepts(const struct config *cfg)
 {
-	return au->cfg->log_level == LOG_LEVEL_DEBUG;
+	return cfg->log_level == LOG_LEVEL_DEBUG;
 }
 
 void
-audit_accept(struct audit *au, const struct decision_report *r)
+audit_accept(const struct config *cfg, const struct decision_report *r)
 {
 	char	 id[SHOWN_MAX + 1], addr[SHOWN_MAX + 1], key[SHOWN_MAX + 1];
 
-	if (!audit_logs_accepts(au))
+	if (!audit_logs_accepts(cfg))
 		return;
 	msg_reject("%s request %s from %s: seq %llu id %s type %s", r->reason,
 	    shown(r->request_id, id), shown(r->remote_addr, addr),

@@ -27,11 +27,13 @@ struct decision_report {
 	const char	*type;
 };
 
-struct audit	*audit_new(const struct config *);
+/* One a process, shared by its threads; each report comes with its request's config. */
+struct audit	*audit_new(void);
 void		 audit_free(struct audit *);
-void		 audit_reject(struct audit *, const struct decision_report *);
+void		 audit_reject(struct audit *, const struct config *,
+		    const struct decision_report *);
 /* Whether audit_accept() writes anything (log_level = debug): else skip making its report. */
-bool		 audit_logs_accepts(const struct audit *);
-void		 audit_accept(struct audit *, const struct decision_report *);
+bool		 audit_logs_accepts(const struct config *);
+void		 audit_accept(const struct config *, const struct decision_report *);
 
 #endif

@@ -5,7 +5,9 @@
  * request; a complete request is handed to a worker; what the protocol itself answers is
  * written at once; a refused request is answered 400 and the connection closed after the
  * client's remaining bytes are read away (lingering). An idle kept connection has no
- * deadline; the oldest one goes when room is needed (fcgi-loop.c).
+ * deadline; the oldest one goes when room is needed (fcgi-loop.c). A request holds the
+ * configuration that was current at its first byte until it is answered (reload.h), so a
+ * reload meanwhile changes nothing of it: not its body limit here, nor how it is handled.
  */
 #include "autoconf.h"
 
@@ -27,6 +29,8 @@
 #include "config.h"
 #include "fcgi-edge.h"
 #include "handler.h"
+#include "reload.h"
+#include "snapshot.h"
 #include "util.h"
 
 #define IN_MAX		(FCGI_RECORD_MAX + 16384)	/* unparsed bytes per connection */
@@ -77,6 +81,26 @@ put_refusal(struct bytes *out, uint16_t id, const char *why)
 	bytes_free(&text);
 }
 
+/* --- the configuration of its request ----------------------------------------------- */
+
+/* Bytes of a request came: it is read and served with the configuration now. */
+static void
+hold_config(struct edge *e, struct conn *c)
+{
+	if (c->config != NULL || c->in.len == 0)
+		return;
+	c->config = running_config_take(e->running);
+	c->parser.body_cap = snapshot_config(c->config)->max_body + 1;
+}
+
+/* No request under way: the next one takes the configuration current then. */
+static void
+let_go_config(struct conn *c)
+{
+	snapshot_let_go(c->config);
+	c->config = NULL;
+}
+
 /* --- the states of a connection ------------------------------------------------------ */
 
 static int
@@ -108,6 +132,7 @@ conn_free(struct edge *e, struct conn *c)
 		c->next->prev = c->prev;
 	bytes_free(&c->in);
 	fcgi_parser_free(&c->parser);
+	let_go_config(c);
 	free(c);
 	e->nconns--;
 }
@@ -124,7 +149,7 @@ conn_new(struct edge *e, int fd)
 	c->fd = fd;
 	c->state = CONN_READING;
 	c->deadline = monotonic_ms() + e->io_timeout_ms;
-	fcgi_parser_init(&c->parser, e->svc->cfg->max_body + 1, e->max_conns);
+	fcgi_parser_init(&c->parser, 0, e->max_conns);	/* its limit: hold_config() */
 	c->next = e->conns;
 	if (e->conns != NULL)
 		e->conns->prev = c;
@@ -196,8 +221,11 @@ advance(struct edge *e, struct conn *c)
 	enum fcgi_step	 step;
 	size_t		 used;
 
+	hold_config(e, c);
 	step = fcgi_feed(&c->parser, c->in.data, c->in.len, &used);
 	bytes_consume(&c->in, used);
+	if (!c->parser.active && c->in.len == 0)
+		let_go_config(c);
 	if (flush_answers(c) == -1) {
 		conn_free(e, c);
 		return false;
@@ -286,6 +314,7 @@ void
 conn_resume(struct edge *e, struct conn *c)
 {
 	e->busy--;
+	let_go_config(c);
 	if (c->close_after) {
 		if (c->linger)
 			conn_linger(e, c);

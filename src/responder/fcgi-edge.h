@@ -15,7 +15,9 @@
 
 #include "fcgi-proto.h"
 
+struct running_config;
 struct service;
+struct snapshot;
 
 enum conn_state {
 	CONN_READING,		/* a request is on its way (or the first one is awaited) */
@@ -35,12 +37,15 @@ struct conn {
 	bool			 linger;	/* ... and read to the end first */
 	struct bytes		 in;		/* read, not yet taken by the parser */
 	struct fcgi_parser	 parser;
+	struct snapshot		*config;	/* the request's, from its first byte until
+						   answered; NULL between requests */
 	struct conn		*prev, *next;	/* every connection: the edge's list */
 	struct conn		*queued;	/* the work queue or the return list */
 };
 
 struct edge {
 	struct service		*svc;
+	struct running_config	*running;	/* what a request begun now is served with */
 	int			 listen_fd, epfd, sigfd, wakefd;
 	int			 io_timeout_ms;
 	unsigned		 max_conns;
@@ -51,7 +56,6 @@ struct edge {
 	int64_t			 accept_after;	/* a pause after EMFILE */
 	bool			 stopping;
 	struct conn		*conns;		/* newest first */
-	const char		*withheld[3];	/* credential parameters kept from libfcgi */
 
 	pthread_mutex_t		 lock;		/* the two lists below */
 	pthread_cond_t		 work_ready;

@@ -7,6 +7,7 @@
  * run_handler() in fcgi-worker.c), runs handle_request() over libfcgi's FCGX_* streams and
  * sends the reply. An idle kept connection holds no worker; pipelined requests are served
  * in order. SIGTERM or SIGINT: no new connection is taken, the requests begun are finished.
+ * SIGHUP: the configuration is read again (reload.c), for the requests begun after it.
  *
  * This file is the loop (epoll, taking connections, deadlines, signals), starting and
  * stopping it, and plain CGI; fcgi-conn.c is one connection, fcgi-worker.c the workers.
@@ -30,10 +31,10 @@
 
 #include <fcgiapp.h>
 
-#include "config.h"
 #include "fcgi-edge.h"
 #include "fcgi-loop.h"
 #include "handler.h"
+#include "reload.h"
 #include "util.h"
 
 #define ACCEPT_PAUSE_MS	100	/* after EMFILE and the like */
@@ -160,15 +161,35 @@ begin_stop(struct edge *e)
 }
 
 static void
+reload(struct edge *e)
+{
+	(void)running_config_reload(e->running);	/* said either way */
+}
+
+/* What each signal the edge takes does; every other one has its default effect. */
+static const struct {
+	int	 signo;
+	void	(*act)(struct edge *);
+} edge_signals[] = {
+	{ SIGTERM,	begin_stop },
+	{ SIGINT,	begin_stop },
+	{ SIGHUP,	reload },
+};
+
+static void
 on_signal(struct edge *e)
 {
 	struct signalfd_siginfo	 si;
+	size_t			 i;
 
-	if (read(e->sigfd, &si, sizeof(si)) == -1 && errno != EAGAIN) {
-		msg_errno("signalfd: read");
+	if (read(e->sigfd, &si, sizeof(si)) == -1) {
+		if (errno != EAGAIN)
+			msg_errno("signalfd: read");
 		return;
 	}
-	begin_stop(e);
+	for (i = 0; i < nitems(edge_signals); i++)
+		if ((int)si.ssi_signo == edge_signals[i].signo)
+			edge_signals[i].act(e);
 }
 
 static void
@@ -218,17 +239,18 @@ edge_run(struct edge *e)
 
 /* --- starting and stopping ----------------------------------------------------------- */
 
-/* SIGTERM and SIGINT arrive as reads of a signalfd, blocked in every thread. */
+/* The signals of edge_signals[] arrive as reads of a signalfd, blocked in every thread. */
 static int
 open_signals(struct edge *e)
 {
-	sigset_t	 stop;
+	sigset_t	 taken;
+	size_t		 i;
 
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	if (pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0 ||
-	    (e->sigfd = signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
+	sigemptyset(&taken);
+	for (i = 0; i < nitems(edge_signals); i++)
+		sigaddset(&taken, edge_signals[i].signo);
+	if (pthread_sigmask(SIG_BLOCK, &taken, NULL) != 0 ||
+	    (e->sigfd = signalfd(-1, &taken, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
 		msg_errno("signalfd");
 		return -1;
 	}
@@ -251,19 +273,19 @@ watch(struct edge *e, int fd, void *tag)
 }
 
 static int
-edge_open(struct edge *e, struct service *svc, int listen_fd, const struct edge_limits *lim)
+edge_open(struct edge *e, struct service *svc, struct running_config *running,
+    int listen_fd, const struct edge_limits *lim)
 {
 	int	 flags;
 
 	memset(e, 0, sizeof(*e));
 	e->svc = svc;
+	e->running = running;
 	e->listen_fd = listen_fd;
 	e->epfd = e->sigfd = e->wakefd = -1;
 	e->io_timeout_ms = lim->io_timeout * 1000;
 	e->max_conns = (unsigned)lim->max_conns;
 	e->threads = lim->threads;
-	e->withheld[0] = "HTTP_AUTHORIZATION";
-	e->withheld[1] = svc->cfg->header_param;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->work_ready, NULL);
 	if ((flags = fcntl(listen_fd, F_GETFL)) == -1 ||
@@ -298,7 +320,8 @@ edge_close(struct edge *e)
 }
 
 int
-serve_fastcgi(struct service *svc, int listen_fd, const struct edge_limits *lim)
+serve_fastcgi(struct service *svc, struct running_config *running, int listen_fd,
+    const struct edge_limits *lim)
 {
 	struct edge	 edge;
 	struct worker	*workers = NULL;
@@ -312,7 +335,7 @@ serve_fastcgi(struct service *svc, int listen_fd, const struct edge_limits *lim)
 		msg_errno("signal");
 		return -1;
 	}
-	if (edge_open(&edge, svc, listen_fd, lim) == 0 &&
+	if (edge_open(&edge, svc, running, listen_fd, lim) == 0 &&
 	    (workers = workers_start(&edge, lim->threads, &started)) != NULL && started > 0) {
 		edge.threads = started;
 		edge_run(&edge);
@@ -359,10 +382,10 @@ cgi_write(void *ctx, const void *buf, size_t len)
 }
 
 int
-serve_cgi(struct service *svc)
+serve_cgi(struct service *svc, const struct config *cfg)
 {
 	struct exchange	 io = { NULL, cgi_param, cgi_read, cgi_write };
 
-	handle_request(svc, &io);
+	handle_request(svc, cfg, &io);
 	return 0;
 }

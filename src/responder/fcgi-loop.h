@@ -3,6 +3,8 @@
 #ifndef IDW_FCGI_LOOP_H
 #define IDW_FCGI_LOOP_H
 
+struct config;
+struct running_config;
 struct service;
 
 struct edge_limits {
@@ -14,10 +16,12 @@ struct edge_limits {
 
 /*
  * Accept FastCGI connections on listen_fd until SIGTERM or SIGINT; the requests begun are
- * finished first. Returns 0, or -1 if it could not start.
+ * finished first. Each request is served with the configuration it began under; SIGHUP
+ * reloads it (running_config_reload()). Returns 0, or -1 if it could not start.
  */
-int	serve_fastcgi(struct service *, int listen_fd, const struct edge_limits *);
+int	serve_fastcgi(struct service *, struct running_config *, int listen_fd,
+	    const struct edge_limits *);
 /* One request from the environment and stdin, reply on stdout. */
-int	serve_cgi(struct service *);
+int	serve_cgi(struct service *, const struct config *);
 
 #endif

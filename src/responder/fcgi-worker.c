@@ -5,8 +5,9 @@
  * of it through a memfd of its own (libfcgi reads the request from it and writes its
  * output records after it), runs handle_request() over libfcgi's FCGX_* streams, frames
  * libfcgi's STDOUT again and sends the reply; then it gives the connection back to the
- * edge. The credentials (HTTP_AUTHORIZATION, the custom header) are left out of what
- * libfcgi reads: served_param() answers them from the parsed request.
+ * edge. The credentials (HTTP_AUTHORIZATION, the custom header of the request's
+ * configuration) are left out of what libfcgi reads: served_param() answers them from the
+ * parsed request.
  */
 #include "autoconf.h"
 
@@ -25,8 +26,10 @@
 #include <fastcgi.h>
 #include <fcgiapp.h>
 
+#include "config.h"
 #include "fcgi-edge.h"
 #include "handler.h"
+#include "reload.h"
 #include "util.h"
 
 #define REPLY_GRACE_MS	1000	/* to send a reply whose deadline passed while it was made */
@@ -45,9 +48,9 @@ struct worker {
 };
 
 struct served {
-	const struct edge	*edge;
+	const char		*withheld[3];	/* credential parameters kept from libfcgi */
 	FCGX_Request		*req;
-	const char		*held[2];	/* the values of edge->withheld, or NULL */
+	const char		*held[2];	/* the values of withheld, or NULL */
 };
 
 /* --- the work queue and the way back ------------------------------------------------- */
@@ -116,7 +119,7 @@ workers_returned(struct edge *e)
 
 /*
  * FCGX_GetParam()'s answer (the first NAME=value), with a cheap look at the first byte
- * before strncmp(); the withheld credentials come from the edge instead.
+ * before strncmp(); the withheld credentials come from the parsed request instead.
  */
 static const char *
 served_param(void *ctx, const char *name)
@@ -125,8 +128,8 @@ served_param(void *ctx, const char *name)
 	char		**p;
 	size_t		  i, len;
 
-	for (i = 0; s->edge->withheld[i] != NULL; i++)
-		if (strcmp(name, s->edge->withheld[i]) == 0)
+	for (i = 0; s->withheld[i] != NULL; i++)
+		if (strcmp(name, s->withheld[i]) == 0)
 			return s->held[i];
 	if (s->req->envp == NULL || name[0] == '\0')
 		return NULL;
@@ -168,8 +171,8 @@ hold_credentials(struct worker *w, const struct fcgi_request *req, struct served
 	bool		 found[2] = { false, false };
 
 	bytes_wipe(&w->held);
-	for (i = 0; w->edge->withheld[i] != NULL; i++) {
-		if ((value = fcgi_request_param(req, w->edge->withheld[i], &len)) == NULL)
+	for (i = 0; s->withheld[i] != NULL; i++) {
+		if ((value = fcgi_request_param(req, s->withheld[i], &len)) == NULL)
 			continue;
 		at[i] = w->held.len;
 		found[i] = true;
@@ -254,16 +257,17 @@ unload_chan(struct worker *w)
 
 /* --- serving a request --------------------------------------------------------------- */
 
-/* handle_request() over libfcgi's streams of the clean copy of req. */
+/* handle_request() under cfg, over libfcgi's streams of the clean copy of req. */
 static int
-run_handler(struct worker *w, const struct fcgi_request *req)
+run_handler(struct worker *w, const struct fcgi_request *req, const struct config *cfg)
 {
-	struct served	 s = { w->edge, &w->req, { NULL, NULL } };
+	struct served	 s = { { "HTTP_AUTHORIZATION", cfg->header_param, NULL }, &w->req,
+	    { NULL, NULL } };
 	struct exchange	 io = { &s, served_param, served_read, served_write };
 	int		 rc;
 
 	bytes_wipe(&w->stream);
-	if (fcgi_encode_request(req, w->edge->withheld, &w->stream) == -1 ||
+	if (fcgi_encode_request(req, s.withheld, &w->stream) == -1 ||
 	    hold_credentials(w, req, &s) == -1) {
 		msg("out of memory for a FastCGI request");
 		return -1;
@@ -277,7 +281,7 @@ run_handler(struct worker *w, const struct fcgi_request *req)
 		bytes_wipe(&w->held);
 		return w->req.ipcFd == w->chan ? -1 : (reopen_chan(w), -1);
 	}
-	handle_request(w->edge->svc, &io);
+	handle_request(w->edge->svc, cfg, &io);
 	FCGX_Finish_r(&w->req);
 	bytes_wipe(&w->held);
 	if (w->req.ipcFd != w->chan && reopen_chan(w) == -1)
@@ -311,7 +315,8 @@ serve(struct worker *w, struct conn *c)
 	int64_t				 by = c->deadline, soonest = monotonic_ms() + REPLY_GRACE_MS;
 	bool				 sent = false;
 
-	if (run_handler(w, req) == 0 && frame_reply(w, req->id) == 0)
+	if (run_handler(w, req, snapshot_config(c->config)) == 0 &&
+	    frame_reply(w, req->id) == 0)
 		sent = conn_send(c, w->reply.data, w->reply.len,
 		    by > soonest ? by : soonest) == 0;
 	if (!req->keep_conn || req->body_over || !req->body_done)

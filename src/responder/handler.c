@@ -149,7 +149,8 @@ store_event(struct eventlog *log, const struct event *ev, uint64_t *seq)
 }
 
 static void
-report(struct service *svc, const struct exchange_state *st, const struct event *ev)
+report(struct service *svc, const struct config *cfg, const struct exchange_state *st,
+    const struct event *ev)
 {
 	struct decision_report	 r;
 	struct metrics		*m = eventlog_metrics(svc->log);
@@ -166,69 +167,70 @@ report(struct service *svc, const struct exchange_state *st, const struct event 
 	if (st->code == REPLY_ACCEPTED || st->code == REPLY_CONFLICT)
 		metrics_event(m, ev->type, ev->outcome);
 	if (r.status != 200) {
-		audit_reject(svc->audit, &r);
+		audit_reject(svc->audit, cfg, &r);
 		return;
 	}
 	/* Serializing the id costs an allocation: only for a line that is written. */
-	if (!audit_logs_accepts(svc->audit))
+	if (!audit_logs_accepts(cfg))
 		return;
 	r.seq = st->seq;
 	r.id = json_object_to_json_string_ext(ev->id, JSON_C_TO_STRING_PLAIN);
 	r.type = ev->type;
-	audit_accept(svc->audit, &r);
+	audit_accept(cfg, &r);
 }
 
 /* Decide on the body, store what is accepted, and account for it. */
 static void
-decide_and_store(struct service *svc, struct exchange_state *st, size_t want)
+decide_and_store(struct service *svc, const struct config *cfg, struct exchange_state *st,
+    size_t want)
 {
 	struct event	 ev;
 	unsigned char	 digest[SHA256_LEN];
 
-	st->code = decide_body(svc->cfg, &st->req, want, &ev, &st->detail);
+	st->code = decide_body(cfg, &st->req, want, &ev, &st->detail);
 	if (st->code != REPLY_ACCEPTED) {
 		sha256(st->req.body, st->req.body_len, digest);
 		hex_encode(digest, SHA256_LEN, st->body_sha256);
-		report(svc, st, NULL);
+		report(svc, cfg, st, NULL);
 		return;
 	}
 	memcpy(st->body_sha256, ev.body_sha256, sizeof(st->body_sha256));
 	st->code = store_event(svc->log, &ev, &st->seq);
-	report(svc, st, &ev);
+	report(svc, cfg, st, &ev);
 	event_free(&ev);
 }
 
 void
-handle_request(struct service *svc, const struct exchange *io)
+handle_request(struct service *svc, const struct config *cfg, const struct exchange *io)
 {
 	struct exchange_state	 st;
 	unsigned char		*body;
 	size_t			 want = BODY_LEN_UNKNOWN;
 
-	if (status_wanted(svc->cfg, io->param(io->ctx, "REQUEST_URI"))) {
-		status_serve(svc, io);
+	if (status_wanted(cfg, io->param(io->ctx, "REQUEST_URI"))) {
+		status_serve(svc, cfg, io);
 		return;
 	}
-	collect_request(svc->cfg, io, &st);
-	st.code = decide_head(svc->cfg, &st.req, &want);
+	collect_request(cfg, io, &st);
+	st.code = decide_head(cfg, &st.req, &want);
 	forget_credentials(&st.req);
 	if (st.code == REPLY_BAD_LENGTH)
 		st.detail = decide_length_detail(&st.req, st.length_detail);
 	if (st.code != REPLY_CONTINUE) {
 		drain_body(io, want);
-		report(svc, &st, NULL);
-		send_reply(svc->cfg, io, &st);
+		report(svc, cfg, &st, NULL);
+		send_reply(cfg, io, &st);
 		return;
 	}
-	if ((body = read_body(svc->cfg, io, want, &st.req.body_len)) == NULL) {
+	if ((body = read_body(cfg, io, want, &st.req.body_len)) == NULL) {
 		st.code = REPLY_UNAVAILABLE;
 		st.detail = "out of memory";
-		report(svc, &st, NULL);
-		send_reply(svc->cfg, io, &st);
+		report(svc, cfg, &st, NULL);
+		send_reply(cfg, io, &st);
 		return;
 	}
 	st.req.body = body;
-	decide_and_store(svc, &st, want);
+	decide_and_store(svc, cfg, &st, want);
 	free(body);
-	send_reply(svc->cfg, io, &st);
+	send_reply(cfg, io, &st);
 }

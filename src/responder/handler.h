@@ -13,9 +13,11 @@ struct audit;
 struct config;
 struct eventlog;
 
-/* What a process serves with: built once at start, shared by its threads. */
+/*
+ * What a process serves with: built once at start, shared by its threads. The
+ * configuration comes with each request: the one it began under (reload.h).
+ */
 struct service {
-	const struct config	*cfg;
 	struct eventlog		*log;
 	struct audit		*audit;
 };
@@ -28,6 +30,6 @@ struct exchange {
 	int		 (*write)(void *ctx, const void *buf, size_t len);
 };
 
-void	handle_request(struct service *, const struct exchange *);
+void	handle_request(struct service *, const struct config *, const struct exchange *);
 
 #endif

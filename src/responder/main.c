@@ -24,6 +24,7 @@
 #include "handler.h"
 #include "listen.h"
 #include "privdrop.h"
+#include "reload.h"
 #include "util.h"
 
 #define THREADS_MAX	256
@@ -316,6 +317,21 @@ service_account(const struct options *opt)
 
 /* --- serving ------------------------------------------------------------------------- */
 
+/* SIGHUP stays pending until the edge reads it: it must not end the process before. */
+static int
+block_reload_signal(void)
+{
+	sigset_t	 hup;
+
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &hup, NULL) == -1) {
+		msg_errno("sigprocmask");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 service_free(struct service *svc)
 {
@@ -323,10 +339,28 @@ service_free(struct service *svc)
 	audit_free(svc->audit);
 }
 
+/* FastCGI: cfg moves into the running configuration, which SIGHUP reads again. */
 static int
-serve(const struct config *cfg, const struct options *opt)
+serve_reloadable(struct service *svc, struct config *cfg, const struct file_owner *service,
+    int fd, const struct options *opt)
 {
-	struct service	 svc = { cfg, NULL, NULL };
+	struct edge_limits	 lim = { opt->threads, opt->io_timeout, opt->max_conns };
+	struct running_config	*running;
+	int			 rc;
+
+	/* Be counted among the deployment's processes from the start. */
+	(void)eventlog_metrics(svc->log);
+	if ((running = running_config_new(cfg, service)) == NULL)
+		return -1;
+	rc = serve_fastcgi(svc, running, fd, &lim);
+	running_config_free(running);
+	return rc;
+}
+
+static int
+serve(struct config *cfg, const struct options *opt, const struct file_owner *service)
+{
+	struct service	 svc = { NULL, NULL };
 	struct eventlog_settings log = { cfg->log, cfg->sync == SYNC_DATA, cfg->dedup_window_ms };
 	int		 fd, rc;
 
@@ -340,21 +374,16 @@ serve(const struct config *cfg, const struct options *opt)
 		listen_cleanup();
 		return EX_OSERR;
 	}
-	if ((svc.log = eventlog_new(&log)) == NULL || (svc.audit = audit_new(cfg)) == NULL) {
+	if ((svc.log = eventlog_new(&log)) == NULL || (svc.audit = audit_new()) == NULL) {
 		msg("out of memory");
 		service_free(&svc);
 		listen_cleanup();
 		return EX_OSERR;
 	}
 	if (fd == -1 && FCGX_IsCGI())
-		rc = serve_cgi(&svc);
-	else {
-		/* Be counted among the deployment's processes from the start. */
-		(void)eventlog_metrics(svc.log);
-		struct edge_limits	 lim = { opt->threads, opt->io_timeout, opt->max_conns };
-
-		rc = serve_fastcgi(&svc, fd == -1 ? 0 : fd, &lim);
-	}
+		rc = serve_cgi(&svc, cfg);
+	else
+		rc = serve_reloadable(&svc, cfg, service, fd == -1 ? 0 : fd, opt);
 	listen_cleanup();
 	service_free(&svc);
 	return rc == 0 ? EX_OK : EX_OSERR;
@@ -388,6 +417,11 @@ main(int argc, char **argv)
 	/* A vanished client must not kill us; a full file must fail the write, not us. */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
+	/* A reload asked for while starting is done once serving (fcgi-loop.c takes it). */
+	if (block_reload_signal() == -1) {
+		runas_free(&opt.runas);
+		return EX_OSERR;
+	}
 	if (opt.config_path == NULL)
 		opt.config_path = config_default_path();
 	/* As root, the config and its secret files are read before dropping. */
@@ -400,7 +434,7 @@ main(int argc, char **argv)
 	if (opt.check_config)
 		rc = check_config(&cfg, stdout) == 0 ? EX_OK : EX_CONFIG;
 	else
-		rc = serve(&cfg, &opt);
+		rc = serve(&cfg, &opt, &service);
 	config_free(&cfg);
 	runas_free(&opt.runas);
 	return rc;

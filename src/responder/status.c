@@ -142,7 +142,7 @@ send_error(const struct exchange *io, int status, const char *reason, const char
 }
 
 void
-status_serve(struct service *svc, const struct exchange *io)
+status_serve(struct service *svc, const struct config *cfg, const struct exchange *io)
 {
 	struct metrics	*m;
 	struct health	 h;
@@ -157,20 +157,20 @@ status_serve(struct service *svc, const struct exchange *io)
 		send_error(io, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n");
 		return;
 	}
-	if (!allowlist_permits(svc->cfg->status_allow, io->param(io->ctx, "REMOTE_ADDR"))) {
+	if (!allowlist_permits(cfg->status_allow, io->param(io->ctx, "REMOTE_ADDR"))) {
 		send_error(io, 403, "Forbidden", "");
 		return;
 	}
 	m = eventlog_metrics(svc->log);
 	metrics_status_request(m);
-	log_health(svc->cfg, m, &h);
+	log_health(cfg, m, &h);
 	h.sync_failed = eventlog_sync_failed(svc->log);
 	if ((out = open_memstream(&body, &len)) == NULL) {
 		send_error(io, 503, "Service Unavailable", "Retry-After: 60\r\n");
 		return;
 	}
 	if (json)
-		write_health_json(out, svc->cfg, m, &h);
+		write_health_json(out, cfg, m, &h);
 	else
 		prometheus_write(out, m, &h);
 	fclose(out);

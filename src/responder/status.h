@@ -16,6 +16,6 @@ struct service;
 
 /* Is this request (its REQUEST_URI) for the status page? */
 bool	status_wanted(const struct config *, const char *request_uri);
-void	status_serve(struct service *, const struct exchange *);
+void	status_serve(struct service *, const struct config *, const struct exchange *);
 
 #endif

@@ -15,7 +15,7 @@
  * fdatasync only and may drop the pages it could not write, so a later sync that
  * returns 0 proves nothing about what was written before it. From then on nothing that
  * was not on disk before the failure counts as synced, for as long as the state file
- * lives (a reboot, or an operator making it anew: README "A failed fdatasync").
+ * lives (a reboot, or an operator making it anew: idwise-fcgi(8), "A failed fdatasync").
  */
 #ifndef IDW_COMMIT_H
 #define IDW_COMMIT_H

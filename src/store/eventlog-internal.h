@@ -31,6 +31,16 @@
 #define INDEX_ALL		INT64_MIN	/* index_since: every record, however old */
 
 struct shm;
+struct log_reader;
+struct eventlog_progress;
+
+/* A rebuild's progress, for eventlog_reindex's callback (none: to is NULL). */
+struct rebuild_progress {
+	const struct eventlog_progress *to;
+	uint64_t		 records;
+	uint64_t		 done;		/* the bytes of the files read before this one */
+	uint64_t		 total;
+};
 
 struct eventlog {
 	bool			 sync_data;	/* the settings (eventlog.h) */
@@ -45,6 +55,8 @@ struct eventlog {
 	uint64_t		 dedup_dev, dedup_ino;
 	struct logfile		 log;
 	struct log_head		 head;		/* valid while appending */
+	struct log_reader	*reader;	/* recovery's parser, used under the lock */
+	struct rebuild_progress	 progress;	/* during eventlog_reindex */
 	char			*log_path;
 	char			*shm_path;
 	char			*idx_path;

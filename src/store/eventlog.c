@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,9 @@
 #include "eventlog-internal.h"
 #include "eventlog.h"
 #include "idwise.h"
+#include "log-check.h"
 #include "logfile.h"
+#include "logformat.h"
 #include "metrics.h"
 #include "record.h"
 #include "shm.h"
@@ -35,37 +38,44 @@
 
 /* --- a writer, one per process ------------------------------------------------------ */
 
-static char *
-path_with(const char *path, const char *suffix)
-{
-	char	*s;
+/* The log's path and those of the files next to it, by where eventlog keeps each. */
+static const struct {
+	const char	*suffix;
+	size_t		 offset;
+} paths[] = {
+	{ "",			offsetof(struct eventlog, log_path) },
+	{ LOG_SUFFIX_STATE,	offsetof(struct eventlog, shm_path) },
+	{ LOG_SUFFIX_INDEX,	offsetof(struct eventlog, idx_path) },
+	{ LOG_SUFFIX_TORN,	offsetof(struct eventlog, torn_path) },
+};
 
-	if (asprintf(&s, "%s%s", path, suffix) == -1)
-		return NULL;
-	return s;
+static char **
+path_slot(struct eventlog *el, size_t i)
+{
+	return (char **)((char *)el + paths[i].offset);
 }
 
-/* The log's path and those of the files next to it: 0, or -1 when out of memory. */
+/* 0, or -1 when out of memory (free_paths() then frees what was made). */
 static int
 make_paths(struct eventlog *el, const char *path)
 {
-	el->log_path = strdup(path);
-	el->shm_path = path_with(path, ".shm");
-	el->idx_path = path_with(path, ".idx");
-	el->torn_path = path_with(path, ".torn");
-	if (el->log_path == NULL || el->shm_path == NULL || el->idx_path == NULL ||
-	    el->torn_path == NULL)
-		return -1;
+	size_t	 i;
+
+	for (i = 0; i < nitems(paths); i++)
+		if (asprintf(path_slot(el, i), "%s%s", path, paths[i].suffix) == -1) {
+			*path_slot(el, i) = NULL;
+			return -1;
+		}
 	return 0;
 }
 
 static void
 free_paths(struct eventlog *el)
 {
-	free(el->log_path);
-	free(el->shm_path);
-	free(el->idx_path);
-	free(el->torn_path);
+	size_t	 i;
+
+	for (i = 0; i < nitems(paths); i++)
+		free(*path_slot(el, i));
 }
 
 void
@@ -80,6 +90,7 @@ eventlog_free(struct eventlog *el)
 	dedup_close(el->dedup);
 	logfile_close(&el->log);
 	pthread_mutex_destroy(&el->attach_mutex);
+	log_reader_free(el->reader);
 	free_paths(el);
 	free(el);
 }
@@ -91,8 +102,9 @@ eventlog_new(const struct eventlog_settings *set)
 
 	if ((el = calloc(1, sizeof(*el))) == NULL)
 		return NULL;
-	if (make_paths(el, set->path) == -1 ||
+	if (make_paths(el, set->path) == -1 || (el->reader = log_reader_new()) == NULL ||
 	    pthread_mutex_init(&el->attach_mutex, NULL) != 0) {
+		log_reader_free(el->reader);
 		free_paths(el);
 		free(el);
 		return NULL;
@@ -138,7 +150,7 @@ static void
 say_sync_failed(const struct eventlog *el)
 {
 	msg("%s: not appending: an fdatasync of the log failed earlier, so what is written "
-	    "now may never reach the disk; fix the disk, then reboot (README \"A failed "
+	    "now may never reach the disk; fix the disk, then reboot (idwise-fcgi(8), \"A failed "
 	    "fdatasync\")", el->log.path);
 }
 
@@ -402,14 +414,18 @@ reindex_locked(struct eventlog *el)
 }
 
 int
-eventlog_reindex(struct eventlog *el, uint64_t *last_seq)
+eventlog_reindex(struct eventlog *el, uint64_t *last_seq,
+    const struct eventlog_progress *progress)
 {
 	struct shm	*shm;
 	int		 rc;
 
 	if ((shm = el_lock(el)) == NULL)
 		return -1;
+	memset(&el->progress, 0, sizeof(el->progress));
+	el->progress.to = progress != NULL && progress->fn != NULL ? progress : NULL;
 	rc = reindex_locked(el);
+	memset(&el->progress, 0, sizeof(el->progress));
 	*last_seq = el->head.seq;
 	el_unlock(el, shm);
 	return rc;

@@ -40,9 +40,21 @@ struct metrics	*eventlog_metrics(struct eventlog *);
 bool	eventlog_sync_failed(struct eventlog *);
 
 /*
- * Rebuild the index from the log now (idwise-log reindex): from a new index file, reading
- * the rotated files back to dedup_window. *last_seq is where the chain ends. 0 or -1.
+ * How far a reindex is, told after each record it reads: the records read, and the bytes
+ * read of total, the bytes of every file it reads. Called holding the append lock: it must
+ * be quick (idwise-log's progress line reads the clock, and draws 4 times a second).
  */
-int	eventlog_reindex(struct eventlog *, uint64_t *last_seq);
+struct eventlog_progress {
+	void	(*fn)(void *arg, uint64_t records, uint64_t bytes, uint64_t total);
+	void	*arg;
+};
+
+/*
+ * Rebuild the index from the log now (idwise-log reindex): from a new index file, reading
+ * the rotated files back to dedup_window. *last_seq is where the chain ends. progress may
+ * be NULL. 0 or -1.
+ */
+int	eventlog_reindex(struct eventlog *, uint64_t *last_seq,
+	    const struct eventlog_progress *progress);
 
 #endif

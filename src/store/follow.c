@@ -14,7 +14,7 @@
 #include "dedup.h"
 #include "eventlog-internal.h"
 #include "logfile.h"
-#include "rotation.h"
+#include "logformat.h"
 #include "shm.h"
 #include "util.h"
 
@@ -79,7 +79,13 @@ finish_rotated_head_file(struct eventlog *el)
 	char		*path;
 	int		 rc;
 
-	if ((path = rotation_find_file(el->log.path, el->head.dev, el->head.ino)) == NULL)
+	if ((rc = logformat_find_rotated(el->log.path, el->head.dev, el->head.ino,
+	    &path)) == -1) {
+		/* As when it is gone: the writer that had it open finished it, or nobody can. */
+		msg_errno("%s: looking for the file rotated away", el->log.path);
+		return 0;
+	}
+	if (rc == 0)
 		return 0;
 	logfile_init(&old, path);
 	rc = logfile_open_existing(&old);

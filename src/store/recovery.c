@@ -19,7 +19,10 @@
 #include "commit.h"
 #include "dedup.h"
 #include "eventlog-internal.h"
+#include "eventlog.h"
+#include "log-check.h"
 #include "logfile.h"
+#include "logformat.h"
 #include "record.h"
 #include "rotation.h"
 #include "shm.h"
@@ -86,53 +89,92 @@ start_anywhere(struct scan *sc, const struct record_view *view)
 		memset(head->hash, 0xff, sizeof(head->hash));
 }
 
+/* The record's id into the index, with its canonical body digest (dedup tells a conflict). */
+static int
+index_record(struct scan *sc, const struct record_view *view)
+{
+	unsigned char	 digest[SHA256_LEN];
+
+	if (view->received_ms < sc->index_since)
+		return 0;
+	if (record_body_digest(view, digest) == -1 || dedup_add(sc->el->dedup, view->id,
+	    view->id_len, digest, view->seq, view->received_ms) == -1) {
+		sc->dedup_failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Does the record fit after the head? NULL, or why not, with *in_chain false for a line
+ * that is only repeated or misplaced (the index only goes forward).
+ */
+static const char *
+misfit(struct scan *sc, const struct record_view *view, bool *in_chain)
+{
+	struct log_head	*head = &sc->el->head;
+
+	*in_chain = false;
+	if (sc->open_start && head->seq != 0 && view->seq <= head->seq)
+		return "seq goes back";
+	if (sc->open_start)
+		start_anywhere(sc, view);
+	sc->open_start = false;
+	*in_chain = true;
+	return record_follows(view, head->seq, head->hash);
+}
+
+/* A record taken at a rebuild, ending at byte end of its file: tell the reindex's caller. */
+static void
+tell_progress(struct eventlog *el, off_t end)
+{
+	struct rebuild_progress	*p = &el->progress;
+
+	if (p->to == NULL)
+		return;
+	p->records++;
+	p->to->fn(p->to->arg, p->records, p->done + (uint64_t)end, p->total);
+}
+
 /* A line of the log, in order: take it into the index if it continues the chain. */
 static int
 take_line(const char *line, size_t len, off_t at, void *arg)
 {
 	struct scan		*sc = arg;
 	struct eventlog		*el = sc->el;
-	struct record_view	 view;
+	struct log_record	 rec;
 	const char		*why;
+	char			 reason[160];
+	bool			 in_chain;
+	int			 rc = 0;
 
-	if (record_parse(line, len, &view, &why) == -1)
-		return stop_at(sc, at, len, why, false);
-	if (sc->open_start && el->head.seq != 0 && view.seq <= el->head.seq) {
-		/* A repeated or misplaced line: the index only goes forward. */
-		record_view_free(&view);
-		return stop_at(sc, at, len, "seq goes back", false);
+	if (log_record_read(el->reader, line, len, &rec, reason, sizeof(reason)) == -1)
+		return stop_at(sc, at, len, reason, false);
+	if ((why = misfit(sc, &rec.view, &in_chain)) != NULL)
+		rc = stop_at(sc, at, len, why, in_chain);
+	else if (index_record(sc, &rec.view) == -1)
+		rc = -1;
+	else {
+		el->head.seq = rec.view.seq;
+		sha256(line, len + 1, el->head.hash);
+		el->head.end = (uint64_t)at + len + 1;
+		tell_progress(el, (off_t)el->head.end);
 	}
-	if (sc->open_start)
-		start_anywhere(sc, &view);
-	sc->open_start = false;
-	if ((why = record_follows(&view, el->head.seq, el->head.hash)) != NULL) {
-		record_view_free(&view);
-		return stop_at(sc, at, len, why, true);
-	}
-	if (view.received_ms >= sc->index_since && dedup_add(el->dedup, view.id,
-	    view.id_len, view.body_digest, view.seq, view.received_ms) == -1) {
-		record_view_free(&view);
-		sc->dedup_failed = true;
-		return -1;
-	}
-	el->head.seq = view.seq;
-	sha256(line, len + 1, el->head.hash);
-	el->head.end = (uint64_t)at + len + 1;
-	record_view_free(&view);
-	return 0;
+	log_record_free(&rec);
+	return rc;
 }
 
 /* --- where a scan stopped: a torn tail, or damage ----------------------------------- */
 
 static bool
-whole_record(const char *line, size_t len)
+whole_record(struct eventlog *el, const char *line, size_t len)
 {
-	struct record_view	 view;
-	const char		*why;
+	struct log_record	 rec;
+	char			 why[160];
 
-	if (record_parse(line, len, &view, &why) == -1)
+	if (log_record_read(el->reader, line, len, &rec, why, sizeof(why)) == -1)
 		return false;
-	record_view_free(&view);
+	log_record_free(&rec);
 	return true;
 }
 
@@ -146,7 +188,7 @@ spot_record(const char *line, size_t len, off_t at, void *arg)
 	struct scan	*sc = arg;
 
 	(void)at;
-	if (!whole_record(line, len))
+	if (!whole_record(sc->el, line, len))
 		return 0;
 	sc->any_record = true;
 	return 1;
@@ -181,7 +223,7 @@ handle_tail(struct eventlog *el, struct logfile *lf, struct scan *sc, off_t at, 
 	if (sc->bad_is_record)
 		sc->any_record = true;
 	else if (sc->bad_at != -1 &&
-	    logfile_lines(lf->fd, at + 1, size, spot_record, sc, &end) == -1) {
+	    logformat_each_line(lf->fd, at + 1, size, spot_record, sc, &end) == -1) {
 		msg_errno("%s: read", lf->path);
 		return -1;
 	}
@@ -213,7 +255,7 @@ el_roll_forward(struct eventlog *el, struct logfile *lf, off_t from, bool open_s
 	scan_start(&sc, el, lf->path, open_start, index_since);
 	if ((size = logfile_size(lf)) == -1)
 		return -1;
-	rc = logfile_lines(lf->fd, from, size, take_line, &sc, &end);
+	rc = logformat_each_line(lf->fd, from, size, take_line, &sc, &end);
 	if (sc.dedup_failed)
 		return el_index_failed(el, "adding a record");
 	if (rc == -1) {
@@ -254,7 +296,7 @@ take_rotated(struct eventlog *el, const struct log_ends *file, int64_t since)
 	scan_start(&sc, el, file->path, true, since);
 	do {
 		sc.bad_at = -1;
-		rc = logfile_lines(fd, from, st.st_size, take_line, &sc, &end);
+		rc = logformat_each_line(fd, from, st.st_size, take_line, &sc, &end);
 		if (rc == -1 || sc.dedup_failed || sc.bad_at == -1)
 			break;
 		msg("%s: %s at byte %lld; check it with idwise-log verify", file->path,
@@ -265,11 +307,29 @@ take_rotated(struct eventlog *el, const struct log_ends *file, int64_t since)
 		sc.warn_jump = false;
 	} while (from < st.st_size);
 	close(fd);
+	el->progress.done += (uint64_t)st.st_size;
 	if (sc.dedup_failed)
 		return el_index_failed(el, "adding a record");
 	if (rc == -1)
 		msg("%s: read error at byte %lld", file->path, (long long)end);
 	return 0;
+}
+
+/* The bytes a rebuild reads, for its progress: the files of the window, and the log. */
+static uint64_t
+rebuild_size(struct eventlog *el, const struct log_ends *files, size_t n, int64_t since)
+{
+	struct stat	 st;
+	uint64_t	 total = 0;
+	off_t		 size;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		if (files[i].last_ms >= since && stat(files[i].path, &st) == 0)
+			total += (uint64_t)st.st_size;
+	if ((size = logfile_size(&el->log)) > 0)
+		total += (uint64_t)size;
+	return total;
 }
 
 /*
@@ -294,13 +354,15 @@ el_rebuild(struct eventlog *el)
 		msg_errno("%s: looking for rotated files", el->log.path);
 		return -1;
 	}
-	if (!have_current && n == 0 && rotation_has_compressed(el->log.path)) {
+	if (!have_current && n == 0 && logformat_has_compressed(el->log.path)) {
 		msg("%s: cannot find where the chain ends: the log has no record yet and the "
 		    "rotated file before it is compressed; decompress the newest one (keep "
 		    "delaycompress in the logrotate config) so that seq goes on, not from 1",
 		    el->log.path);
 		return -1;
 	}
+	if (el->progress.to != NULL)
+		el->progress.total = rebuild_size(el, files, n, since);
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = take_rotated(el, &files[i], since);
 	rotation_free(files, n);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "idset.h"
+#include "util.h"
 
 #define FIRST_SLOTS	1024
 #define FIRST_TEXT	(64 * 1024)
@@ -96,23 +97,6 @@ grow_slots(struct idset *set)
 	return 0;
 }
 
-static int
-grow_text(struct idset *set, size_t len)
-{
-	char	*text;
-	size_t	 size = set->size;
-
-	while (size - set->used < len)
-		size *= 2;
-	if (size == set->size)
-		return 0;
-	if ((text = realloc(set->text, size)) == NULL)
-		return -1;
-	set->text = text;
-	set->size = size;
-	return 0;
-}
-
 int
 idset_add(struct idset *set, const char *s, size_t len)
 {
@@ -122,7 +106,7 @@ idset_add(struct idset *set, const char *s, size_t len)
 	slot = find(set->slots, set->nslots, set->text, hash, s, len);
 	if (slot->hash != 0)
 		return 0;
-	if (grow_text(set, len) == -1)
+	if (grow_buffer(&set->text, &set->size, set->used + len, FIRST_TEXT) == -1)
 		return -1;
 	if ((set->count + 1) * 2 > set->nslots) {
 		if (grow_slots(set) == -1)
@@ -147,9 +131,9 @@ idset_count(const struct idset *set)
 void
 idset_free(struct idset *set)
 {
-	if (set == NULL)
-		return;
-	free(set->slots);
-	free(set->text);
+	if (set != NULL) {
+		free(set->slots);
+		free(set->text);
+	}
 	free(set);
 }

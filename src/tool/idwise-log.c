@@ -3,9 +3,12 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+
+#include <json-c/json.h>
 
 #include "idwise-log.h"
 #include "util.h"
@@ -22,30 +25,46 @@ static const struct command commands[] = {
 	    "check every line, seq and the prev chain across rotated files" },
 	{ "head",	cmd_head,	"[--json] FILE...",
 	    "print the last record's SEQ:HASH, to keep elsewhere for verify --head" },
-	{ "stats",	cmd_stats,	"[--json] FILE...",
+	{ "stats",	cmd_stats,	"[--json] [--journey ID]... [--reference REF]... "
+	    "[--id ID]... FILE...",
 	    "count records by type and outcome, per day, ids and conflicts" },
+	{ "show",	cmd_show,	"[--json] --journey ID | --reference REF | --id ID LOG",
+	    "print what the log and its rotated files hold about one journey, reference "
+	    "or id,\n      oldest first" },
 	{ "reindex",	cmd_reindex,	"[-c CONFIG]",
 	    "rebuild idwise-fcgi's dedup index from the log (and its rotated files)" },
 	{ "follow",	cmd_follow,	"[--cursor FILE] [--from-seq N] [--type T]... "
-	    "[--outcome O]...\n\t[--env E]... [--since TIME] [--format json|text] [--once] LOG",
+	    "[--outcome O]...\n\t[--env E]... [--journey ID]... [--reference REF]... [--id ID]...\n"
+	    "\t[--since TIME] [--format json|text] [--once] LOG",
 	    "print records as they come, across rotations, resuming at a cursor" },
 	{ "exec",	cmd_exec,	"[--cursor FILE] [--from-seq N] [--type T]... "
-	    "[--outcome O]...\n\t[--env E]... [--since TIME] [--max-attempts N] [--backoff MS]\n"
+	    "[--outcome O]...\n\t[--env E]... [--journey ID]... [--reference REF]... [--id ID]...\n"
+	    "\t[--since TIME] [--max-attempts N] [--backoff MS]\n"
 	    "\t[--dead-letter FILE] [--once] LOG -- COMMAND [ARG...]",
 	    "run COMMAND once per record; the cursor moves when it exits 0" },
+	{ "keygen",	cmd_keygen,	"[--name NAME] KEYFILE",
+	    "make an Ed25519 key for checkpoints: KEYFILE (0600) and KEYFILE.pub" },
+	{ "checkpoint",	cmd_checkpoint,	"--key KEYFILE [--origin NAME] [--state FILE] "
+	    "[--out FILE]\n\t[--rotated] FILE...",
+	    "sign the log's Merkle tree as a C2SP checkpoint, consistent with the last one" },
+	{ "prove",	cmd_prove,	"--checkpoint CHECKPOINT SEQ FILE...\n"
+	    "       idwise-log prove --consistency OLD NEW FILE...",
+	    "print the inclusion proof of record SEQ, or the consistency proof of two" },
+	{ "verify-proof", cmd_verify_proof, "--key KEYFILE.pub [--origin NAME] [--old OLD] "
+	    "[--record FILE] PROOF",
+	    "check a proof with the verifier key alone, without the log" },
 };
 
-#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+#define NCOMMANDS	nitems(commands)
 
 static const struct command *
 find_command(const char *name)
 {
-	size_t	 i;
+	const struct command	*cmd = commands;
 
-	for (i = 0; i < NCOMMANDS; i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
-	return NULL;
+	while (cmd < commands + NCOMMANDS && strcmp(cmd->name, name) != 0)
+		cmd++;
+	return cmd < commands + NCOMMANDS ? cmd : NULL;
 }
 
 static void
@@ -83,12 +102,41 @@ cmd_usage(const char *name)
 	return EX_USAGE;
 }
 
+int
+cmd_json_args(int argc, char **argv, bool *json)
+{
+	static const struct option options[] = {
+		{ "json",	no_argument,	NULL, 'j' },
+		{ NULL,		0,		NULL, 0 }
+	};
+	int	 ch;
+
+	*json = false;
+	while ((ch = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (ch != 'j')
+			return cmd_usage(argv[0]);
+		*json = true;
+	}
+	return optind < argc ? EX_OK : cmd_usage(argv[0]);
+}
+
+int
+json_put(json_object *obj, const char *name, json_object *value)
+{
+	if (value == NULL)
+		return -1;
+	if (json_object_object_add(obj, name, value) == 0)
+		return 0;
+	json_object_put(value);
+	return -1;
+}
+
 /* What was printed must have reached stdout: a full disk is not a success. */
 static int
 flush_stdout(int rc)
 {
 	if (fflush(stdout) == EOF || ferror(stdout)) {
-		msg("stdout: %s", strerror(errno));
+		msg_errno("stdout");
 		return rc == EX_OK ? EX_IOERR : rc;
 	}
 	return rc;

@@ -21,28 +21,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "idwise-log.h"
 #include "log-consume.h"
 #include "util.h"
 
 #define SAVE_EVERY_MS	1000
 
 static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
-#define NSTOP	(sizeof(stop_signals) / sizeof(stop_signals[0]))
+#define NSTOP	nitems(stop_signals)
 
 static volatile sig_atomic_t	 stop_signal;
 static sigset_t			 start_mask;	/* as started */
 static sigset_t			 wait_mask;	/* as started, stop signals let through */
 
-struct run {
-	const struct consume_opts	*o;
-	struct consumer			*c;
-	struct stream			*s;
-	struct cursor			*cursor;
-	int64_t				 saved_ms;
-	bool				 save_failed;	/* said once, not tried again */
-};
-
-/* --- stop signals, and waiting ------------------------------------------------------ */
+/* --- signals ------------------------------------------------------------------------- */
 
 static void
 on_stop(int sig)
@@ -63,13 +55,13 @@ signals_setup(void)
 	sigemptyset(&block);
 	for (i = 0; i < NSTOP; i++) {
 		if (sigaction(stop_signals[i], &sa, NULL) == -1) {
-			msg("sigaction: %s", strerror(errno));
+			msg_errno("sigaction");
 			return -1;
 		}
 		sigaddset(&block, stop_signals[i]);
 	}
 	if (sigprocmask(SIG_BLOCK, &block, &start_mask) == -1) {
-		msg("sigprocmask: %s", strerror(errno));
+		msg_errno("sigprocmask");
 		return -1;
 	}
 	wait_mask = start_mask;
@@ -116,52 +108,25 @@ consume_pause(long ms)
 	return -1;
 }
 
-/* --- options ------------------------------------------------------------------------ */
+/* --- the arguments ------------------------------------------------------------------- */
 
-int
-parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char			*end;
-	unsigned long long	 v;
-
-	if (*text < '0' || *text > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
+/* 1: one of the shared options, taken; 0: not one of them; -1: a bad value (said why). */
 static int
-add_filter(struct consume_opts *o, enum filter_key key, const char *arg)
-{
-	if (filter_add(&o->filter, key, arg) == -1) {
-		msg("out of memory");
-		return -1;
-	}
-	return 1;
-}
-
-int
 consume_option(struct consume_opts *o, int ch, const char *arg)
 {
+	long long	 seq;
+
 	switch (ch) {
 	case OPT_CURSOR:
 		o->cursor = arg;
 		return 1;
 	case OPT_FROM_SEQ:
-		if (parse_u64(arg, 1, INT64_MAX, &o->from_seq) == 0)
+		if (parse_number(arg, 10, 1, INT64_MAX, &seq) == 0) {
+			o->from_seq = (uint64_t)seq;
 			return 1;
+		}
 		msg("--from-seq: not a seq (a number from 1): %s", arg);
 		return -1;
-	case OPT_TYPE:
-		return add_filter(o, FILTER_TYPE, arg);
-	case OPT_OUTCOME:
-		return add_filter(o, FILTER_OUTCOME, arg);
-	case OPT_ENV:
-		return add_filter(o, FILTER_ENV, arg);
 	case OPT_SINCE:
 		if (filter_since(&o->filter, arg) == 0)
 			return 1;
@@ -171,17 +136,38 @@ consume_option(struct consume_opts *o, int ch, const char *arg)
 		o->once = true;
 		return 1;
 	default:
-		return 0;
+		return filter_option(&o->filter, ch, arg);
 	}
 }
 
-void
-consume_opts_free(struct consume_opts *o)
+/* The options, then the rest: EX_OK, or EX_USAGE once usage is printed. */
+static int
+read_args(int argc, char **argv, const struct consume_args *args, struct consumer *c,
+    struct consume_opts *o)
 {
-	filter_free(&o->filter);
+	int	 ch, rc;
+
+	while ((ch = getopt_long(argc, argv, args->optstring, args->options, NULL)) != -1) {
+		if ((rc = consume_option(o, ch, optarg)) == 0)
+			rc = args->option(c, ch, optarg);
+		if (rc != 1)
+			return cmd_usage(argv[0]);
+	}
+	if (args->rest(c, o, argc - optind, argv + optind) == -1)
+		return cmd_usage(argv[0]);
+	return EX_OK;
 }
 
-/* --- the loop: each record, then the cursor ----------------------------------------- */
+/* --- the loop ------------------------------------------------------------------------ */
+
+struct run {
+	const struct consume_opts	*o;
+	struct consumer			*c;
+	struct stream			*s;
+	struct cursor			*cursor;
+	int64_t				 saved_ms;
+	bool				 save_failed;	/* said once, not tried again */
+};
 
 /* Store the position if it moved since the last save. */
 static int
@@ -263,8 +249,6 @@ run(struct run *r)
 	return status;
 }
 
-/* --- starting ----------------------------------------------------------------------- */
-
 /* Make sure fds 0, 1 and 2 are taken, so that no file of ours becomes one of them. */
 static int
 std_fds_open(void)
@@ -273,14 +257,14 @@ std_fds_open(void)
 
 	for (;;) {
 		if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
-			msg("/dev/null: open: %s", strerror(errno));
+			msg_errno("/dev/null: open");
 			return -1;
 		}
 		if (fd > STDERR_FILENO)
 			break;
 		/* A standard descriptor must survive exec: keep the copy without close-on-exec. */
 		if (fcntl(fd, F_SETFD, 0) == -1) {
-			msg("/dev/null: fcntl: %s", strerror(errno));
+			msg_errno("/dev/null: fcntl");
 			return -1;
 		}
 	}
@@ -288,7 +272,7 @@ std_fds_open(void)
 	return 0;
 }
 
-int
+static int
 consume(const struct consume_opts *o, struct consumer *c)
 {
 	struct cursor	 cursor;
@@ -323,4 +307,17 @@ consume(const struct consume_opts *o, struct consumer *c)
 		cursor_close(&cursor);
 	stream_free(r.s);
 	return status;
+}
+
+int
+consume_command(int argc, char **argv, const struct consume_args *args, struct consumer *c)
+{
+	struct consume_opts	 o;
+	int			 rc;
+
+	memset(&o, 0, sizeof(o));
+	if ((rc = read_args(argc, argv, args, c, &o)) == EX_OK)
+		rc = consume(&o, c);
+	filter_free(&o.filter);
+	return rc;
 }

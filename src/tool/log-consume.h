@@ -18,9 +18,6 @@
 enum {
 	OPT_CURSOR = 256,
 	OPT_FROM_SEQ,
-	OPT_TYPE,
-	OPT_OUTCOME,
-	OPT_ENV,
 	OPT_SINCE,
 	OPT_ONCE,
 	OPT_CONSUME_END		/* a command's own options are numbered from here */
@@ -29,9 +26,8 @@ enum {
 #define CONSUME_LONG_OPTIONS						\
 	{ "cursor",	required_argument,	NULL, OPT_CURSOR },	\
 	{ "from-seq",	required_argument,	NULL, OPT_FROM_SEQ },	\
-	{ "type",	required_argument,	NULL, OPT_TYPE },	\
-	{ "outcome",	required_argument,	NULL, OPT_OUTCOME },	\
-	{ "env",	required_argument,	NULL, OPT_ENV },	\
+	FILTER_MEMBER_LONG_OPTIONS,					\
+	FILTER_LOOKUP_LONG_OPTIONS,					\
 	{ "since",	required_argument,	NULL, OPT_SINCE },	\
 	{ "once",	no_argument,		NULL, OPT_ONCE }
 
@@ -58,11 +54,21 @@ struct consumer {
 	int		 status;
 };
 
-/* 1: one of the shared options, taken; 0: not one of them; -1: a bad value (said why). */
-int	consume_option(struct consume_opts *, int ch, const char *arg);
-/* Run until --once finds the end, a stop signal, or a failure; returns the exit status. */
-int	consume(const struct consume_opts *, struct consumer *);
-void	consume_opts_free(struct consume_opts *);
+/* How a command reads its arguments: the shared options, its own, then the rest. */
+struct consume_args {
+	const char		*optstring;	/* getopt_long's: "" or "+" */
+	const struct option	*options;	/* CONSUME_LONG_OPTIONS, then its own */
+	/* One of its own options: 1 taken, 0 not one of them, -1 a bad value (said why). */
+	int	(*option)(struct consumer *, int ch, const char *arg);
+	/* The arguments after the options (LOG ...): 0, or -1 once it said what is wrong. */
+	int	(*rest)(struct consumer *, struct consume_opts *, int argc, char **argv);
+};
+
+/*
+ * A command's main: read the arguments as args says (usage on a bad one), then run
+ * until --once finds the end, a stop signal, or a failure; returns the exit status.
+ */
+int	consume_command(int argc, char **argv, const struct consume_args *, struct consumer *);
 
 /* Has SIGTERM, SIGINT or SIGHUP come? (They are blocked outside the waits.) */
 bool	consume_stopping(void);
@@ -70,7 +76,5 @@ bool	consume_stopping(void);
 int	consume_pause(long ms);
 /* The signal mask idwise-log was started with, for the commands it runs. */
 const sigset_t *consume_start_mask(void);
-
-int	parse_u64(const char *, uint64_t min, uint64_t max, uint64_t *);
 
 #endif

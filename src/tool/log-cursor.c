@@ -25,6 +25,7 @@
 
 #include <json-c/json.h>
 
+#include "idwise-log.h"
 #include "log-cursor.h"
 #include "logfile.h"
 #include "util.h"
@@ -58,23 +59,14 @@ static const struct {
 	{ "out_size",	offsetof(struct slot, out.size) },
 };
 
-#define NNUMBERS	(sizeof(slot_numbers) / sizeof(slot_numbers[0]))
+#define NNUMBERS	nitems(slot_numbers)
+
+/* --- a slot: one line of JSON and its checksum --------------------------------------- */
 
 static uint64_t *
 slot_number(struct slot *s, size_t i)
 {
 	return (uint64_t *)((char *)s + slot_numbers[i].off);
-}
-
-static int
-add(json_object *obj, const char *name, json_object *value)
-{
-	if (value == NULL)
-		return -1;
-	if (json_object_object_add(obj, name, value) == 0)
-		return 0;
-	json_object_put(value);
-	return -1;
 }
 
 static json_object *
@@ -87,16 +79,26 @@ slot_json(struct slot *s)
 
 	if ((obj = json_object_new_object()) == NULL)
 		return NULL;
-	rc = add(obj, "v", json_object_new_int(CURSOR_VERSION));
+	rc = json_put(obj, "v", json_object_new_int(CURSOR_VERSION));
 	for (i = 0; i < NNUMBERS; i++)
-		rc |= add(obj, slot_numbers[i].name, json_object_new_uint64(*slot_number(s, i)));
+		rc |= json_put(obj, slot_numbers[i].name, json_object_new_uint64(*slot_number(s, i)));
 	hex_encode(s->pos.hash, SHA256_LEN, hex);
-	rc |= add(obj, "hash", json_object_new_string(hex));
+	rc |= json_put(obj, "hash", json_object_new_string(hex));
 	if (rc != 0) {
 		json_object_put(obj);
 		return NULL;
 	}
 	return obj;
+}
+
+/* The checksum of a slot's JSON text: its SHA-256 in hex. */
+static void
+slot_sum(const char *text, size_t len, char hex[SHA256_HEX_LEN + 1])
+{
+	unsigned char	 digest[SHA256_LEN];
+
+	sha256(text, len, digest);
+	hex_encode(digest, SHA256_LEN, hex);
 }
 
 /* The slot's line: JSON, tab, its SHA-256, spaces, '\n'. */
@@ -105,7 +107,6 @@ slot_format(struct slot *s, char buf[SLOT_SIZE])
 {
 	json_object	*obj;
 	const char	*text;
-	unsigned char	 digest[SHA256_LEN];
 	char		 hex[SHA256_HEX_LEN + 1];
 	size_t		 len;
 	int		 rc = -1;
@@ -117,8 +118,7 @@ slot_format(struct slot *s, char buf[SLOT_SIZE])
 		memset(buf, ' ', SLOT_SIZE);
 		memcpy(buf, text, len);
 		buf[len] = '\t';
-		sha256(text, len, digest);
-		hex_encode(digest, SHA256_LEN, hex);
+		slot_sum(text, len, hex);
 		memcpy(buf + len + 1, hex, SHA256_HEX_LEN);
 		buf[SLOT_SIZE - 1] = '\n';
 		rc = 0;
@@ -164,7 +164,6 @@ slot_parse(const char buf[SLOT_SIZE], struct slot *s)
 	struct json_tokener	*tok;
 	json_object		*obj;
 	const char		*tab;
-	unsigned char		 digest[SHA256_LEN];
 	char			 hex[SHA256_HEX_LEN + 1];
 	size_t			 len;
 	int			 rc = -1;
@@ -174,8 +173,7 @@ slot_parse(const char buf[SLOT_SIZE], struct slot *s)
 	len = (size_t)(tab - buf);
 	if (len + 1 + SHA256_HEX_LEN >= SLOT_SIZE)
 		return -1;
-	sha256(buf, len, digest);
-	hex_encode(digest, SHA256_LEN, hex);
+	slot_sum(buf, len, hex);
 	if (memcmp(hex, tab + 1, SHA256_HEX_LEN) != 0)
 		return -1;
 	if ((tok = json_tokener_new_ex(SLOT_DEPTH)) == NULL)
@@ -189,6 +187,8 @@ slot_parse(const char buf[SLOT_SIZE], struct slot *s)
 	json_tokener_free(tok);
 	return rc;
 }
+
+/* --- the file ------------------------------------------------------------------------ */
 
 /* A new file: both slots hold "no position"; made aside, synced, linked in place. */
 static int
@@ -207,11 +207,11 @@ create(const char *path)
 	memcpy(buf + SLOT_SIZE, buf, SLOT_SIZE);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, CURSOR_MODE);
 	if (fd == -1)
-		msg("%s: open: %s", tmp, strerror(errno));
+		msg_errno("%s: open", tmp);
 	else if (write_all(fd, buf, sizeof(buf)) == -1 || fsync(fd) == -1)
-		msg("%s: write: %s", tmp, strerror(errno));
+		msg_errno("%s: write", tmp);
 	else if (link(tmp, path) == -1 && errno != EEXIST)
-		msg("%s: link: %s", path, strerror(errno));
+		msg_errno("%s: link", path);
 	else if (logfile_sync_dir(path) == 0)
 		rc = 0;
 	if (fd != -1) {
@@ -231,7 +231,7 @@ open_locked(struct cursor *c)
 
 	if ((fd = open(c->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		if (errno != ENOENT) {
-			msg("%s: open: %s", c->path, strerror(errno));
+			msg_errno("%s: open", c->path);
 			return EX_CANTCREAT;
 		}
 		return (rc = create(c->path)) == 0 ? 1 : rc;
@@ -240,12 +240,12 @@ open_locked(struct cursor *c)
 		if (errno == EWOULDBLOCK)
 			msg("%s: in use by another idwise-log", c->path);
 		else
-			msg("%s: flock: %s", c->path, strerror(errno));
+			msg_errno("%s: flock", c->path);
 		close(fd);
 		return errno == EWOULDBLOCK ? EX_TEMPFAIL : EX_IOERR;
 	}
 	if (fstat(fd, &st) == -1) {
-		msg("%s: fstat: %s", c->path, strerror(errno));
+		msg_errno("%s: fstat", c->path);
 		close(fd);
 		return EX_IOERR;
 	}
@@ -268,6 +268,15 @@ open_locked(struct cursor *c)
 	return 0;
 }
 
+/* The slot read or just written is the cursor's position now. */
+static void
+take_slot(struct cursor *c, const struct slot *s)
+{
+	c->gen = s->gen;
+	c->pos = s->pos;
+	c->out = s->out;
+}
+
 /* The newest valid slot; an empty file (made by hand) holds no position yet. */
 static int
 load(struct cursor *c)
@@ -283,7 +292,7 @@ load(struct cursor *c)
 		n = pread(c->fd, buf, sizeof(buf), 0);
 	while (n == -1 && errno == EINTR);
 	if (n == -1) {
-		msg("%s: read: %s", c->path, strerror(errno));
+		msg_errno("%s: read", c->path);
 		return EX_IOERR;
 	}
 	for (i = 0; i < NSLOTS; i++) {
@@ -299,11 +308,11 @@ load(struct cursor *c)
 		    c->path);
 		return EX_DATAERR;
 	}
-	c->gen = best.gen;
-	c->pos = best.pos;
-	c->out = best.out;
+	take_slot(c, &best);
 	return 0;
 }
+
+/* --- the cursor ---------------------------------------------------------------------- */
 
 int
 cursor_open(struct cursor *c, const char *path)
@@ -350,9 +359,7 @@ cursor_save(struct cursor *c, const struct log_pos *pos, const struct out_pos *o
 		    "short write");
 		return EX_IOERR;
 	}
-	c->gen = s.gen;
-	c->pos = s.pos;
-	c->out = s.out;
+	take_slot(c, &s);
 	return 0;
 }
 
@@ -360,6 +367,6 @@ void
 cursor_close(struct cursor *c)
 {
 	if (c->fd != -1 && close(c->fd) == -1)
-		msg("%s: close: %s", c->path, strerror(errno));
+		msg_errno("%s: close", c->path);
 	c->fd = -1;
 }

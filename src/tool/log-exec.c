@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #include "idwise-log.h"
 #include "log-consume.h"
 #include "logfile.h"
+#include "logformat.h"
 #include "util.h"
 
 #define ATTEMPTS_DEFAULT	5
@@ -59,6 +61,8 @@ struct exec {
 	int		 dl_fd;
 };
 
+/* --- the command's environment and input --------------------------------------------- */
+
 /* The record members a command finds in its environment (null or missing: ""). */
 static const struct {
 	const char	*var;
@@ -71,7 +75,7 @@ static const struct {
 	{ "IDWISE_REFERENCE_NO",	"reference_no" },
 	{ "IDWISE_ENV",			"env" },
 };
-#define NMEMBERS	(sizeof(env_members) / sizeof(env_members[0]))
+#define NMEMBERS	nitems(env_members)
 #define NOURS		(NMEMBERS + 2)	/* and IDWISE_SEQ, IDWISE_ATTEMPT */
 
 struct cmd_env {
@@ -154,16 +158,18 @@ record_input(const struct stream_rec *rec)
 	int	 fd;
 
 	if ((fd = memfd_create("idwise-record", MFD_CLOEXEC)) == -1) {
-		msg("memfd_create: %s", strerror(errno));
+		msg_errno("memfd_create");
 		return -1;
 	}
 	if (write_all(fd, rec->line, rec->len) == -1 || write_all(fd, "\n", 1) == -1) {
-		msg("memfd: write: %s", strerror(errno));
+		msg_errno("memfd: write");
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
+
+/* --- running the command ------------------------------------------------------------- */
 
 static int
 spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr, int input)
@@ -191,7 +197,7 @@ run_once(struct exec *e, const struct stream_rec *rec, int input, uint64_t attem
 	int				 rc = -1;
 
 	if (lseek(input, 0, SEEK_SET) == -1) {
-		msg("memfd: lseek: %s", strerror(errno));
+		msg_errno("memfd: lseek");
 		return -1;
 	}
 	if (env_build(&env, rec, attempt) == -1) {
@@ -218,7 +224,7 @@ run_once(struct exec *e, const struct stream_rec *rec, int input, uint64_t attem
 	env_free(&env);
 	while (rc == 0 && waitpid(pid, wstatus, 0) == -1) {
 		if (errno != EINTR) {
-			msg("waitpid: %s", strerror(errno));
+			msg_errno("waitpid");
 			rc = -1;
 		}
 	}
@@ -247,16 +253,7 @@ delay_ms(const struct exec *e, uint64_t attempt)
 	return (long)(e->backoff_ms << doublings);
 }
 
-static int
-add(json_object *obj, const char *name, json_object *value)
-{
-	if (value == NULL)
-		return -1;
-	if (json_object_object_add(obj, name, value) == 0)
-		return 0;
-	json_object_put(value);
-	return -1;
-}
+/* --- the dead-letter file ------------------------------------------------------------ */
 
 /*
  * {"seq":N,"id":"...","attempts":N,"last_status":"exit 3","failed_at":"...","record":{...}}
@@ -277,11 +274,11 @@ dead_letter_line(const struct stream_rec *rec, uint64_t attempts, const char *wh
 	format_rfc3339_ms(&now, at);
 	if ((obj = json_object_new_object()) == NULL)
 		return NULL;
-	rc = add(obj, "seq", json_object_new_uint64(rec->view.seq));
-	rc |= add(obj, "id", json_object_new_string_len(rec->view.id, (int)rec->view.id_len));
-	rc |= add(obj, "attempts", json_object_new_uint64(attempts));
-	rc |= add(obj, "last_status", json_object_new_string(why));
-	rc |= add(obj, "failed_at", json_object_new_string(at));
+	rc = json_put(obj, "seq", json_object_new_uint64(rec->view.seq));
+	rc |= json_put(obj, "id", json_object_new_string_len(rec->view.id, (int)rec->view.id_len));
+	rc |= json_put(obj, "attempts", json_object_new_uint64(attempts));
+	rc |= json_put(obj, "last_status", json_object_new_string(why));
+	rc |= json_put(obj, "failed_at", json_object_new_string(at));
 	if (rc == 0 && (head = json_object_to_json_string_length(obj,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &hlen)) != NULL &&
 	    hlen >= 2 && head[hlen - 1] == '}' &&
@@ -311,7 +308,7 @@ dead_letter(struct exec *e, const struct stream_rec *rec, uint64_t attempts, con
 		return ACT_STOP;
 	}
 	if (write_all(e->dl_fd, line, len) == -1 || fdatasync(e->dl_fd) == -1) {
-		msg("%s: write: %s", e->dead_letter, strerror(errno));
+		msg_errno("%s: write", e->dead_letter);
 		free(line);
 		e->c.status = EX_IOERR;
 		return ACT_STOP;
@@ -321,6 +318,8 @@ dead_letter(struct exec *e, const struct stream_rec *rec, uint64_t attempts, con
 	    e->dead_letter, attempts);
 	return ACT_DONE;
 }
+
+/* --- each record --------------------------------------------------------------------- */
 
 /* Stop before the record, not past it: it runs again on the next start. */
 static enum act
@@ -364,16 +363,6 @@ exec_act(struct consumer *c, const struct stream_rec *rec)
 	return dead_letter(e, rec, attempt, why);
 }
 
-static int
-any_line(const char *line, size_t len, off_t at, void *arg)
-{
-	(void)line;
-	(void)len;
-	(void)at;
-	(void)arg;
-	return 0;
-}
-
 /*
  * A last line without its newline is one whose write a power cut or a crash stopped
  * before its sync (so its record was not passed): cut off, lest the next line join it.
@@ -381,23 +370,29 @@ any_line(const char *line, size_t len, off_t at, void *arg)
 static int
 cut_torn_line(struct exec *e)
 {
+	struct log_last	 last;
 	struct stat	 st;
-	off_t		 end;
+	int		 rc = -1;
 
-	if (fstat(e->dl_fd, &st) == -1 ||
-	    logfile_lines(e->dl_fd, 0, st.st_size, any_line, NULL, &end) == -1) {
-		msg("%s: read: %s", e->dead_letter, strerror(errno));
-		return -1;
+	memset(&last, 0, sizeof(last));
+	if (fstat(e->dl_fd, &st) == -1)
+		msg_errno("%s: fstat", e->dead_letter);
+	else if (st.st_size == 0)
+		rc = 0;
+	else if (logformat_last_line(e->dl_fd, st.st_size, &last) == LINE_ERROR)
+		msg_errno("%s: read", e->dead_letter);
+	else if (last.torn == 0)
+		rc = 0;
+	else if (ftruncate(e->dl_fd, st.st_size - last.torn) == -1 ||
+	    fdatasync(e->dl_fd) == -1)
+		msg_errno("%s: cutting a torn last line", e->dead_letter);
+	else {
+		msg("%s: cut a torn last line of %lld bytes (written, never synced)",
+		    e->dead_letter, (long long)last.torn);
+		rc = 0;
 	}
-	if (end == st.st_size)
-		return 0;
-	if (ftruncate(e->dl_fd, end) == -1 || fdatasync(e->dl_fd) == -1) {
-		msg("%s: cutting a torn last line: %s", e->dead_letter, strerror(errno));
-		return -1;
-	}
-	msg("%s: cut a torn last line of %lld bytes (written, never synced)", e->dead_letter,
-	    (long long)(st.st_size - end));
-	return 0;
+	free(last.buf);
+	return rc;
 }
 
 /*
@@ -416,7 +411,7 @@ exec_start(struct consumer *c, const struct cursor *cursor)
 	e->dl_fd = open(e->dead_letter, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    DEAD_LETTER_MODE);
 	if (e->dl_fd == -1) {
-		msg("%s: open: %s", e->dead_letter, strerror(errno));
+		msg_errno("%s: open", e->dead_letter);
 		return EX_CANTCREAT;
 	}
 	if (cut_torn_line(e) == -1 || logfile_sync_dir(e->dead_letter) != 0)
@@ -424,73 +419,86 @@ exec_start(struct consumer *c, const struct cursor *cursor)
 	return 0;
 }
 
-static int
-usage_error(struct consume_opts *o, const char *self)
-{
-	consume_opts_free(o);
-	return cmd_usage(self);
-}
+/* --- the arguments ------------------------------------------------------------------- */
 
-/* 1: one of exec's own options, taken; -1: a bad value. */
+/* exec's options that are numbers: their ranges, and where each goes. */
+static const struct {
+	int		 ch;
+	const char	*name;
+	const char	*what;
+	long long	 min, max;
+	size_t		 off;
+} number_options[] = {
+	{ OPT_MAX_ATTEMPTS, "--max-attempts", "a number", 1, ATTEMPTS_MAX,
+	    offsetof(struct exec, max_attempts) },
+	{ OPT_BACKOFF, "--backoff", "a number of ms", 0, BACKOFF_MAX_MS,
+	    offsetof(struct exec, backoff_ms) },
+};
+
+/* 1: one of exec's own options, taken; 0: not one of them; -1: a bad value. */
 static int
-exec_option(struct exec *e, int ch, const char *arg)
+exec_option(struct consumer *c, int ch, const char *arg)
 {
-	switch (ch) {
-	case OPT_MAX_ATTEMPTS:
-		if (parse_u64(arg, 1, ATTEMPTS_MAX, &e->max_attempts) == 0)
-			return 1;
-		msg("--max-attempts: not a number from 1 to %d: %s", ATTEMPTS_MAX, arg);
-		return -1;
-	case OPT_BACKOFF:
-		if (parse_u64(arg, 0, BACKOFF_MAX_MS, &e->backoff_ms) == 0)
-			return 1;
-		msg("--backoff: not a number of ms from 0 to %d: %s", BACKOFF_MAX_MS, arg);
-		return -1;
-	case OPT_DEAD_LETTER:
+	struct exec	*e = (struct exec *)c;
+	long long	 n;
+	size_t		 i;
+
+	if (ch == OPT_DEAD_LETTER) {
 		e->dead_letter = arg;
 		return 1;
-	default:
-		return 0;
 	}
+	for (i = 0; i < nitems(number_options) && number_options[i].ch != ch; i++)
+		;
+	if (i == nitems(number_options))
+		return 0;
+	if (parse_number(arg, 10, number_options[i].min, number_options[i].max, &n) == -1) {
+		msg("%s: not %s from %lld to %lld: %s", number_options[i].name,
+		    number_options[i].what, number_options[i].min, number_options[i].max, arg);
+		return -1;
+	}
+	*(uint64_t *)((char *)e + number_options[i].off) = (uint64_t)n;
+	return 1;
 }
+
+/* LOG -- COMMAND [ARG...] */
+static int
+exec_rest(struct consumer *c, struct consume_opts *o, int argc, char **argv)
+{
+	struct exec	*e = (struct exec *)c;
+
+	if (argc < 3 || strcmp(argv[1], "--") != 0) {
+		msg("want LOG -- COMMAND [ARG...] after the options");
+		return -1;
+	}
+	o->log = argv[0];
+	e->argv = argv + 2;
+	return 0;
+}
+
+static const struct option exec_options[] = {
+	CONSUME_LONG_OPTIONS,
+	{ "max-attempts",	required_argument,	NULL, OPT_MAX_ATTEMPTS },
+	{ "backoff",		required_argument,	NULL, OPT_BACKOFF },
+	{ "dead-letter",	required_argument,	NULL, OPT_DEAD_LETTER },
+	{ NULL,			0,			NULL, 0 }
+};
+
+/* "+": options end at LOG, so that the command's own options stay its own. */
+static const struct consume_args exec_args = { "+", exec_options, exec_option, exec_rest };
 
 int
 cmd_exec(int argc, char **argv)
 {
-	static const struct option options[] = {
-		CONSUME_LONG_OPTIONS,
-		{ "max-attempts",	required_argument,	NULL, OPT_MAX_ATTEMPTS },
-		{ "backoff",		required_argument,	NULL, OPT_BACKOFF },
-		{ "dead-letter",	required_argument,	NULL, OPT_DEAD_LETTER },
-		{ NULL,			0,			NULL, 0 }
+	struct exec	 e = {
+		.c = { .start = exec_start, .act = exec_act },
+		.max_attempts = ATTEMPTS_DEFAULT,
+		.backoff_ms = BACKOFF_DEFAULT_MS,
+		.dl_fd = -1,
 	};
-	struct consume_opts	 o;
-	struct exec		 e;
-	int			 ch, rc;
+	int		 rc;
 
-	memset(&o, 0, sizeof(o));
-	memset(&e, 0, sizeof(e));
-	e.c.start = exec_start;
-	e.c.act = exec_act;
-	e.max_attempts = ATTEMPTS_DEFAULT;
-	e.backoff_ms = BACKOFF_DEFAULT_MS;
-	e.dl_fd = -1;
-	/* "+": options end at LOG, so that the command's own options stay its own. */
-	while ((ch = getopt_long(argc, argv, "+", options, NULL)) != -1) {
-		if ((rc = consume_option(&o, ch, optarg)) == 0)
-			rc = exec_option(&e, ch, optarg);
-		if (rc != 1)
-			return usage_error(&o, argv[0]);
-	}
-	if (argc - optind < 3 || strcmp(argv[optind + 1], "--") != 0) {
-		msg("want LOG -- COMMAND [ARG...] after the options");
-		return usage_error(&o, argv[0]);
-	}
-	o.log = argv[optind];
-	e.argv = argv + optind + 2;
-	rc = consume(&o, &e.c);
+	rc = consume_command(argc, argv, &exec_args, &e.c);
 	if (e.dl_fd != -1 && close(e.dl_fd) == -1)
-		msg("%s: close: %s", e.dead_letter, strerror(errno));
-	consume_opts_free(&o);
+		msg_errno("%s: close", e.dead_letter);
 	return rc;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* log-filter.c: record filters for idwise-log follow and exec. */
+/* log-filter.c: record filters for idwise-log follow, exec, stats and show. */
 #include "autoconf.h"
 
 #include <ctype.h>
@@ -23,6 +23,9 @@ static const struct {
 	[FILTER_TYPE] =		{ "type",	"--type",	idwise_type_lookup },
 	[FILTER_OUTCOME] =	{ "outcome",	"--outcome",	idwise_outcome_lookup },
 	[FILTER_ENV] =		{ "env",	"--env",	NULL },
+	[FILTER_JOURNEY] =	{ "journey_id",	"--journey",	NULL },
+	[FILTER_REFERENCE] =	{ "reference_no", "--reference", NULL },
+	[FILTER_ID] =		{ "id",		"--id",		NULL },
 };
 
 static bool
@@ -50,6 +53,18 @@ filter_add(struct filter *f, enum filter_key key, const char *value)
 	set->v = grown;
 	set->v[set->n++] = value;
 	return 0;
+}
+
+int
+filter_option(struct filter *f, int ch, const char *arg)
+{
+	if (ch < FILTER_OPT || ch >= FILTER_OPT + FILTER_NKEYS)
+		return 0;
+	if (filter_add(f, (enum filter_key)(ch - FILTER_OPT), arg) == -1) {
+		msg("out of memory");
+		return -1;
+	}
+	return 1;
 }
 
 int
@@ -87,6 +102,65 @@ filter_match(const struct filter *f, const struct record_view *view)
 		    !in_set(&f->want[k], value))
 			return false;
 	}
+	return true;
+}
+
+bool
+filter_has_values(const struct filter *f)
+{
+	size_t	 k;
+
+	for (k = 0; k < FILTER_NKEYS; k++)
+		if (f->want[k].n > 0)
+			return true;
+	return false;
+}
+
+/* Would the writer write s as it is between quotes (idwise-events(5): the line, byte for byte)? */
+static bool
+written_verbatim(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\')
+			return false;
+	return true;
+}
+
+/* Is "value" (with its quotes) in the line? */
+static bool
+has_quoted(const char *line, size_t len, const char *value)
+{
+	size_t		 n = strlen(value);
+	const char	*p = line, *end = line + len;
+
+	while ((size_t)(end - p) >= n + 2 && (p = memmem(p + 1, (size_t)(end - p) - 1, value,
+	    n)) != NULL) {
+		if (p + n < end && p[-1] == '"' && p[n] == '"')
+			return true;
+	}
+	return false;
+}
+
+/* Could the line hold one of the set's values? */
+static bool
+may_hold(const struct strset *set, const char *line, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < set->n; i++)
+		if (!written_verbatim(set->v[i]) || has_quoted(line, len, set->v[i]))
+			return true;
+	return false;
+}
+
+bool
+filter_may_match(const struct filter *f, const char *line, size_t len)
+{
+	size_t	 k;
+
+	for (k = 0; k < FILTER_NKEYS; k++)
+		if (f->want[k].n > 0 && !may_hold(&f->want[k], line, len))
+			return false;
 	return true;
 }
 

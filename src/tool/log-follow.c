@@ -47,18 +47,7 @@ struct follow {
 static int
 room(struct follow *f, size_t need)
 {
-	char	*grown;
-	size_t	 size = f->size == 0 ? 4096 : f->size;
-
-	while (size < need)
-		size *= 2;
-	if (size == f->size)
-		return 0;
-	if ((grown = realloc(f->buf, size)) == NULL)
-		return -1;
-	f->buf = grown;
-	f->size = size;
-	return 0;
+	return grow_buffer(&f->buf, &f->size, need, 4096);
 }
 
 static int
@@ -91,7 +80,7 @@ column(const struct stream_rec *rec, const char *member)
 static const char *const text_members[] = {
 	"received_at", "type", "outcome", "journey_id", "reference_no", "env"
 };
-#define NTEXT	(sizeof(text_members) / sizeof(text_members[0]))
+#define NTEXT	nitems(text_members)
 
 static int
 format_text(struct follow *f, const struct stream_rec *rec)
@@ -130,7 +119,7 @@ set_format(struct follow *f, const char *name)
 {
 	size_t	 i;
 
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+	for (i = 0; i < nitems(formats); i++) {
 		if (strcmp(formats[i].name, name) == 0) {
 			f->format = formats[i].fn;
 			return 0;
@@ -229,7 +218,7 @@ follow_act(struct consumer *c, const struct stream_rec *rec)
 	if (f->resume)
 		done = already_written(f);
 	if (write_all(STDOUT_FILENO, f->buf + done, f->len - done) == -1) {
-		msg("stdout: write: %s", strerror(errno));
+		msg_errno("stdout: write");
 		c->status = EX_IOERR;
 		return ACT_STOP;
 	}
@@ -243,7 +232,7 @@ follow_start(struct consumer *c, const struct cursor *cursor)
 	struct stat	 st;
 
 	if (fstat(STDOUT_FILENO, &st) == -1) {
-		msg("stdout: fstat: %s", strerror(errno));
+		msg_errno("stdout: fstat");
 		return EX_IOERR;
 	}
 	f->to_file = S_ISREG(st.st_mode);
@@ -266,7 +255,7 @@ follow_before_save(struct consumer *c, struct out_pos *out)
 	if (!f->to_file)
 		return 0;
 	if (fdatasync(STDOUT_FILENO) == -1 || fstat(STDOUT_FILENO, &st) == -1) {
-		msg("stdout: fdatasync: %s", strerror(errno));
+		msg_errno("stdout: fdatasync");
 		return EX_IOERR;
 	}
 	out->dev = (uint64_t)st.st_dev;
@@ -275,45 +264,51 @@ follow_before_save(struct consumer *c, struct out_pos *out)
 	return 0;
 }
 
+/* --format json|text */
 static int
-usage_error(struct consume_opts *o, const char *self)
+follow_option(struct consumer *c, int ch, const char *arg)
 {
-	consume_opts_free(o);
-	return cmd_usage(self);
+	if (ch != OPT_FORMAT)
+		return 0;
+	return set_format((struct follow *)c, arg) == 0 ? 1 : -1;
 }
+
+/* LOG */
+static int
+follow_rest(struct consumer *c, struct consume_opts *o, int argc, char **argv)
+{
+	(void)c;
+	if (argc != 1) {
+		msg("%s", argc == 0 ? "no LOG given" : "one LOG only");
+		return -1;
+	}
+	o->log = argv[0];
+	return 0;
+}
+
+static const struct option follow_options[] = {
+	CONSUME_LONG_OPTIONS,
+	{ "format",	required_argument,	NULL, OPT_FORMAT },
+	{ NULL,		0,			NULL, 0 }
+};
+
+static const struct consume_args follow_args = { "", follow_options, follow_option,
+	follow_rest };
 
 int
 cmd_follow(int argc, char **argv)
 {
-	static const struct option options[] = {
-		CONSUME_LONG_OPTIONS,
-		{ "format",	required_argument,	NULL, OPT_FORMAT },
-		{ NULL,		0,			NULL, 0 }
+	struct follow	 f = {
+		.c = {
+			.start = follow_start,
+			.act = follow_act,
+			.before_save = follow_before_save,
+		},
+		.format = format_json,
 	};
-	struct consume_opts	 o;
-	struct follow		 f;
-	int			 ch, rc;
+	int		 rc;
 
-	memset(&o, 0, sizeof(o));
-	memset(&f, 0, sizeof(f));
-	f.c.start = follow_start;
-	f.c.act = follow_act;
-	f.c.before_save = follow_before_save;
-	f.format = format_json;
-	while ((ch = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		if ((rc = consume_option(&o, ch, optarg)) == 1)
-			continue;
-		if (rc == 0 && ch == OPT_FORMAT && set_format(&f, optarg) == 0)
-			continue;
-		return usage_error(&o, argv[0]);
-	}
-	if (optind != argc - 1) {
-		msg("%s", optind == argc ? "no LOG given" : "one LOG only");
-		return usage_error(&o, argv[0]);
-	}
-	o.log = argv[optind];
-	rc = consume(&o, &f.c);
+	rc = consume_command(argc, argv, &follow_args, &f.c);
 	free(f.buf);
-	consume_opts_free(&o);
 	return rc;
 }

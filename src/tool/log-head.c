@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,10 +21,9 @@
 
 #include "idwise-log.h"
 #include "log-check.h"
-#include "log-scan.h"
+#include "logformat.h"
 #include "util.h"
 
-#define TAIL_WINDOW	((size_t)64 * 1024)
 #define WHY_LEN		256
 
 struct head {
@@ -34,61 +32,27 @@ struct head {
 	char		 hash[SHA256_HEX_LEN + 1];
 };
 
-/* The last len bytes of the file before offset end. */
-static int
-read_at(int fd, const char *file, char *buf, size_t len, off_t end)
-{
-	off_t	 at = end - (off_t)len;
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = pread(fd, buf, len, at)) == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			msg("%s: read: %s", file, n == 0 ? "file shrank" : strerror(errno));
-			return -1;
-		}
-		buf += n;
-		at += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
- * The last line of a file of size bytes (> 0), without its '\n', in *buf (malloc'd) at
- * *line. EX_OK, EXIT_DAMAGED (said why) or EXIT_UNREADABLE.
+ * The last line of a file of size bytes (> 0), without its '\n'. A torn tail after it
+ * fails, as verify fails the same files: the head printed is one verify can reach. EX_OK,
+ * EXIT_DAMAGED (said why) or EXIT_UNREADABLE.
  */
 static int
-last_line(int fd, const char *file, off_t size, char **buf, const char **line, size_t *len)
+last_line(int fd, const char *file, off_t size, struct log_last *last)
 {
-	size_t	 window = TAIL_WINDOW;
-	char	*nl;
+	enum line_got	 got = logformat_last_line(fd, size, last);
 
-	for (*buf = NULL;; window *= 2) {
-		if ((off_t)window > size)
-			window = (size_t)size;
-		free(*buf);
-		if ((*buf = malloc(window)) == NULL) {
-			msg("%s: out of memory", file);
-			return EXIT_UNREADABLE;
-		}
-		if (read_at(fd, file, *buf, window, size) == -1)
-			return EXIT_UNREADABLE;
-		if ((*buf)[window - 1] != '\n') {
-			msg("%s: incomplete last line (torn)", file);
-			return EXIT_DAMAGED;
-		}
-		if ((nl = memrchr(*buf, '\n', window - 1)) != NULL || (off_t)window == size) {
-			*line = nl != NULL ? nl + 1 : *buf;
-			*len = (size_t)(*buf + window - 1 - *line);
-			return EX_OK;
-		}
-		if (window > SCAN_LINE_MAX) {
-			msg("%s: last line longer than %zu bytes", file, SCAN_LINE_MAX);
-			return EXIT_DAMAGED;
-		}
+	if (got == LINE_OK && last->torn == 0)
+		return EX_OK;
+	if (got == LINE_OK || got == LINE_END)
+		msg("%s: incomplete last line (torn)", file);
+	else if (got == LINE_TOO_LONG)
+		msg("%s: last line longer than %zu bytes", file, LOG_LINE_MAX);
+	else {
+		msg("%s: read: %s", file, errno == 0 ? "file shrank" : strerror(errno));
+		return EXIT_UNREADABLE;
 	}
+	return EXIT_DAMAGED;
 }
 
 /* The head from a file's last line. */
@@ -123,31 +87,29 @@ head_of_line(struct head *h, const char *file, const char *line, size_t len)
 static int
 head_of_file(struct head *h, const char *file, bool *found)
 {
+	struct log_last	 last = { NULL, NULL, 0, 0 };
 	struct stat	 st;
-	const char	*line;
-	char		*buf = NULL;
-	size_t		 len;
 	int		 fd, rc;
 
 	*found = false;
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
-		msg("%s: %s", file, strerror(errno));
+		msg_errno("%s", file);
 		return EXIT_UNREADABLE;
 	}
 	if (fstat(fd, &st) == -1) {
-		msg("%s: fstat: %s", file, strerror(errno));
+		msg_errno("%s: fstat", file);
 		rc = EXIT_UNREADABLE;
 	} else if (!S_ISREG(st.st_mode)) {
 		msg("%s: not a regular file", file);
 		rc = EXIT_UNREADABLE;
 	} else if (st.st_size == 0)
 		rc = EX_OK;
-	else if ((rc = last_line(fd, file, st.st_size, &buf, &line, &len)) == EX_OK &&
-	    (rc = head_of_line(h, file, line, len)) == EX_OK)
+	else if ((rc = last_line(fd, file, st.st_size, &last)) == EX_OK &&
+	    (rc = head_of_line(h, file, last.text, last.len)) == EX_OK)
 		*found = true;
-	free(buf);
+	free(last.buf);
 	if (close(fd) == -1)
-		msg("%s: close: %s", file, strerror(errno));
+		msg_errno("%s: close", file);
 	return rc;
 }
 
@@ -159,9 +121,9 @@ print_json(const struct head *h)
 
 	if ((obj = json_object_new_object()) == NULL)
 		return -1;
-	rc |= json_object_object_add(obj, "seq", json_object_new_int64((int64_t)h->seq));
-	rc |= json_object_object_add(obj, "hash", json_object_new_string(h->hash));
-	rc |= json_object_object_add(obj, "file", json_object_new_string(h->file));
+	rc |= json_put(obj, "seq", json_object_new_int64((int64_t)h->seq));
+	rc |= json_put(obj, "hash", json_object_new_string(h->hash));
+	rc |= json_put(obj, "file", json_object_new_string(h->file));
 	if (rc == 0)
 		printf("%s\n", json_object_to_json_string_ext(obj,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -169,25 +131,15 @@ print_json(const struct head *h)
 	return rc == 0 ? 0 : -1;
 }
 
-static const struct option head_options[] = {
-	{ "json",	no_argument,	NULL, 'j' },
-	{ NULL,		0,		NULL, 0 }
-};
-
 int
 cmd_head(int argc, char **argv)
 {
 	struct head	 h;
-	bool		 json = false, found = false;
-	int		 ch, i, rc = EX_OK;
+	bool		 json, found = false;
+	int		 i, rc;
 
-	while ((ch = getopt_long(argc, argv, "", head_options, NULL)) != -1) {
-		if (ch != 'j')
-			return cmd_usage(argv[0]);
-		json = true;
-	}
-	if (optind == argc)
-		return cmd_usage(argv[0]);
+	if ((rc = cmd_json_args(argc, argv, &json)) != EX_OK)
+		return rc;
 	/* The newest file is empty right after a rotation: the head is in an older one. */
 	for (i = argc - 1; i >= optind && rc == EX_OK && !found; i--)
 		rc = head_of_file(&h, argv[i], &found);

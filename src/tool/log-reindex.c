@@ -8,6 +8,7 @@
 
 #include "eventlog.h"
 #include "idwise-log.h"
+#include "progress.h"
 #include "util.h"
 /* The one responder header the tool uses (Makefile.am): the log's path is in the config. */
 #include "../responder/config.h"
@@ -18,6 +19,7 @@ cmd_reindex(int argc, char **argv)
 	struct config	 cfg;
 	struct eventlog_settings log;
 	struct eventlog	*el;
+	struct eventlog_progress progress = { progress_report, NULL };
 	const char	*path = NULL;
 	char		 err[CONFIG_ERR_LEN];
 	uint64_t	 last_seq = 0;
@@ -49,7 +51,9 @@ cmd_reindex(int argc, char **argv)
 		config_free(&cfg);
 		return EX_OSERR;
 	}
-	rc = eventlog_reindex(el, &last_seq);
+	progress.arg = progress_start("reindex");
+	rc = eventlog_reindex(el, &last_seq, progress.arg != NULL ? &progress : NULL);
+	progress_end(progress.arg);
 	if (rc == 0)
 		printf("%s: index rebuilt; the chain ends at seq %llu\n", cfg.log,
 		    (unsigned long long)last_seq);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * log-stats.c: `idwise-log stats`: records by type and outcome, per UTC day, distinct and
- * repeated ids, conflicts, first and last seq and time; a table, or JSON with --json.
+ * repeated ids, conflicts, first and last seq and time; a table, or JSON with --json. With
+ * --journey, --reference or --id, of the records that have it only.
  */
 #include "autoconf.h"
 
@@ -18,6 +19,7 @@
 #include "idwise-log.h"
 #include "idwise.h"
 #include "log-check.h"
+#include "log-filter.h"
 #include "log-scan.h"
 #include "util.h"
 
@@ -37,10 +39,13 @@ struct day_count {
 
 struct stats {
 	struct log_reader *reader;
+	struct filter	 filter;
 	uint64_t	 records;
 	uint64_t	 first_seq, last_seq;
 	int64_t		 first_ms, last_ms;
 	uint64_t	 by[IDWISE_TYPES][IDWISE_OUTCOMES];
+	uint64_t	 by_type[IDWISE_TYPES];		/* totals of by[] */
+	uint64_t	 by_outcome[IDWISE_OUTCOMES];
 	uint64_t	 conflicts;
 	uint64_t	 repeated;	/* records whose id an earlier one has */
 	struct idset	*ids;
@@ -48,6 +53,8 @@ struct stats {
 	size_t		 ndays, daysize;
 	char		 why[WHY_LEN];
 };
+
+/* --- counting ------------------------------------------------------------------------ */
 
 /* Division rounding down, for times before 1970 too. */
 static int64_t
@@ -118,6 +125,8 @@ count_record(struct stats *st, const struct log_record *rec)
 	st->last_seq = rec->view.seq;
 	st->last_ms = rec->view.received_ms;
 	st->by[rec->type][rec->outcome]++;
+	st->by_type[rec->type]++;
+	st->by_outcome[rec->outcome]++;
 	if (rec->view.conflict)
 		st->conflicts++;
 	if ((fresh = idset_add(st->ids, rec->view.id, rec->view.id_len)) == -1)
@@ -132,12 +141,14 @@ stats_line(const struct scan_line *line, void *arg)
 {
 	struct stats		*st = arg;
 	struct log_record	 rec;
-	int			 rc;
+	int			 rc = 0;
 
+	if (!filter_may_match(&st->filter, line->text, line->len))
+		return 0;
 	if (log_record_read(st->reader, line->text, line->len, &rec, st->why,
 	    sizeof(st->why)) == -1)
 		return 1;
-	if ((rc = count_record(st, &rec)) == -1)
+	if (filter_match(&st->filter, &rec.view) && (rc = count_record(st, &rec)) == -1)
 		snprintf(st->why, sizeof(st->why), "out of memory");
 	log_record_free(&rec);
 	return rc == 0 ? 0 : 1;
@@ -151,29 +162,7 @@ compare_days(const void *a, const void *b)
 	return (x->day > y->day) - (x->day < y->day);
 }
 
-static uint64_t
-type_total(const struct stats *st, size_t type)
-{
-	uint64_t	 n = 0;
-	size_t		 o;
-
-	for (o = 0; o < IDWISE_OUTCOMES; o++)
-		n += st->by[type][o];
-	return n;
-}
-
-static uint64_t
-outcome_total(const struct stats *st, size_t outcome)
-{
-	uint64_t	 n = 0;
-	size_t		 t;
-
-	for (t = 0; t < IDWISE_TYPES; t++)
-		n += st->by[t][outcome];
-	return n;
-}
-
-/* --- the table ------------------------------------------------------------------- */
+/* --- the table ----------------------------------------------------------------------- */
 
 static int
 digits(uint64_t n)
@@ -201,7 +190,7 @@ column_widths(const struct stats *st, int widths[IDWISE_OUTCOMES + 1])
 
 	for (o = 0; o < IDWISE_OUTCOMES; o++)
 		widths[o] = max_int((int)strlen(idwise_outcome_name((int)o)),
-		    digits(outcome_total(st, o)));
+		    digits(st->by_outcome[o]));
 	widths[IDWISE_OUTCOMES] = max_int((int)strlen("total"), digits(st->records));
 }
 
@@ -220,7 +209,6 @@ print_row(const char *name, int namew, const uint64_t counts[IDWISE_OUTCOMES],
 static void
 print_types(const struct stats *st)
 {
-	uint64_t	 totals[IDWISE_OUTCOMES];
 	int		 widths[IDWISE_OUTCOMES + 1], namew = (int)strlen("type");
 	size_t		 t, o;
 
@@ -232,12 +220,10 @@ print_types(const struct stats *st)
 		printf("  %*s", widths[o], idwise_outcome_name((int)o));
 	printf("  %*s\n", widths[IDWISE_OUTCOMES], "total");
 	for (t = 0; t < IDWISE_TYPES; t++)
-		if (type_total(st, t) > 0)
-			print_row(idwise_type_name((int)t), namew, st->by[t], type_total(st, t),
+		if (st->by_type[t] > 0)
+			print_row(idwise_type_name((int)t), namew, st->by[t], st->by_type[t],
 			    widths);
-	for (o = 0; o < IDWISE_OUTCOMES; o++)
-		totals[o] = outcome_total(st, o);
-	print_row("total", namew, totals, st->records, widths);
+	print_row("total", namew, st->by_outcome, st->records, widths);
 }
 
 static void
@@ -281,19 +267,7 @@ print_table(const struct stats *st, char *const files[], int nfiles)
 	print_days(st);
 }
 
-/* --- JSON -------------------------------------------------------------------------- */
-
-/* Adds value (NULL when memory ran out) under name; -1 when it could not. */
-static int
-put(json_object *obj, const char *name, json_object *value)
-{
-	if (value == NULL)
-		return -1;
-	if (json_object_object_add(obj, name, value) == 0)
-		return 0;
-	json_object_put(value);
-	return -1;
-}
+/* --- JSON ---------------------------------------------------------------------------- */
 
 static json_object *
 new_count(uint64_t n)
@@ -301,24 +275,31 @@ new_count(uint64_t n)
 	return json_object_new_int64((int64_t)n);
 }
 
-/* {"first": a, "last": b}, or null for an empty log. */
+/* obj when every member went in (rc 0); else NULL, obj released. */
+static json_object *
+filled(json_object *obj, int rc)
+{
+	if (rc == 0)
+		return obj;
+	json_object_put(obj);
+	return NULL;
+}
+
+/* {"first": a, "last": b}. */
 static json_object *
 new_range(json_object *first, json_object *last)
 {
 	json_object	*range;
-	int		 rc = 0;
+	int		 rc;
 
 	if (first == NULL || last == NULL || (range = json_object_new_object()) == NULL) {
 		json_object_put(first);
 		json_object_put(last);
 		return NULL;
 	}
-	rc |= put(range, "first", first);
-	rc |= put(range, "last", last);
-	if (rc == 0)
-		return range;
-	json_object_put(range);
-	return NULL;
+	rc = json_put(range, "first", first);
+	rc |= json_put(range, "last", last);
+	return filled(range, rc);
 }
 
 static json_object *
@@ -330,62 +311,48 @@ new_time(int64_t ms)
 	return json_object_new_string(text);
 }
 
+/* {"NAME": n, ...}: counts[i] under name(i). */
+static json_object *
+new_counts(const char *(*name)(int), const uint64_t *counts, size_t n)
+{
+	json_object	*obj;
+	size_t		 i;
+	int		 rc = 0;
+
+	if ((obj = json_object_new_object()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		rc |= json_put(obj, name((int)i), new_count(counts[i]));
+	return filled(obj, rc);
+}
+
 /* {"approved": n, ..., "total": n} for one type. */
 static json_object *
 new_type_counts(const struct stats *st, size_t type)
 {
 	json_object	*counts;
-	size_t		 o;
-	int		 rc = 0;
 
-	if ((counts = json_object_new_object()) == NULL)
+	if ((counts = new_counts(idwise_outcome_name, st->by[type], IDWISE_OUTCOMES)) == NULL)
 		return NULL;
-	for (o = 0; o < IDWISE_OUTCOMES; o++)
-		rc |= put(counts, idwise_outcome_name((int)o), new_count(st->by[type][o]));
-	rc |= put(counts, "total", new_count(type_total(st, type)));
-	if (rc == 0)
-		return counts;
-	json_object_put(counts);
-	return NULL;
+	return filled(counts, json_put(counts, "total", new_count(st->by_type[type])));
 }
 
-static int
-put_by_type(json_object *out, const struct stats *st)
+/* The types that have records, each with its counts by outcome. */
+static json_object *
+new_by_type(const struct stats *st)
 {
-	json_object	*by;
+	json_object	*by = json_object_new_object();
 	size_t		 t;
-	int		 rc = 0;
+	int		 rc = by != NULL ? 0 : -1;
 
-	if ((by = json_object_new_object()) == NULL)
-		return -1;
-	for (t = 0; t < IDWISE_TYPES; t++)
-		if (type_total(st, t) > 0)
-			rc |= put(by, idwise_type_name((int)t), new_type_counts(st, t));
-	if (rc == 0)
-		return put(out, "by_type", by);
-	json_object_put(by);
-	return -1;
+	for (t = 0; t < IDWISE_TYPES && rc == 0; t++)
+		if (st->by_type[t] > 0)
+			rc = json_put(by, idwise_type_name((int)t), new_type_counts(st, t));
+	return filled(by, rc);
 }
 
-static int
-put_by_outcome(json_object *out, const struct stats *st)
-{
-	json_object	*by;
-	size_t		 o;
-	int		 rc = 0;
-
-	if ((by = json_object_new_object()) == NULL)
-		return -1;
-	for (o = 0; o < IDWISE_OUTCOMES; o++)
-		rc |= put(by, idwise_outcome_name((int)o), new_count(outcome_total(st, o)));
-	if (rc == 0)
-		return put(out, "by_outcome", by);
-	json_object_put(by);
-	return -1;
-}
-
-static int
-put_by_day(json_object *out, const struct stats *st)
+static json_object *
+new_by_day(const struct stats *st)
 {
 	json_object	*by;
 	char		 date[DATE_LEN + 1];
@@ -393,25 +360,22 @@ put_by_day(json_object *out, const struct stats *st)
 	int		 rc = 0;
 
 	if ((by = json_object_new_object()) == NULL)
-		return -1;
+		return NULL;
 	for (i = 0; i < st->ndays; i++) {
 		format_day(st->days[i].day, date);
-		rc |= put(by, date, new_count(st->days[i].records));
+		rc |= json_put(by, date, new_count(st->days[i].records));
 	}
-	if (rc == 0)
-		return put(out, "by_day", by);
-	json_object_put(by);
-	return -1;
+	return filled(by, rc);
 }
 
-static int
-put_files(json_object *out, char *const files[], int nfiles)
+static json_object *
+new_files(char *const files[], int nfiles)
 {
 	json_object	*list, *name;
 	int		 i, rc = 0;
 
 	if ((list = json_object_new_array()) == NULL)
-		return -1;
+		return NULL;
 	for (i = 0; i < nfiles; i++) {
 		name = json_object_new_string(files[i]);
 		if (name == NULL || json_object_array_add(list, name) != 0) {
@@ -419,12 +383,10 @@ put_files(json_object *out, char *const files[], int nfiles)
 			rc = -1;
 		}
 	}
-	if (rc == 0)
-		return put(out, "files", list);
-	json_object_put(list);
-	return -1;
+	return filled(list, rc);
 }
 
+/* seq and received_at, first and last: null for an empty log. */
 static int
 put_ranges(json_object *out, const struct stats *st)
 {
@@ -435,8 +397,8 @@ put_ranges(json_object *out, const struct stats *st)
 		rc |= json_object_object_add(out, "received_at", NULL);
 		return rc == 0 ? 0 : -1;
 	}
-	rc |= put(out, "seq", new_range(new_count(st->first_seq), new_count(st->last_seq)));
-	rc |= put(out, "received_at", new_range(new_time(st->first_ms), new_time(st->last_ms)));
+	rc |= json_put(out, "seq", new_range(new_count(st->first_seq), new_count(st->last_seq)));
+	rc |= json_put(out, "received_at", new_range(new_time(st->first_ms), new_time(st->last_ms)));
 	return rc == 0 ? 0 : -1;
 }
 
@@ -448,15 +410,16 @@ print_json(const struct stats *st, char *const files[], int nfiles)
 
 	if ((out = json_object_new_object()) == NULL)
 		return -1;
-	rc |= put_files(out, files, nfiles);
-	rc |= put(out, "records", new_count(st->records));
+	rc |= json_put(out, "files", new_files(files, nfiles));
+	rc |= json_put(out, "records", new_count(st->records));
 	rc |= put_ranges(out, st);
-	rc |= put(out, "distinct_ids", new_count(idset_count(st->ids)));
-	rc |= put(out, "repeated_ids", new_count(st->repeated));
-	rc |= put(out, "conflicts", new_count(st->conflicts));
-	rc |= put_by_type(out, st);
-	rc |= put_by_outcome(out, st);
-	rc |= put_by_day(out, st);
+	rc |= json_put(out, "distinct_ids", new_count(idset_count(st->ids)));
+	rc |= json_put(out, "repeated_ids", new_count(st->repeated));
+	rc |= json_put(out, "conflicts", new_count(st->conflicts));
+	rc |= json_put(out, "by_type", new_by_type(st));
+	rc |= json_put(out, "by_outcome", new_counts(idwise_outcome_name, st->by_outcome,
+	    IDWISE_OUTCOMES));
+	rc |= json_put(out, "by_day", new_by_day(st));
 	if (rc == 0)
 		printf("%s\n", json_object_to_json_string_ext(out,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -464,7 +427,7 @@ print_json(const struct stats *st, char *const files[], int nfiles)
 	return rc == 0 ? 0 : -1;
 }
 
-/* --- the command ------------------------------------------------------------------- */
+/* --- the command --------------------------------------------------------------------- */
 
 /* One line naming the file and line for damage found while reading. */
 static int
@@ -481,7 +444,7 @@ report_scan(const struct stats *st, enum scan_end end, const struct scan_at *at)
 		break;
 	case SCAN_TOO_LONG:
 		msg("%s:%" PRIu64 ": line longer than %zu bytes", at->file, at->lineno,
-		    SCAN_LINE_MAX);
+		    LOG_LINE_MAX);
 		break;
 	case SCAN_UNREADABLE:
 		return EXIT_UNREADABLE;
@@ -489,18 +452,36 @@ report_scan(const struct stats *st, enum scan_end end, const struct scan_at *at)
 	return EXIT_DAMAGED;
 }
 
-static const struct option stats_options[] = {
-	{ "json",	no_argument,	NULL, 'j' },
-	{ NULL,		0,		NULL, 0 }
-};
-
 static void
 stats_free(struct stats *st)
 {
+	filter_free(&st->filter);
 	log_reader_free(st->reader);
 	idset_free(st->ids);
 	free(st->days);
 	free(st);
+}
+
+static const struct option stats_options[] = {
+	{ "json",	no_argument,	NULL, 'j' },
+	FILTER_LOOKUP_LONG_OPTIONS,
+	{ NULL,		0,		NULL, 0 }
+};
+
+/* "[--json] [--journey ID]... [--reference REF]... [--id ID]... FILE...": EX_OK or EX_USAGE. */
+static int
+stats_args(struct stats *st, int argc, char **argv, bool *json)
+{
+	int	 ch;
+
+	*json = false;
+	while ((ch = getopt_long(argc, argv, "", stats_options, NULL)) != -1) {
+		if (ch == 'j')
+			*json = true;
+		else if (filter_option(&st->filter, ch, optarg) != 1)
+			return cmd_usage(argv[0]);
+	}
+	return optind < argc ? EX_OK : cmd_usage(argv[0]);
 }
 
 int
@@ -508,16 +489,9 @@ cmd_stats(int argc, char **argv)
 {
 	struct stats	*st;
 	struct scan_at	 at;
-	bool		 json = false;
-	int		 ch, rc;
+	bool		 json;
+	int		 rc;
 
-	while ((ch = getopt_long(argc, argv, "", stats_options, NULL)) != -1) {
-		if (ch != 'j')
-			return cmd_usage(argv[0]);
-		json = true;
-	}
-	if (optind == argc)
-		return cmd_usage(argv[0]);
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		msg("out of memory");
 		return EXIT_UNREADABLE;
@@ -526,6 +500,10 @@ cmd_stats(int argc, char **argv)
 		msg("out of memory");
 		stats_free(st);
 		return EXIT_UNREADABLE;
+	}
+	if ((rc = stats_args(st, argc, argv, &json)) != EX_OK) {
+		stats_free(st);
+		return rc;
 	}
 	rc = report_scan(st, log_scan(argv + optind, argc - optind, stats_line, st, &at), &at);
 	if (rc == EX_OK) {

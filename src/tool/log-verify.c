@@ -7,7 +7,6 @@
 #include "autoconf.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -18,6 +17,7 @@
 #include "idwise-log.h"
 #include "log-check.h"
 #include "log-scan.h"
+#include "progress.h"
 #include "util.h"
 
 #define WHY_LEN		256
@@ -43,6 +43,9 @@ struct verify {
 	uint64_t	 last_lineno;
 	struct head_mark head;
 	char		 why[WHY_LEN];		/* the first damage found */
+	struct progress	*progress;		/* NULL: not on a terminal */
+	uint64_t	 bytes;			/* read so far */
+	uint64_t	 total;			/* of every file; 0: not known */
 };
 
 /* "SEQ:HASH" with SEQ from 1 and HASH 64 hex digits (either case, kept in lower case). */
@@ -50,17 +53,19 @@ static int
 head_mark_parse(const char *text, struct head_mark *mark)
 {
 	const char	*colon;
-	char		*end;
+	char		 seq[24];
+	long long	 n;
 	size_t		 i;
 
 	memset(mark, 0, sizeof(*mark));
 	if ((colon = strchr(text, ':')) == NULL || text[0] < '1' || text[0] > '9' ||
-	    strlen(colon + 1) != SHA256_HEX_LEN)
+	    (size_t)(colon - text) >= sizeof(seq) || strlen(colon + 1) != SHA256_HEX_LEN)
 		return -1;
-	errno = 0;
-	mark->seq = strtoull(text, &end, 10);
-	if (errno != 0 || end != colon)
+	memcpy(seq, text, (size_t)(colon - text));
+	seq[colon - text] = '\0';
+	if (parse_number(seq, 10, 1, INT64_MAX, &n) == -1)
 		return -1;
+	mark->seq = (uint64_t)n;
 	for (i = 0; i < SHA256_HEX_LEN; i++) {
 		if (!isxdigit((unsigned char)colon[1 + i]))
 			return -1;
@@ -69,6 +74,8 @@ head_mark_parse(const char *text, struct head_mark *mark)
 	mark->set = true;
 	return 0;
 }
+
+/* --- checking each record ------------------------------------------------------------ */
 
 /* The first record: seq 1 must start from 64 zeros; a later seq cannot be checked. */
 static const char *
@@ -172,9 +179,13 @@ verify_line(const struct scan_line *line, void *arg)
 		v->last_file = line->file;
 		v->last_lineno = line->lineno;
 	}
+	v->bytes += line->len + 1;
+	progress_update(v->progress, v->records, v->bytes, v->total);
 	log_record_free(&rec);
 	return holds ? 0 : 1;
 }
+
+/* --- the verdict --------------------------------------------------------------------- */
 
 static void
 print_files(char *const files[], int nfiles)
@@ -240,7 +251,7 @@ report_scan(struct verify *v, enum scan_end end, const struct scan_at *at)
 		snprintf(v->why, sizeof(v->why), "incomplete last line (torn)");
 		break;
 	case SCAN_TOO_LONG:
-		snprintf(v->why, sizeof(v->why), "line longer than %zu bytes", SCAN_LINE_MAX);
+		snprintf(v->why, sizeof(v->why), "line longer than %zu bytes", LOG_LINE_MAX);
 		break;
 	case SCAN_UNREADABLE:
 		return EXIT_UNREADABLE;
@@ -286,7 +297,10 @@ cmd_verify(int argc, char **argv)
 		verify_free(v);
 		return cmd_usage(argv[0]);
 	}
+	v->total = progress_files_size(argv + optind, argc - optind);
+	v->progress = progress_start("verify");
 	end = log_scan(argv + optind, argc - optind, verify_line, v, &at);
+	progress_end(v->progress);
 	if ((rc = report_scan(v, end, &at)) == EX_OK) {
 		if (head_reached(v))
 			print_summary(v, argv + optind, argc - optind);

@@ -47,8 +47,10 @@ EXPECTED=(
 	"$MANDIR/man8/idwise-fcgi.8"
 	"$MANDIR/man5/idwise-fcgi.conf.5"
 	"$MANDIR/man5/idwise-events.5"
+	"$MANDIR/man5/idwise-proofs.5"
 	"$DOCDIR/README.md"
 	"$DOCDIR/LICENSE"
+	"$DOCDIR/idwise-verify-proof.py"
 	"$DOCDIR/idwise-fcgi.conf.example"
 	"$DOCDIR/nginx/idwise-fcgi.conf"
 	"$DOCDIR/nginx/idwise-fcgi-live-sandbox.conf"
@@ -58,12 +60,18 @@ EXPECTED=(
 	"$DOCDIR/systemd/idwise-fcgi.service"
 	"$DOCDIR/systemd/idwise-fcgi@.socket"
 	"$DOCDIR/systemd/idwise-fcgi@.service"
+	"$DOCDIR/systemd/idwise-log-checkpoint.service"
+	"$DOCDIR/systemd/idwise-log-checkpoint.timer"
 	"$DOCDIR/apache/idwise-fcgi.conf"
 	"$DOCDIR/apache/idwise-fcgi-proxy.conf"
 	"$DOCDIR/lighttpd/idwise-fcgi.conf"
 	"$DOCDIR/h2o/idwise-fcgi.conf"
 	"$DOCDIR/caddy/idwise-fcgi.caddy"
 	"$DOCDIR/logrotate/idwise-fcgi"
+	"$DOCDIR/monitoring/idwise-fcgi.rules.yml"
+	"$DOCDIR/monitoring/idwise-fcgi.rules.test.yml"
+	"$DOCDIR/monitoring/idwise-fcgi.rules.week.test.yml"
+	"$DOCDIR/monitoring/idwise-fcgi.dashboard.json"
 )
 # The consumer's tool, once it is built here, comes with its man page.
 if [ -x "$top_builddir/idwise-log" ]; then
@@ -94,7 +102,9 @@ ok "the man page names the default config $SYSCONFDIR/idwise-fcgi.conf" \
 for f in LICENSE nginx/idwise-fcgi.conf nginx/idwise-fcgi-live-sandbox.conf \
     nginx/idwise-fcgi-keepalive.conf nginx/idwise-fcgi-upstream.conf \
     systemd/idwise-fcgi.socket systemd/idwise-fcgi@.socket apache/idwise-fcgi-proxy.conf \
-    lighttpd/idwise-fcgi.conf h2o/idwise-fcgi.conf caddy/idwise-fcgi.caddy; do
+    lighttpd/idwise-fcgi.conf h2o/idwise-fcgi.conf caddy/idwise-fcgi.caddy \
+    monitoring/idwise-fcgi.rules.yml monitoring/idwise-fcgi.rules.test.yml \
+    monitoring/idwise-fcgi.rules.week.test.yml monitoring/idwise-fcgi.dashboard.json; do
 	src=$top_srcdir/$f
 	ok "$f is the source's" cmp -s "$src" "$D/$f"
 done
@@ -126,11 +136,15 @@ is "$(grep -cE '^(log|env|auth|bearer_token_file|max_body|unknown_events|sync) =
 UNITS=$TEST_TMP/units
 mkdir -p "$UNITS"
 for f in "$D"/systemd/*; do
-	sed "s|$BINDIR/idwise-fcgi|$DEST$BINDIR/idwise-fcgi|g" "$f" >"$UNITS/$(basename "$f")"
+	sed -e "s|$BINDIR/idwise-fcgi|$DEST$BINDIR/idwise-fcgi|g" \
+	    -e "s|$BINDIR/idwise-log|$DEST$BINDIR/idwise-log|g" "$f" >"$UNITS/$(basename "$f")"
 done
 out=$(cd "$UNITS" && MANPATH=$DEST$MANDIR systemd-analyze verify ./idwise-fcgi.socket \
     ./idwise-fcgi.service ./idwise-fcgi@live.socket ./idwise-fcgi@live.service 2>&1)
 is "$?/$out" "0/" "systemd-analyze verify: the socket, the service and their templates are clean"
+out=$(cd "$UNITS" && MANPATH=$DEST$MANDIR systemd-analyze verify ./idwise-log-checkpoint.timer \
+    ./idwise-log-checkpoint.service 2>&1)
+is "$?/$out" "0/" "systemd-analyze verify: the checkpoint timer and its service are clean"
 for u in idwise-fcgi.service idwise-fcgi@live.service; do
 	score=$(cd "$UNITS" && systemd-analyze security --offline=true "./$u" 2>/dev/null |
 	    sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\) .*/\1/p')
@@ -144,6 +158,10 @@ for k in 'User=idwise' 'StandardInput=socket' 'ProtectSystem=strict' \
     'MemoryDenyWriteExecute=yes' 'LockPersonality=yes' 'CapabilityBoundingSet='; do
 	ok "idwise-fcgi.service has $k" grep -qxF "$k" "$D/systemd/idwise-fcgi.service"
 done
+is "$(grep '^ExecReload=' "$D/systemd/idwise-fcgi.service")" \
+    "ExecReload=$BINDIR/idwise-fcgi -c $SYSCONFDIR/idwise-fcgi.conf --check-config
+ExecReload=/bin/kill -HUP \$MAINPID" \
+    "idwise-fcgi.service: systemctl reload checks the config, then sends SIGHUP"
 for k in 'ListenStream=/run/idwise-fcgi/idwise-fcgi.sock' 'SocketUser=idwise' \
     'SocketGroup=www-data' 'SocketMode=0660'; do
 	ok "idwise-fcgi.socket has $k" grep -qxF "$k" "$D/systemd/idwise-fcgi.socket"

@@ -379,7 +379,8 @@ is "$RC|$OUT|$(tail -n 1 <<<"$ERR")" "64||usage: idwise-log verify [--head SEQ:H
 idlog head
 is "$RC|$ERR" "64|usage: idwise-log head [--json] FILE..." "head without files: exit 64"
 idlog stats --json
-is "$RC|$ERR" "64|usage: idwise-log stats [--json] FILE..." "stats without files: exit 64"
+is "$RC|$ERR" "64|usage: idwise-log stats [--json] [--journey ID]... [--reference REF]... [--id ID]... FILE..." \
+    "stats without files: exit 64"
 idlog --help
 like "$RC|$(grep -c -E '^  (verify|head|stats) ' <<<"$OUT")" '^0\|3$' "--help: every command, exit 0"
 idlog verify --help

@@ -87,17 +87,35 @@ synopsis_of()
 		mine' <<<"$RENDERED"
 }
 
-# long_options FILE: the long options of the getopt_long tables in FILE, and of the tables
-# it takes in by macro (CONSUME_LONG_OPTIONS) from the file that defines it.
+# option_names: the long option names of the getopt_long rows in the text on stdin.
+option_names()
+{
+	sed -n 's/.*{[[:space:]]*"\([a-z][a-z-]*\)",[[:space:]]*[a-z]*_argument.*/\1/p'
+}
+
+# macro_text MACRO: the #define of MACRO under src/, to its last continued line.
+macro_text()
+{
+	local def
+	def=$(defining_file "#define[[:space:]]+$1([[:space:]]|\$)")
+	[ -n "$def" ] && sed -n "/#define[[:space:]]*$1/,/^[^\\\\]*\$/p" "$def"
+}
+
+# long_options_in TEXT: the long options of the rows in TEXT, and of the tables it takes
+# in by macro (CONSUME_LONG_OPTIONS, FILTER_LOOKUP_LONG_OPTIONS), and those take in.
+long_options_in()
+{
+	local macro
+	option_names <<<"$1"
+	for macro in $(grep -oE '^[[:space:]]*[A-Z][A-Z_]*_LONG_OPTIONS' <<<"$1"); do
+		long_options_in "$(macro_text "$macro")"
+	done
+}
+
+# long_options FILE: the long options of the getopt_long tables in FILE, macros included.
 long_options()
 {
-	local macro def
-	sed -n 's/.*{[[:space:]]*"\([a-z][a-z-]*\)",[[:space:]]*[a-z]*_argument.*/\1/p' "$1"
-	for macro in $(grep -oE '^[[:space:]]*[A-Z][A-Z_]*_LONG_OPTIONS' "$1" | tr -d '[:space:]'); do
-		def=$(defining_file "#define[[:space:]]+$macro")
-		[ -n "$def" ] && sed -n "/#define[[:space:]]*$macro/,/^[^\\\\]*\$/p" "$def" |
-		    sed -n 's/.*{[[:space:]]*"\([a-z][a-z-]*\)",[[:space:]]*[a-z]*_argument.*/\1/p'
-	done
+	long_options_in "$(cat "$1")"
 }
 
 # short_options FILE: the letters of the getopt() and getopt_long() option strings in FILE.
@@ -141,6 +159,10 @@ done
 EXEC_OPTS=$(long_options "$(defining_file '^cmd_exec\(')" | sort | tr '\n' ' ')
 like "$EXEC_OPTS" '^(.* )?backoff (.* )?cursor (.* )?since ' \
     "exec's options include its own (backoff) and the shared ones (cursor, since)"
+like "$EXEC_OPTS" '(^| )id (.* )?journey (.* )?outcome (.* )?reference (.* )?type ' \
+    "and the filters the shared table takes in by macro (type, outcome, journey, id, reference)"
+SHOW_OPTS=$(long_options "$(defining_file '^cmd_show\(')" | sort | tr '\n' ' ')
+is "$SHOW_OPTS" "id journey json reference " "show's options: its own, and the lookups by macro"
 
 # The dispatcher's own options: strcmp(argv[1], "--help") ...
 SYNOPSIS=$(awk '/^[A-Z]/ { s = ($1 == "SYNOPSIS"); next } s' <<<"$RENDERED")

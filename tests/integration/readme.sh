@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/integration/readme.sh: the documentation keeps its shape. README.md is an
-# introduction of at most 300 lines; every key of config.c's key table has an entry in
+# introduction of at most 300 lines; every key of config-keys.c's key table has an entry in
 # idwise-fcgi.conf(5) and every entry there is a key; every long option of main.c has an
 # entry in idwise-fcgi(8) and every option entry there is an option. The man pages are the
 # ones made in the build tree from doc/*.in. Each check is also run on a copy with one
@@ -24,13 +24,14 @@ source_file()
 }
 
 # table_names FILE START: the first quoted string of each row of the C table that begins
-# on the line holding START, up to its closing "};" (rows such as { "name", ... }).
+# on the line holding START, up to its closing "};" (rows such as { "name", ... } or
+# MACRO("name", ...)).
 table_names()
 {
 	awk -v start="$2" '
 		index($0, start) { inside = 1; next }
 		inside && /^};/ { exit }
-		inside && match($0, /^[ \t]*\{[ \t]*"[^"]+"/) {
+		inside && match($0, /^[ \t]*(\{|[A-Z_]+\()[ \t]*"[^"]+"/) {
 			row = substr($0, RSTART, RLENGTH)
 			sub(/^[^"]*"/, "", row)
 			sub(/"$/, "", row)
@@ -101,22 +102,23 @@ ok "... and bash tests/run.sh" grep -qE '^bash tests/run\.sh( |$)' "$top_srcdir/
 ok "... and nginx/demo.sh is there to run" test -f "$top_srcdir/nginx/demo.sh"
 
 # ---------------------------------------------------------------------------------------
-# idwise-fcgi.conf(5) against config.c's key table
+# idwise-fcgi.conf(5) against config-keys.c's key table
 
-CONFIG_C=$(source_file config.c) || bail "not exactly one config.c under $top_srcdir/src"
+CONFIG_C=$(source_file config-keys.c) ||
+    bail "not exactly one config-keys.c under $top_srcdir/src"
 KEY_TABLE='keydef keys[] = {'
 ok "idwise-fcgi.conf(5) is built ($CONF_PAGE)" test -s "$CONF_PAGE"
 keys=$(table_names "$CONFIG_C" "$KEY_TABLE")
 key_count=$(printf '%s\n' "$keys" | grep -c .)
-ok "config.c's key table is found and read: $key_count keys (at least 10)" \
+ok "config-keys.c's key table is found and read: $key_count keys (at least 10)" \
     test "$key_count" -ge 10
 ok "... among them log, auth and status_allow_from" \
     test "$(printf '%s\n' "$keys" | grep -cxE 'log|auth|status_allow_from')" -eq 3
 documented_keys=$(conf_keys "$CONF_PAGE")
 check_covered "$keys" "$documented_keys" \
-    "every key of config.c has an entry in idwise-fcgi.conf(5)"
+    "every key of config-keys.c has an entry in idwise-fcgi.conf(5)"
 check_covered "$documented_keys" "$keys" \
-    "every key entry of idwise-fcgi.conf(5) is a key of config.c"
+    "every key entry of idwise-fcgi.conf(5) is a key of config-keys.c"
 
 # The same checks on copies with one key too many, or one entry too many.
 add_row "$CONFIG_C" "$KEY_TABLE" '{ "no_such_key", parse_path, 0, -1 },' \
@@ -128,10 +130,10 @@ ok "... and the second for an entry of a key that is gone" among gone_key \
     "$(missing "$(conf_keys "$TEST_TMP/conf.5")" "$keys")"
 
 # ---------------------------------------------------------------------------------------
-# idwise-fcgi(8) against main.c's long options
+# idwise-fcgi(8) against main.c's option table
 
 MAIN_C=$(source_file main.c) || bail "not exactly one main.c under $top_srcdir/src"
-OPTION_TABLE='struct option long_options[] = {'
+OPTION_TABLE='struct option_def option_defs[] = {'
 ok "idwise-fcgi(8) is built ($DAEMON_PAGE)" test -s "$DAEMON_PAGE"
 options=$(table_names "$MAIN_C" "$OPTION_TABLE")
 option_count=$(printf '%s\n' "$options" | grep -c .)

@@ -11,20 +11,22 @@ NGINX_SERVER=			# directives added to the server block, before the snippet
 URL=
 NGINX_SNIPPET_SOCKET=unix:/run/idwise-fcgi/idwise-fcgi.sock
 NGINX_HTTP_EXTRA=${NGINX_HTTP_EXTRA:-}	# directives for the http {} block, e.g. timeouts
+# Where the snippets are read from: the source's, or the installed ones (tests/integration/deb.sh).
+NGINX_SNIPPET_DIR=${NGINX_SNIPPET_DIR:-$top_srcdir/nginx}
 
 # nginx_config PORT SNIPPET [FROM=TO...]: generate $NGINX_DIR from tests/nginx.conf.in and
-# the operator's SNIPPET (a file of nginx/) with each "fastcgi_pass FROM;" of it made
+# the operator's SNIPPET (a file of NGINX_SNIPPET_DIR) with each "fastcgi_pass FROM;" of it made
 # "fastcgi_pass TO;" (each must be there).
 nginx_config()
 {
 	local port=$1 snippet=$2 user= pair from to
 	shift 2
 	mkdir -p "$NGINX_DIR" || return 1
-	cp "$top_srcdir/nginx/$snippet" "$NGINX_DIR/idwise-fcgi.conf" || return 1
+	cp "$NGINX_SNIPPET_DIR/$snippet" "$NGINX_DIR/idwise-fcgi.conf" || return 1
 	for pair in "$@"; do
 		from=${pair%%=*} to=${pair#*=}
 		grep -qF "fastcgi_pass $from;" "$NGINX_DIR/idwise-fcgi.conf" ||
-		    { diag "nginx/$snippet has no 'fastcgi_pass $from;'"; return 1; }
+		    { diag "$NGINX_SNIPPET_DIR/$snippet has no 'fastcgi_pass $from;'"; return 1; }
 		sed -i "s|fastcgi_pass $from;|fastcgi_pass $to;|" "$NGINX_DIR/idwise-fcgi.conf" ||
 		    return 1
 	done

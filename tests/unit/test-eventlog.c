@@ -17,8 +17,40 @@
 
 #include "eventlog.h"
 #include "idwise.h"
+#include "log-check.h"
 #include "record.h"
 #include "tap.h"
+
+/*
+ * A line read back as the writer's recovery reads it: log_record_read, then the body's
+ * canonical digest (into read_digest). -1 with *why when it is not a whole record.
+ */
+static unsigned char	 read_digest[SHA256_LEN];
+
+static int
+read_back(const char *line, size_t len, struct record_view *view, const char **why)
+{
+	static struct log_reader	*reader;
+	static char			 reason[160];
+	struct log_record		 rec;
+
+	memset(view, 0, sizeof(*view));
+	*why = reason;
+	if (reader == NULL && (reader = log_reader_new()) == NULL) {
+		snprintf(reason, sizeof(reason), "out of memory");
+		return -1;
+	}
+	if (log_record_read(reader, line, len, &rec, reason, sizeof(reason)) == -1)
+		return -1;
+	*view = rec.view;
+	if (record_body_digest(view, read_digest) == -1) {
+		snprintf(reason, sizeof(reason), "out of memory");
+		record_view_free(view);
+		return -1;
+	}
+	*why = NULL;
+	return 0;
+}
 
 static char	*slurp(const char *, size_t *);
 
@@ -141,7 +173,7 @@ check_chain(const char *const *paths, uint64_t first_seq, const unsigned char *f
 		}
 		for (line = buf; line < buf + len; line = nl + 1) {
 			nl = memchr(line, '\n', (size_t)(buf + len - line));
-			if (record_parse(line, (size_t)(nl - line), &view, &why) == -1 ||
+			if (read_back(line, (size_t)(nl - line), &view, &why) == -1 ||
 			    record_follows(&view, seq, hash) != NULL) {
 				printf("# %s: line %ld: %s\n", *paths, count + 1,
 				    why ? why : "out of chain");
@@ -480,10 +512,24 @@ copy_file(const char *from, const char *to)
 	return rc;
 }
 
+/* What eventlog_reindex's progress callback was last told. */
+static uint64_t	 told[3];
+
+static void
+tell(void *arg, uint64_t records, uint64_t bytes, uint64_t total)
+{
+	(void)arg;
+	told[0] = records;
+	told[1] = bytes;
+	told[2] = total;
+}
+
 static void
 test_index_damage(void)
 {
+	struct eventlog_progress progress = { tell, NULL };
 	struct eventlog	*el;
+	struct stat	 st;
 	char		 idx[320], old[320], junk[4096];
 	uint64_t	 seq;
 
@@ -517,8 +563,10 @@ test_index_damage(void)
 	is_int(seq, 1, "of seq 1");
 	ok(said("rebuild it from the log"), "and the operator is told");
 	seq = 0;
-	is_int(eventlog_reindex(el, &seq), 0, "eventlog_reindex succeeds");
+	is_int(eventlog_reindex(el, &seq, &progress), 0, "eventlog_reindex succeeds");
 	is_int(seq, 3, "and says where the chain ends");
+	ok(stat(logpath, &st) == 0 && told[0] == 3 && told[1] == (uint64_t)st.st_size &&
+	    told[2] == told[1], "its progress: 3 records, all the log's bytes of as many");
 	is_int(append(el, "x2", "Refer", &seq), APPEND_DUPLICATE, "the rebuilt index knows x2");
 	is_int(append(el, "x4", "Refer", &seq), APPEND_STORED, "and a new event follows");
 	is_int(seq, 4, "as seq 4");

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -196,6 +197,54 @@ test_msg_errno(void)
 	    "msg_errno appends strerror(errno)");
 }
 
+static void
+test_grow_buffer(void)
+{
+	char	*buf = NULL;
+	size_t	 size = 0;
+
+	ok(grow_buffer(&buf, &size, 10, 64) == 0 && buf != NULL && size == 64,
+	    "grow_buffer: the first size when it is enough");
+	memset(buf, 'x', size);
+	ok(grow_buffer(&buf, &size, 64, 64) == 0 && size == 64, "  no change when it holds need");
+	ok(grow_buffer(&buf, &size, 200, 64) == 0 && size == 256 && buf[63] == 'x',
+	    "  doubled until it holds need, the bytes kept");
+	ok(grow_buffer(&buf, &size, SIZE_MAX, 64) == -1 && errno == ENOMEM && size == 256,
+	    "  too much: ENOMEM, the buffer as it was");
+	free(buf);
+}
+
+/* RFC 4648's test vectors, and what a strict decoder refuses. */
+static void
+test_base64(void)
+{
+	static const char *const vectors[][2] = {
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+	};
+	unsigned char	 back[16], digest[SHA256_LEN], whole[SHA256_LEN];
+	char		 text[32];
+	size_t		 i;
+	long		 n;
+
+	for (i = 0; i < nitems(vectors); i++) {
+		base64_encode((const unsigned char *)vectors[i][0], strlen(vectors[i][0]), text);
+		is_str(text, vectors[i][1], "base64 of \"%s\"", vectors[i][0]);
+		n = base64_decode_canonical(text, strlen(text), back, sizeof(back));
+		ok(n == (long)strlen(vectors[i][0]) && memcmp(back, vectors[i][0], (size_t)n) == 0,
+		    "... and back");
+	}
+	ok(base64_decode_canonical("Zm9", 3, back, sizeof(back)) == -1, "base64: a length not a multiple of 4");
+	ok(base64_decode_canonical("Zm9=Yg==", 8, back, sizeof(back)) == -1, "base64: '=' in the middle");
+	ok(base64_decode_canonical("Zh==", 4, back, sizeof(back)) == -1, "base64: unused bits not zero");
+	ok(base64_decode_canonical("Zm 9", 4, back, sizeof(back)) == -1, "base64: a space");
+	ok(base64_decode_canonical("Zm9vYmFy", 8, back, 5) == -1, "base64: more bytes than room for");
+	ok(base64_decode_canonical("Zm9vYg==", 8, back, 4) == 4, "base64: room for the bytes, not the padding");
+	sha256_pair("ab", 2, "c", 1, digest);
+	sha256("abc", 3, whole);
+	ok(memcmp(digest, whole, SHA256_LEN) == 0, "sha256_pair hashes a then b as one text");
+}
+
 int
 main(void)
 {
@@ -206,5 +255,7 @@ main(void)
 	test_escape_shown();
 	test_time();
 	test_time_sweep();
+	test_grow_buffer();
+	test_base64();
 	return done_testing();
 }
