@@ -23,7 +23,8 @@
 # At the end: every delivery got its 200 and is in the log once with its seq, the log
 # verifies, follow printed every record exactly once, exec ran every record at least
 # once (again only the record in hand at a cut) and the failing ones are in the
-# dead-letter file. Output: TAP.
+# dead-letter file. Before the random cuts, each thing they found is replayed as a cut in
+# a chosen place (scenarios 1 to 5), and a rotation is cut twice (6). Output: TAP.
 #
 # POWERLOSS_CUTS (default 100) sets how many cuts. Needs root and FUSE; runs in a mount
 # namespace of its own.
@@ -428,7 +429,8 @@ grown_since()
 }
 
 # ---------------------------------------------------------------------------------------
-# Each finding of the cuts below, as a cut in a chosen place (each failed before its fix)
+# Each finding of the cuts below, as a cut in a chosen place (each of 1 to 5 failed before
+# its fix)
 
 # scenario_log DIR N: DIR, on disk, with a log of N records (tests/gen-log), synced.
 scenario_log()
@@ -531,6 +533,28 @@ consume s5 follow --once --cursor "$M/s5/follow.cursor" "$M/s5/events.jsonl"
 powerfs_cut || bail "the cut failed"
 ok "  follow again: the zeros cut off, every record once" \
     cmp -s "$B/s5/events.jsonl" "$B/s5/follow.out"
+
+# 6. Not a finding: the writer's promise at a rotation, in chosen places. logrotate's
+# rename, then a cut before any delivery: the rename is undone. The rename again, then a
+# delivery (the writer syncs the old file and the directory before it writes to the new
+# one), then a cut: both files, one chain.
+powerfs_mount "$B" "$M" || bail "powerfs did not mount"
+mkdir -p "$M/s6" && give_to_responder "$M/s6" && fsync_dir "$M" ||
+    bail "cannot make the directory of scenario 6"
+write_config "$TEST_TMP/s6" "log=$M/s6/events.jsonl" || bail "cannot write the config"
+post_event "$CONF" s6-1 || bail "scenario 6: the first delivery was not stored"
+mv "$M/s6/events.jsonl" "$M/s6/events.jsonl-1"
+powerfs_cut || bail "the cut failed"
+ok "6. a delivery, logrotate's rename, a cut: the rename undone, the record at the log's path" \
+    test -s "$B/s6/events.jsonl" -a ! -e "$B/s6/events.jsonl-1"
+new_boot && powerfs_mount "$B" "$M" || bail "powerfs did not mount"
+mv "$M/s6/events.jsonl" "$M/s6/events.jsonl-1"
+post_event "$CONF" s6-2 || bail "scenario 6: the second delivery was not stored"
+is "$(jq -r .seq <<<"$BODY")" 2 "  the rename again, a delivery: seq 2"
+powerfs_cut || bail "the cut failed"
+is "$(jq -r .id "$B/s6/events.jsonl-1" "$B/s6/events.jsonl" 2>/dev/null | tr '\n' ' ')" \
+    "s6-1 s6-2 " "  a cut: the rotated file and the new one, each with its record"
+ok "  one chain" quiet "$IDWISE_LOG" verify "$B/s6/events.jsonl-1" "$B/s6/events.jsonl"
 
 # ---------------------------------------------------------------------------------------
 # Setup
