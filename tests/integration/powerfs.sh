@@ -289,4 +289,5 @@ powerfs_unmount
 is "$(cat "$B/clean" 2>/dev/null)" "written, never synced" "a clean unmount keeps what was written"
 ok "  and removes the graveyard" not test -e "$B/.powerfs-grave"
 
+ok "no sanitizer report from powerfs" no_sanitizer_reports "$TEST_TMP/powerfs.stderr"
 done_testing
