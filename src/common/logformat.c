@@ -210,7 +210,8 @@ restart(struct log_lines *r, off_t at)
 			return -1;
 		}
 		skip = (size_t)(at - r->buf_off);
-		memmove(r->buf, r->buf + skip, r->have - skip);
+		if (skip > 0)	/* not on a buffer not yet made: NULL + 0 (UBSan) */
+			memmove(r->buf, r->buf + skip, r->have - skip);
 		r->have -= skip;
 	} else
 		r->have = 0;

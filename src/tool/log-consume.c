@@ -204,6 +204,26 @@ save(struct run *r)
 	return 0;
 }
 
+/*
+ * A cursor with no position yet gets where the output starts (follow into a file), before
+ * anything is written there: a run stopped before its first save then finds its first
+ * record at the end of the file, as it finds any later one.
+ */
+static int
+save_output_start(struct run *r)
+{
+	struct out_pos	 out;
+	int		 rc;
+
+	if (r->cursor == NULL || r->c->before_save == NULL || r->cursor->pos.seq != 0 ||
+	    r->cursor->out.ino != 0)
+		return 0;
+	memset(&out, 0, sizeof(out));
+	if ((rc = r->c->before_save(r->c, &out)) != 0 || out.ino == 0)
+		return rc;
+	return cursor_save(r->cursor, &r->cursor->pos, &out);
+}
+
 /* One record: 0 to go on, else the exit status (-1: stop with 0). */
 static int
 handle(struct run *r, const struct stream_rec *rec)
@@ -300,6 +320,8 @@ consume(const struct consume_opts *o, struct consumer *c)
 		r.cursor = &cursor;
 	r.saved_ms = monotonic_ms();
 	status = c->start != NULL ? c->start(c, r.cursor) : 0;
+	if (status == 0)
+		status = save_output_start(&r);
 	if (status == 0 && stream_start(r.s, r.cursor != NULL ? &cursor.pos : NULL,
 	    o->from_seq, !o->once) == -1)
 		status = stream_status(r.s);

@@ -259,6 +259,11 @@ open_locked(struct cursor *c)
 		close(fd);
 		return 1;
 	}
+	/* Its name on disk before a position saved in it counts (it may be made by hand). */
+	if (logfile_sync_dir(c->path) != 0) {
+		close(fd);
+		return EX_IOERR;
+	}
 	c->fd = fd;
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "autoconf.h"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -32,6 +33,8 @@
 
 #include "idwise-log.h"
 #include "log-consume.h"
+#include "logfile.h"
+#include "logformat.h"
 #include "util.h"
 
 #define ATTEMPTS_DEFAULT	5
@@ -406,7 +409,42 @@ exec_act(struct consumer *c, const struct stream_rec *rec)
 	return c->delivery > 0 ? exec_delivery(e, rec, input) : exec_record(e, rec, input);
 }
 
-/* The dead-letter file is opened at the start, so that a bad path shows at once. */
+/*
+ * A last line without its newline is one whose write a power cut or a crash stopped
+ * before its sync (so its record was not passed): cut off, lest the next line join it.
+ */
+static int
+cut_torn_line(struct exec *e)
+{
+	struct log_last	 last;
+	struct stat	 st;
+	int		 rc = -1;
+
+	memset(&last, 0, sizeof(last));
+	if (fstat(e->dl_fd, &st) == -1)
+		msg_errno("%s: fstat", e->dead_letter);
+	else if (st.st_size == 0)
+		rc = 0;
+	else if (logformat_last_line(e->dl_fd, st.st_size, &last) == LINE_ERROR)
+		msg_errno("%s: read", e->dead_letter);
+	else if (last.torn == 0)
+		rc = 0;
+	else if (ftruncate(e->dl_fd, st.st_size - last.torn) == -1 ||
+	    fdatasync(e->dl_fd) == -1)
+		msg_errno("%s: cutting a torn last line", e->dead_letter);
+	else {
+		msg("%s: cut a torn last line of %lld bytes (written, never synced)",
+		    e->dead_letter, (long long)last.torn);
+		rc = 0;
+	}
+	free(last.buf);
+	return rc;
+}
+
+/*
+ * The dead-letter file is opened at the start, so that a bad path shows at once; its
+ * directory is synced, so that its name is on disk before a line in it counts.
+ */
 static int
 exec_start(struct consumer *c, const struct cursor *cursor)
 {
@@ -416,12 +454,14 @@ exec_start(struct consumer *c, const struct cursor *cursor)
 	signal(SIGPIPE, SIG_IGN);
 	if (e->dead_letter == NULL)
 		return 0;
-	e->dl_fd = open(e->dead_letter, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	e->dl_fd = open(e->dead_letter, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    DEAD_LETTER_MODE);
 	if (e->dl_fd == -1) {
 		msg_errno("%s: open", e->dead_letter);
 		return EX_CANTCREAT;
 	}
+	if (cut_torn_line(e) == -1 || logfile_sync_dir(e->dead_letter) != 0)
+		return EX_IOERR;
 	return 0;
 }
 

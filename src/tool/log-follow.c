@@ -44,6 +44,8 @@ struct follow {
 	size_t		 len;
 };
 
+/* --- formats: the stored line, or aligned text -------------------------------------- */
+
 static int
 room(struct follow *f, size_t need)
 {
@@ -129,13 +131,60 @@ set_format(struct follow *f, const char *name)
 	return -1;
 }
 
+/* --- the output file: what a run before left at its end ----------------------------- */
+
+static size_t
+common_prefix(const char *a, const char *b, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n && a[i] == b[i]; i++)
+		;
+	return i;
+}
+
+static bool
+all_zeros(const char *p, size_t n)
+{
+	return n > 0 && p[0] == '\0' && memcmp(p, p + 1, n - 1) == 0;
+}
+
+/*
+ * How much of this output a run killed before its save left at the end of the file: all of
+ * the n bytes there, or their start when zeros follow it (a power cut in the middle of
+ * that write: its pages never reached the disk); the zeros are cut off. -1: not ours.
+ */
+static ssize_t
+own_tail(struct follow *f, int fd, size_t n)
+{
+	char	*tail;
+	ssize_t	 done = -1;
+	size_t	 same;
+
+	if ((tail = malloc(n)) == NULL)
+		return -1;
+	if (pread(fd, tail, n, (off_t)f->resume_at) == (ssize_t)n) {
+		same = common_prefix(tail, f->buf, n);
+		if (same == n)
+			done = (ssize_t)n;
+		else if (all_zeros(tail + same, n - same) &&
+		    ftruncate(STDOUT_FILENO, (off_t)(f->resume_at + same)) == 0) {
+			msg("stdout: cut %zu zero bytes a power loss left after the last record "
+			    "written", n - same);
+			done = (ssize_t)same;
+		}
+	}
+	free(tail);
+	return done;
+}
+
 /* How much of this output a run killed before its save left at the end of the file. */
 static size_t
 already_written(struct follow *f)
 {
 	struct stat	 st;
-	char		*tail;
-	size_t		 n, done = 0;
+	ssize_t		 done = -1;
+	size_t		 n;
 	int		 fd;
 
 	f->resume = false;
@@ -145,19 +194,17 @@ already_written(struct follow *f)
 	/* fd 1 may be write-only: read the same file through another descriptor. */
 	fd = n <= f->len ? open("/proc/self/fd/1", O_RDONLY | O_CLOEXEC) : -1;
 	if (fd != -1 && fstat(fd, &st) == 0 && (uint64_t)st.st_dev == f->out_dev &&
-	    (uint64_t)st.st_ino == f->out_ino && (tail = malloc(n)) != NULL) {
-		if (pread(fd, tail, n, (off_t)f->resume_at) == (ssize_t)n &&
-		    memcmp(tail, f->buf, n) == 0)
-			done = n;
-		free(tail);
-	}
+	    (uint64_t)st.st_ino == f->out_ino)
+		done = own_tail(f, fd, n);
 	if (fd != -1)
 		close(fd);
-	if (done == 0)
+	if (done == -1)
 		msg("stdout: %zu bytes after where the cursor left the file were not written by "
 		    "this follow; appending after them", n);
-	return done;
+	return done == -1 ? 0 : (size_t)done;
 }
+
+/* --- the command -------------------------------------------------------------------- */
 
 static enum act
 follow_act(struct consumer *c, const struct stream_rec *rec)
@@ -193,9 +240,9 @@ follow_start(struct consumer *c, const struct cursor *cursor)
 	f->to_file = S_ISREG(st.st_mode);
 	f->out_dev = (uint64_t)st.st_dev;
 	f->out_ino = (uint64_t)st.st_ino;
+	/* by inode: a device's number may change across a reboot */
 	f->resume = cursor != NULL && f->to_file && cursor->out.ino != 0 &&
-	    cursor->out.dev == f->out_dev && cursor->out.ino == f->out_ino &&
-	    (uint64_t)st.st_size > cursor->out.size;
+	    cursor->out.ino == f->out_ino && (uint64_t)st.st_size > cursor->out.size;
 	f->resume_at = cursor != NULL ? cursor->out.size : 0;
 	return 0;
 }

@@ -130,6 +130,27 @@ check_size(struct stream *s, struct lfile *f)
 	return stream_fail(s, EXIT_DAMAGED);
 }
 
+/*
+ * A line is handed out only once it is on disk: the writer syncs a record after other
+ * processes can read it, and a record a consumer acted on must not be taken back by a
+ * power cut (its seq would go to another record). One fdatasync covers all that the file
+ * held when it was called. 1, or -1.
+ */
+static int
+on_disk(struct stream *s, struct lfile *f, off_t end)
+{
+	struct stat	 st;
+
+	if (end <= f->synced)
+		return 1;
+	if (fstat(f->fd, &st) == -1)
+		return io_failed(s, f->name, ": fstat");
+	if (fdatasync(f->fd) == -1)
+		return io_failed(s, f->name, ": fdatasync");
+	f->synced = st.st_size;
+	return 1;
+}
+
 int
 lfile_line(struct stream *s, struct lfile *f, const char **text, size_t *len)
 {
@@ -139,7 +160,7 @@ lfile_line(struct stream *s, struct lfile *f, const char **text, size_t *len)
 	case LINE_OK:
 		*text = line.text;
 		*len = line.len;
-		return 1;
+		return on_disk(s, f, f->off + (off_t)line.len + 1);
 	case LINE_END:
 		return line.len == 0 ? check_size(s, f) : 0;
 	case LINE_TOO_LONG:

@@ -29,6 +29,7 @@ struct lfile {
 	uint64_t		 first_seq;	/* of its first record; 0: none seen */
 	bool			 seeking;	/* records up to last_seq are passed over */
 	off_t			 warned;	/* a bad last line already reported, or -1 */
+	off_t			 synced;	/* what is before it is on disk (on_disk()) */
 	struct log_lines	 lines;
 };
 

@@ -11,12 +11,13 @@ make_ids()
 }
 
 # deliver_batch IDS DIR [PARALLEL]: POST step_event ID for every id in the file IDS (one a
-# line) to $URL with the bearer $TOKEN, PARALLEL (32) at a time from one curl process. The
+# line) to $URL with the bearer $TOKEN, PARALLEL (LOAD_PARALLEL, else 32) at a time from one
+# curl process. The
 # reply body goes to DIR/replies/ID; each attempt appends "ID CODE" to DIR/codes (000: no
 # reply at all).
 deliver_batch()
 {
-	curl_batch "$1" "$2" "${3:-32}" '%{http_code}' codes
+	curl_batch "$1" "$2" "${3:-${LOAD_PARALLEL:-32}}" '%{http_code}' codes
 }
 
 # curl_batch IDS DIR PARALLEL WRITE-OUT FILE: deliver_batch's requests, each appending "ID "
