@@ -32,7 +32,13 @@
 #include "util.h"
 
 #define REPLY_GRACE_MS	1000	/* to send a reply whose deadline passed while it was made */
-#define CHAN_RESET	(256 << 10)	/* the memfd is emptied once it holds this much */
+/*
+ * The memfd is emptied before every request. Emptying it only now and then saves two
+ * system calls, but a memfd counts against RLIMIT_FSIZE like any file: under a file
+ * size limit near the log's size (disk-full.sh), libfcgi's reply no longer fit, and a
+ * full log's 503 became a 502.
+ */
+#define CHAN_RESET	0
 
 struct worker {
 	pthread_t		 thread;

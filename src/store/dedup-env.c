@@ -139,7 +139,7 @@ keep_headroom(struct dedup *dd)
  * is written to it.
  */
 static int
-env_open(struct dedup *dd, const char *path, bool mapped, off_t file_size)
+env_try(struct dedup *dd, const char *path, bool mapped, off_t file_size)
 {
 	unsigned int	 flags = MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOSYNC | MDB_NOTLS;
 	size_t		 size = mapped ? map_size_for(0, file_size) : MAP_SIZE;
@@ -156,6 +156,26 @@ env_open(struct dedup *dd, const char *path, bool mapped, off_t file_size)
 	    (!mapped || (rc = allocate(dd->env, size)) == 0))
 		rc = open_dbis(dd);
 	return rc;
+}
+
+/*
+ * As env_try(); when the mapping cannot be had (no room to allocate it on a nearly full
+ * disk, disk-full.sh's small tmpfs), this process writes the index with pwrite instead,
+ * as before the mapping was used: a full disk then fails an append (503), not the index.
+ */
+static int
+env_open(struct dedup *dd, const char *path, bool mapped, off_t file_size)
+{
+	int	 rc;
+
+	if ((rc = env_try(dd, path, mapped, file_size)) == 0 || !mapped)
+		return rc;
+	if (dd->env != NULL) {
+		mdb_env_close(dd->env);
+		dd->env = NULL;
+	}
+	dd->can_map = false;
+	return env_try(dd, path, false, file_size);
 }
 
 /*
