@@ -148,7 +148,7 @@ nats_all_start()
 	for ((i = 1; i <= NATS_N; i++)); do
 		nats_start "$i"
 	done
-	POLL_STEPS=600 wait_for nats_ready ||
+	POLL_STEPS=1800 wait_for nats_ready ||
 	    { diag "nats did not get ready:" "$(tail -n 5 "$NATS_DIR/n1.log")"; return 1; }
 }
 

@@ -52,8 +52,10 @@ struct jsc {
 	char				 filter[SHIP_SUBJECT_MAX];
 	struct js_durable_want		 want;
 	struct cursor			 cursor;	/* with --cursor: the last seq handled */
+	uint64_t			 handled;	/* the last stream seq handled in this run */
 	bool				 have_cursor;
 	bool				 said_seen;	/* a run of records seen before */
+	bool				 said_again;	/* a run of records this run handled */
 	bool				 ack_all;	/* a batch's last ack answers for it */
 	bool				 down;		/* said so */
 };
@@ -271,6 +273,8 @@ settle(struct jsc *j, natsMsg *m, uint64_t seq, bool give_up)
 {
 	int	 rc;
 
+	if (seq > j->handled)
+		j->handled = seq;
 	if (j->ack_all)
 		return 0;	/* the batch's last ack answers for it (fetch) */
 	if ((rc = mark(j, m, seq)) != 0) {
@@ -338,6 +342,20 @@ seen_before(struct jsc *j, natsMsg *m, uint64_t seq)
 	return settle(j, m, seq, false);
 }
 
+/*
+ * A record this run handled already, handed out again (an ack that the stream took too
+ * late, or lost): acknowledged, not printed or run a second time.
+ */
+static int
+handled_in_run(struct jsc *j, natsMsg *m, uint64_t seq)
+{
+	if (!j->said_again)
+		msg("stream %s from seq %" PRIu64 " on: handed out again, handled already in "
+		    "this run; acknowledged again, not handled again", j->o->nats.stream, seq);
+	j->said_again = true;
+	return settle(j, m, seq, false);
+}
+
 /* A message that is no record: a checkpoint is passed over quietly, anything else said. */
 static int
 not_a_record(struct jsc *j, natsMsg *m, uint64_t seq, const char *why)
@@ -361,6 +379,7 @@ handle_new(struct jsc *j, natsMsg *m, uint64_t seq, uint64_t delivery)
 	int			 rc;
 
 	j->said_seen = false;
+	j->said_again = false;
 	sr.line = natsMsg_GetData(m);
 	sr.len = (size_t)natsMsg_GetDataLength(m);
 	if (log_record_read(j->reader, sr.line, sr.len, &rec, why, sizeof(why)) == -1)
@@ -388,7 +407,9 @@ handle(struct jsc *j, natsMsg *m)
 		return 0;
 	}
 	seq = meta->Sequence.Stream;
-	if (j->have_cursor && seq <= j->cursor.pos.seq)
+	if (seq <= j->handled)
+		rc = handled_in_run(j, m, seq);
+	else if (j->have_cursor && seq <= j->cursor.pos.seq)
 		rc = seen_before(j, m, seq);
 	else
 		rc = handle_new(j, m, seq, meta->NumDelivered);

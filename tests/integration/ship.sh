@@ -23,6 +23,18 @@ OUTAGE_S=20			# the whole cluster stopped
 BATCH=${SHIP_BATCH:-15}		# deliveries per batch of each sender (exec runs each)
 DIR=$TEST_TMP/ship
 
+# same_lines WHAT A B: files A and B (or pipes: each is read once, into a file) are the
+# same; else the first of their differences are said.
+same_lines()
+{
+	local a=$DIR/same.a b=$DIR/same.b
+	cat "$2" >"$a" && cat "$3" >"$b" || return 1
+	cmp -s "$a" "$b" && return 0
+	diag "$1: $(wc -l <"$a") lines against $(wc -l <"$b"); diff says:"
+	diff "$a" "$b" | head -n 6 | cut -c1-160 | while IFS= read -r l; do diag "  $l"; done
+	return 1
+}
+
 # --- the cluster, with TLS and a user ---------------------------------------------------
 
 nats_tls_setup || bail "cannot make the test CA"
@@ -286,7 +298,7 @@ event_keys "$LOG_A" "$LOG_B" | sort -u >"$DIR/logged.keys"
 is "$(sort "$DIR/stream.keys" | uniq -d | wc -l)" 0 \
     "no event (id and canonical body) is in the stream twice"
 ok "every event either log holds is in the stream" \
-    cmp <(sort -u "$DIR/stream.keys") "$DIR/logged.keys"
+    same_lines "the stream's events / the logs'" <(sort -u "$DIR/stream.keys") "$DIR/logged.keys"
 is "$(cut -f1 "$DIR/stream.keys" | grep -c '^cf-')" 20 \
     "  each of 10 conflicts is two messages (one per body)"
 is "$(cut -f1 "$DIR/stream.keys" | grep -c '^ws-')" 10 \
@@ -308,6 +320,7 @@ is "$(nats_tool count IDWISE)" "$(($(log_count "$DIR/stream") + 2))" \
 
 # --- exec --nats and follow --nats ------------------------------------------------------
 
+
 cut -f7- "$DIR/stream" | sort >"$DIR/stream.lines"
 ran_all()
 {
@@ -318,7 +331,7 @@ diag "exec --nats done $(($(now_ms) - start)) ms after the load began"
 kill_bg exec TERM
 is "$BG_RC" 0 "  and stops with 0 on SIGTERM"
 ok "  once per event: each record it was given is a message of the stream, each once" \
-    cmp <(sort "$DIR/ran") "$DIR/stream.lines"
+    same_lines "exec ran / the stream" <(sort "$DIR/ran") "$DIR/stream.lines"
 ok "  no sanitizer report" no_sanitizer_reports "$TEST_TMP/exec.stderr"
 run_log exec --nats "$NATS_URLS" "${AUTH[@]}" --stream IDWISE --durable activate \
     --cursor "$DIR/exec-cursor" --once -- cat
@@ -327,7 +340,7 @@ timeout 60 "$IDWISE_LOG" follow --nats "$NATS_URLS" "${AUTH[@]}" --stream IDWISE
     --durable audit --once >"$DIR/followed" 2>"$TEST_TMP/follow.stderr"
 is "$?" 0 "follow --nats --once reads the stream to its end"
 ok "  and prints each message's record once, in the stream's order" \
-    cmp "$DIR/followed" <(cut -f7- "$DIR/stream")
+    same_lines "followed / the stream" "$DIR/followed" <(cut -f7- "$DIR/stream")
 timeout 60 "$IDWISE_LOG" follow --nats "$NATS_URLS" "${AUTH[@]}" --stream IDWISE \
     --durable approved-b --env test --type finished_step --outcome none --once \
     >"$DIR/followed-b" 2>>"$TEST_TMP/follow.stderr"
