@@ -27,9 +27,9 @@ passed=0
 failed=0
 failures=()		# "what failed|log file to show"
 
-say()
+say()	# a phase's heading, with the time the suite has taken so far
 {
-	printf '\n=== %s\n' "$*"
+	printf '\n=== %s (%d s in)\n' "$*" "$SECONDS"
 }
 
 # fail_phase WHAT LOGFILE: a phase that failed as a whole counts as one failure.
