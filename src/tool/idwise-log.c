@@ -16,7 +16,7 @@
 
 struct command {
 	const char	*name;
-	int		(*fn)(int, char **);
+	command_fn	*fn;
 	const char	*args;		/* the usage line after the name */
 	const char	*about;		/* one line for --help */
 };

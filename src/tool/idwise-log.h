@@ -14,21 +14,19 @@
 #define EXIT_UNREADABLE	2	/* a file could not be opened or read */
 
 /*
- * Each command gets argv[0] = "idwise-log NAME" (getopt's messages name it) and the
- * arguments after the name; it returns the exit status.
+ * A command gets argv[0] = "idwise-log NAME" (getopt's messages name it) and the arguments
+ * after the name; it returns the exit status. Each is declared here, by what it is for.
  */
-int	cmd_verify(int, char **);
-int	cmd_head(int, char **);
-int	cmd_stats(int, char **);
-int	cmd_reindex(int, char **);
-int	cmd_follow(int, char **);
-int	cmd_exec(int, char **);
-int	cmd_show(int, char **);
-int	cmd_keygen(int, char **);
-int	cmd_checkpoint(int, char **);
-int	cmd_prove(int, char **);
-int	cmd_verify_proof(int, char **);
-int	cmd_ship(int, char **);
+typedef int	command_fn(int argc, char **argv);
+
+/* Reading the log: the chain, its last record, counts, what it holds about one journey. */
+command_fn	cmd_verify, cmd_head, cmd_stats, cmd_show;
+/* idwise-fcgi's dedup index, rebuilt from the log. */
+command_fn	cmd_reindex;
+/* Consuming it: records as they come, a command run per record, records shipped to NATS. */
+command_fn	cmd_follow, cmd_exec, cmd_ship;
+/* Signed checkpoints of its Merkle tree, and proofs against them. */
+command_fn	cmd_keygen, cmd_checkpoint, cmd_prove, cmd_verify_proof;
 
 /*
  * Print "usage: idwise-log NAME ARGS" for the command on stderr (name is NAME or argv[0])
