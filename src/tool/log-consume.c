@@ -190,9 +190,7 @@ save(struct run *r)
 	struct out_pos		 out;
 	int			 rc;
 
-	if (r->cursor == NULL || r->save_failed || pos->seq == 0 ||
-	    (pos->seq == r->cursor->pos.seq &&
-	    memcmp(pos->hash, r->cursor->pos.hash, SHA256_LEN) == 0))
+	if (r->cursor == NULL || r->save_failed || cursor_holds(r->cursor, pos))
 		return 0;
 	memset(&out, 0, sizeof(out));
 	if ((r->c->before_save != NULL && (rc = r->c->before_save(r->c, &out)) != 0) ||

@@ -363,6 +363,13 @@ cursor_save(struct cursor *c, const struct log_pos *pos, const struct out_pos *o
 	return 0;
 }
 
+bool
+cursor_holds(const struct cursor *c, const struct log_pos *pos)
+{
+	return pos->seq == 0 || (pos->seq == c->pos.seq &&
+	    memcmp(pos->hash, c->pos.hash, SHA256_LEN) == 0);
+}
+
 void
 cursor_close(struct cursor *c)
 {

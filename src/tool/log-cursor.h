@@ -6,6 +6,7 @@
 #ifndef IDW_LOG_CURSOR_H
 #define IDW_LOG_CURSOR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util.h"
@@ -42,6 +43,8 @@ struct cursor {
 int	cursor_open(struct cursor *, const char *path);
 /* Store a new position durably; 0, or the exit status. */
 int	cursor_save(struct cursor *, const struct log_pos *, const struct out_pos *);
+/* Whether there is nothing to save: pos is no position (seq 0), or the record c holds. */
+bool	cursor_holds(const struct cursor *c, const struct log_pos *pos);
 void	cursor_close(struct cursor *);
 
 #endif

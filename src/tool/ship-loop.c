@@ -215,8 +215,7 @@ save(struct ship *sh, bool now)
 	static const struct out_pos	 no_output;
 	int				 rc;
 
-	if (sh->acked.seq == 0 || (sh->acked.seq == sh->cursor.pos.seq &&
-	    memcmp(sh->acked.hash, sh->cursor.pos.hash, SHA256_LEN) == 0))
+	if (cursor_holds(&sh->cursor, &sh->acked))
 		return 0;
 	if (!now && monotonic_ms() - sh->saved_ms < SAVE_EVERY_MS &&
 	    window_in_flight(sh->w) > 0)
