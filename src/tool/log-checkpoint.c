@@ -212,8 +212,7 @@ checkpoint(const struct ckpt_args *a, const struct note_key *k, const char *stat
 /* --- the command ------------------------------------------------------------------------- */
 
 static const struct option checkpoint_options[] = {
-	{ "key",	required_argument,	NULL, 'k' },
-	{ "origin",	required_argument,	NULL, 'o' },
+	TLOG_KEY_LONG_OPTIONS,
 	{ "state",	required_argument,	NULL, 's' },
 	{ "out",	required_argument,	NULL, 'O' },
 	{ "rotated",	no_argument,		NULL, 'r' },

@@ -241,8 +241,7 @@ verify_proof(const struct vp_args *a, const struct note_key *k)
 }
 
 static const struct option verify_proof_options[] = {
-	{ "key",	required_argument,	NULL, 'k' },
-	{ "origin",	required_argument,	NULL, 'o' },
+	TLOG_KEY_LONG_OPTIONS,
 	{ "old",	required_argument,	NULL, 'O' },
 	{ "record",	required_argument,	NULL, 'r' },
 	{ NULL,		0,			NULL, 0 }

@@ -23,6 +23,15 @@
 #define TLOG_CONSISTENCY_HEADER	"idwise-log/consistency-proof@v1"
 #define TLOG_FILE_MAX		((size_t)1024 * 1024)	/* the longest proof or key file read */
 
+/*
+ * In the getopt_long() table of each command that signs or checks checkpoints: --key
+ * KEYFILE ('k': the signer key, or the verifier key KEYFILE.pub) and --origin NAME ('o':
+ * the checkpoints' origin, the key's name when not given).
+ */
+#define TLOG_KEY_LONG_OPTIONS						\
+	{ "key",	required_argument,	NULL, 'k' },		\
+	{ "origin",	required_argument,	NULL, 'o' }
+
 struct checkpoint {
 	char		 origin[NOTE_NAME_MAX + 1];
 	uint64_t	 size;
