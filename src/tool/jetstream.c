@@ -40,21 +40,13 @@ struct js_link {
 /* ---- the connection's state, from the client's threads ---- */
 
 static void
-on_connected(natsConnection *nc, void *closure)
-{
-	struct js_link	*link = closure;
-
-	(void)nc;
-	atomic_store(&link->state, JS_UP);
-}
-
-static void
 on_reconnected(natsConnection *nc, void *closure)
 {
 	struct js_link	*link = closure;
 
+	(void)nc;
 	atomic_fetch_add(&link->reconnects, 1);
-	on_connected(nc, closure);
+	atomic_store(&link->state, JS_UP);
 }
 
 static void
@@ -388,8 +380,8 @@ js_link_close(struct js_link *link)
 {
 	if (link == NULL)
 		return;
-	if (link->nc != NULL)
-		natsConnection_Close(link->nc);
+	/* Each of these takes NULL: a link that never connected, or is closed already. */
+	natsConnection_Close(link->nc);
 	jsCtx_Destroy(link->js);
 	natsConnection_Destroy(link->nc);
 	natsOptions_Destroy(link->opts);
