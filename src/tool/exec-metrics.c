@@ -12,12 +12,7 @@
 #include "util.h"
 
 /* The counters and the gauge of the last seq, each a row: name, type, help, its value. */
-static const struct {
-	const char	*name;
-	const char	*type;
-	const char	*help;
-	size_t		 off;
-} samples[] = {
+static const struct textfile_sample samples[] = {
 	{ "idwise_exec_runs_total", "counter",
 	    "Times the command was started, first attempts and retries.",
 	    offsetof(struct exec_stats, runs) },
@@ -41,7 +36,6 @@ fill(FILE *f, const void *arg)
 	const struct exec_stats	*st = arg;
 	char			 a[TEXTFILE_LABEL_MAX], b[TEXTFILE_LABEL_MAX];
 	char			 labels[2 * TEXTFILE_LABEL_MAX + 32];
-	size_t			 i;
 
 	if (st->log != NULL) {
 		textfile_escape_label(st->log, a, sizeof(a));
@@ -51,10 +45,7 @@ fill(FILE *f, const void *arg)
 		textfile_escape_label(st->durable != NULL ? st->durable : "", b, sizeof(b));
 		snprintf(labels, sizeof(labels), "stream=\"%s\",durable=\"%s\"", a, b);
 	}
-	for (i = 0; i < nitems(samples); i++)
-		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s{%s} %" PRIu64 "\n", samples[i].name,
-		    samples[i].help, samples[i].name, samples[i].type, samples[i].name, labels,
-		    *(const uint64_t *)((const char *)st + samples[i].off));
+	textfile_samples(f, samples, nitems(samples), st, labels);
 	if (st->dead_letter == NULL)
 		return;
 	textfile_escape_label(st->dead_letter, a, sizeof(a));

@@ -18,12 +18,7 @@ const char *const ship_state_names[SHIP_NSTATES] = {
 };
 
 /* The counters and gauges, each a row: name, type, help, and where its value is. */
-static const struct {
-	const char	*name;
-	const char	*type;
-	const char	*help;
-	size_t		 off;
-} samples[] = {
+static const struct textfile_sample samples[] = {
 	{ "idwise_ship_records_total", "counter",
 	    "Records the stream acknowledged since the shipper started (duplicates included).",
 	    offsetof(struct ship_stats, shipped) },
@@ -47,13 +42,9 @@ static const struct {
 static void
 write_samples(FILE *f, const struct ship_stats *st, const char *labels)
 {
-	size_t	 i;
 	int	 s;
 
-	for (i = 0; i < nitems(samples); i++)
-		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s{%s} %" PRIu64 "\n", samples[i].name,
-		    samples[i].help, samples[i].name, samples[i].type, samples[i].name, labels,
-		    *(const uint64_t *)((const char *)st + samples[i].off));
+	textfile_samples(f, samples, nitems(samples), st, labels);
 	fprintf(f, "# HELP idwise_ship_broker_up 1 while the stream acknowledges what is "
 	    "published.\n# TYPE idwise_ship_broker_up gauge\nidwise_ship_broker_up{%s} %d\n",
 	    labels, st->state == SHIP_UP);

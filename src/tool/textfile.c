@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,18 @@
 #include "util.h"
 
 #define TEXTFILE_MODE	0644
+
+void
+textfile_samples(FILE *f, const struct textfile_sample *samples, size_t n, const void *stats,
+    const char *labels)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s{%s} %" PRIu64 "\n", samples[i].name,
+		    samples[i].help, samples[i].name, samples[i].type, samples[i].name, labels,
+		    *(const uint64_t *)((const char *)stats + samples[i].off));
+}
 
 void
 textfile_escape_label(const char *value, char *out, size_t size)

@@ -23,6 +23,18 @@ typedef void	textfile_fill_fn(FILE *f, const void *arg);
 int	textfile_write(const char *path, textfile_fill_fn *, const void *arg, char *why,
 	    size_t whylen);
 
+/* A counter or a gauge whose value is the uint64_t at off in a struct of counts. */
+struct textfile_sample {
+	const char	*name;
+	const char	*type;		/* "counter" or "gauge" */
+	const char	*help;
+	size_t		 off;
+};
+
+/* Each sample's HELP and TYPE lines, then NAME{labels} and its value from stats. */
+void	textfile_samples(FILE *, const struct textfile_sample *, size_t n, const void *stats,
+	    const char *labels);
+
 /* A label value with '\\', '"' and newlines escaped as the text format wants (cut to fit). */
 void	textfile_escape_label(const char *value, char *out, size_t size);
 
