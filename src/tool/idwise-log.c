@@ -43,7 +43,7 @@ static const struct command commands[] = {
 	{ "exec",	cmd_exec,	"[--cursor FILE] [--from-seq N] [--type T]... "
 	    "[--outcome O]...\n\t[--env E]... [--journey ID]... [--reference REF]... [--id ID]...\n"
 	    "\t[--since TIME] [--max-attempts N] [--backoff MS]\n"
-	    "\t[--dead-letter FILE] [--once] LOG -- COMMAND [ARG...]\n"
+	    "\t[--dead-letter FILE] [--metrics FILE] [--once] LOG -- COMMAND [ARG...]\n"
 	    "\tor, for LOG: --nats URL[,URL...] --stream NAME --durable NAME [--subject PREFIX]\n"
 	    "\t[--creds FILE | --user NAME --password-file FILE | --token-file FILE] [--tls-ca FILE]",
 	    "run COMMAND once per record; the cursor moves when it exits 0" },

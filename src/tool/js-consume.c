@@ -486,8 +486,11 @@ run(struct jsc *j)
 
 	if ((rc = attach(j)) != 0)
 		return rc == -1 ? 0 : rc;
-	while (!consume_stopping() && (rc = fetch(j)) == 0)
-		;
+	for (;;) {
+		consume_tick(j->c);
+		if (consume_stopping() || (rc = fetch(j)) != 0)
+			break;
+	}
 	return rc == -1 ? j->c->status : 0;
 }
 

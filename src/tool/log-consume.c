@@ -108,6 +108,13 @@ consume_pause(long ms)
 	return -1;
 }
 
+void
+consume_tick(struct consumer *c)
+{
+	if (c->tick != NULL)
+		c->tick(c);
+}
+
 /* --- the arguments ------------------------------------------------------------------- */
 
 /* 1: one of the shared options, taken; 0: not one of them; -1: a bad value (said why). */
@@ -243,6 +250,7 @@ run(struct run *r)
 	int			 rc, status = 0;
 
 	while (status == 0 && !consume_stopping()) {
+		consume_tick(r->c);
 		if ((rc = stream_next(r->s, &rec)) == -1)
 			status = stream_status(r->s);
 		else if (rc == 1)

@@ -62,6 +62,8 @@ struct consumer {
 	enum act	 (*act)(struct consumer *, const struct stream_rec *);
 	/* Before the cursor is saved: where the output stands; may be NULL. 0 or exit status. */
 	int		 (*before_save)(struct consumer *, struct out_pos *);
+	/* Between records, and at least every second or so while none comes; may be NULL. */
+	void		 (*tick)(struct consumer *);
 	int		 status;
 	/*
 	 * Set by the loop before act: 0 for a record of a log (act tries again itself as
@@ -96,6 +98,8 @@ int	consume_command(int argc, char **argv, const struct consume_args *, struct c
  * with (stream_wait) so that a stop signal ends the wait. 0, or the exit status.
  */
 int	consume_setup(const sigset_t **wait_mask);
+/* The consumer's tick, if it has one (for the stream's loop in js-consume.c). */
+void	consume_tick(struct consumer *);
 /* Has SIGTERM, SIGINT or SIGHUP come? (They are blocked outside the waits.) */
 bool	consume_stopping(void);
 /* Sleep ms; -1 at once when a stop signal comes. */

@@ -10,10 +10,13 @@
  * a memfd holding the line (so it can read all, some or none of it, and never blocks us);
  * every other descriptor of ours is close-on-exec. Its signal mask and dispositions are
  * the ones idwise-log was started with.
+ *
+ * With --metrics FILE, the counts and the dead-letter file's size go to FILE (a textfile
+ * for node_exporter: exec-metrics.h) at the start, every second between records and in
+ * the backoff, and at the exit.
  */
 #include "autoconf.h"
 
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -31,6 +34,8 @@
 
 #include <json-c/json.h>
 
+#include "exec-env.h"
+#include "exec-metrics.h"
 #include "idwise-log.h"
 #include "log-consume.h"
 #include "logfile.h"
@@ -44,12 +49,11 @@
 #define BACKOFF_DOUBLINGS	6		/* the delay stops growing at 64 times --backoff */
 #define DEAD_LETTER_MODE	0640
 
-extern char **environ;
-
 enum {
 	OPT_MAX_ATTEMPTS = OPT_CONSUME_END,
 	OPT_BACKOFF,
-	OPT_DEAD_LETTER
+	OPT_DEAD_LETTER,
+	OPT_METRICS
 };
 
 struct exec {
@@ -59,115 +63,8 @@ struct exec {
 	uint64_t	 backoff_ms;
 	const char	*dead_letter;
 	int		 dl_fd;
+	struct exec_metrics	 m;
 };
-
-/* --- the command's environment and input --------------------------------------------- */
-
-/* The record members a command finds in its environment (null or missing: ""). */
-static const struct {
-	const char	*var;
-	const char	*member;
-} env_members[] = {
-	{ "IDWISE_ID",			"id" },
-	{ "IDWISE_TYPE",		"type" },
-	{ "IDWISE_OUTCOME",		"outcome" },
-	{ "IDWISE_JOURNEY_ID",		"journey_id" },
-	{ "IDWISE_REFERENCE_NO",	"reference_no" },
-	{ "IDWISE_ENV",			"env" },
-};
-#define NMEMBERS	nitems(env_members)
-#define NOURS		(NMEMBERS + 2)	/* and IDWISE_SEQ, IDWISE_ATTEMPT */
-
-struct cmd_env {
-	char	**v;
-	size_t	  own_from;	/* v[own_from..] are ours to free */
-};
-
-/* Is this environ entry one of the variables we set? */
-static bool
-ours(const char *entry)
-{
-	static const char *const extra[] = { "IDWISE_SEQ", "IDWISE_ATTEMPT" };
-	size_t	 i, n;
-
-	for (i = 0; i < NOURS; i++) {
-		const char *name = i < NMEMBERS ? env_members[i].var : extra[i - NMEMBERS];
-
-		n = strlen(name);
-		if (strncmp(entry, name, n) == 0 && entry[n] == '=')
-			return true;
-	}
-	return false;
-}
-
-static int
-env_add(struct cmd_env *env, size_t *k, const char *var, const char *value)
-{
-	if (asprintf(&env->v[*k], "%s=%s", var, value != NULL ? value : "") == -1) {
-		env->v[*k] = NULL;
-		return -1;
-	}
-	(*k)++;
-	return 0;
-}
-
-static void
-env_free(struct cmd_env *env)
-{
-	size_t	 i;
-
-	if (env->v == NULL)
-		return;
-	for (i = env->own_from; env->v[i] != NULL; i++)
-		free(env->v[i]);
-	free(env->v);
-	env->v = NULL;
-}
-
-static int
-env_build(struct cmd_env *env, const struct stream_rec *rec, uint64_t attempt)
-{
-	char	 num[2][24];
-	size_t	 n, i, k = 0;
-	int	 rc = 0;
-
-	for (n = 0; environ[n] != NULL; n++)
-		;
-	if ((env->v = calloc(n + NOURS + 1, sizeof(*env->v))) == NULL)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (!ours(environ[i]))
-			env->v[k++] = environ[i];
-	env->own_from = k;
-	snprintf(num[0], sizeof(num[0]), "%" PRIu64, rec->view.seq);
-	snprintf(num[1], sizeof(num[1]), "%" PRIu64, attempt);
-	rc |= env_add(env, &k, "IDWISE_SEQ", num[0]);
-	rc |= env_add(env, &k, "IDWISE_ATTEMPT", num[1]);
-	for (i = 0; i < NMEMBERS && rc == 0; i++)
-		rc |= env_add(env, &k, env_members[i].var,
-		    record_string(&rec->view, env_members[i].member));
-	if (rc != 0)
-		env_free(env);
-	return rc;
-}
-
-/* The line and its '\n' in an anonymous file: the command's standard input. */
-static int
-record_input(const struct stream_rec *rec)
-{
-	int	 fd;
-
-	if ((fd = memfd_create("idwise-record", MFD_CLOEXEC)) == -1) {
-		msg_errno("memfd_create");
-		return -1;
-	}
-	if (write_all(fd, rec->line, rec->len) == -1 || write_all(fd, "\n", 1) == -1) {
-		msg_errno("memfd: write");
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* --- running the command ------------------------------------------------------------- */
 
@@ -200,7 +97,7 @@ run_once(struct exec *e, const struct stream_rec *rec, int input, uint64_t attem
 		msg_errno("memfd: lseek");
 		return -1;
 	}
-	if (env_build(&env, rec, attempt) == -1) {
+	if (exec_env_build(&env, rec, attempt) == -1) {
 		msg("out of memory");
 		return -1;
 	}
@@ -221,7 +118,9 @@ run_once(struct exec *e, const struct stream_rec *rec, int input, uint64_t attem
 		}
 		posix_spawn_file_actions_destroy(&fa);
 	}
-	env_free(&env);
+	exec_env_free(&env);
+	if (rc == 0)
+		e->m.stats.runs++;
 	while (rc == 0 && waitpid(pid, wstatus, 0) == -1) {
 		if (errno != EINTR) {
 			msg_errno("waitpid");
@@ -314,6 +213,8 @@ dead_letter(struct exec *e, const struct stream_rec *rec, uint64_t attempts, con
 		return ACT_STOP;
 	}
 	free(line);
+	e->m.stats.given_up++;
+	e->m.stats.last_seq = rec->view.seq;
 	msg("seq %" PRIu64 ": put in %s after %" PRIu64 " attempts", rec->view.seq,
 	    e->dead_letter, attempts);
 	return ACT_GIVE_UP;
@@ -345,8 +246,12 @@ attempt(struct exec *e, const struct stream_rec *rec, int input, uint64_t n, cha
 		e->c.status = EX_UNAVAILABLE;
 		return ACT_STOP;
 	}
-	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
+		e->m.stats.done++;
+		e->m.stats.last_seq = rec->view.seq;
 		return ACT_DONE;
+	}
+	e->m.stats.failures++;
 	describe(wstatus, why, whylen);
 	msg("seq %" PRIu64 ": %s: %s (attempt %" PRIu64 " of %" PRIu64 ")", rec->view.seq,
 	    e->argv[0], why, n, e->max_attempts);
@@ -358,6 +263,21 @@ attempt(struct exec *e, const struct stream_rec *rec, int input, uint64_t n, cha
 	return ACT_RETRY;
 }
 
+/* The backoff: -1 when a stop came. The metrics are kept fresh meanwhile. */
+static int
+pause_between(struct exec *e, long ms)
+{
+	long	 step;
+
+	do {
+		step = ms < TEXTFILE_EVERY_MS ? ms : TEXTFILE_EVERY_MS;
+		exec_metrics_tick(&e->m, e->dl_fd, false);
+		if (consume_pause(step) == -1)
+			return -1;
+	} while ((ms -= step) > 0);
+	return 0;
+}
+
 /* From a log: every attempt here, with the backoff between them. */
 static enum act
 exec_record(struct exec *e, const struct stream_rec *rec, int input)
@@ -367,7 +287,7 @@ exec_record(struct exec *e, const struct stream_rec *rec, int input)
 	char		 why[64];
 
 	for (n = 1; ; n++) {
-		if (n > 1 && consume_pause(delay_ms(e, n)) == -1)
+		if (n > 1 && pause_between(e, delay_ms(e, n)) == -1)
 			return stop(e, input, EX_OK);
 		if ((a = attempt(e, rec, input, n, why, sizeof(why))) != ACT_RETRY) {
 			close(input);
@@ -402,11 +322,23 @@ static enum act
 exec_act(struct consumer *c, const struct stream_rec *rec)
 {
 	struct exec	*e = (struct exec *)c;
+	enum act	 a;
 	int		 input;
 
-	if ((input = record_input(rec)) == -1)
+	if ((input = exec_input_new(rec)) == -1)
 		return stop(e, -1, EX_OSERR);
-	return c->delivery > 0 ? exec_delivery(e, rec, input) : exec_record(e, rec, input);
+	a = c->delivery > 0 ? exec_delivery(e, rec, input) : exec_record(e, rec, input);
+	exec_metrics_tick(&e->m, e->dl_fd, false);
+	return a;
+}
+
+/* Between records, and at least every second while waiting for one. */
+static void
+exec_tick(struct consumer *c)
+{
+	struct exec	*e = (struct exec *)c;
+
+	exec_metrics_tick(&e->m, e->dl_fd, false);
 }
 
 /*
@@ -443,7 +375,8 @@ cut_torn_line(struct exec *e)
 
 /*
  * The dead-letter file is opened at the start, so that a bad path shows at once; its
- * directory is synced, so that its name is on disk before a line in it counts.
+ * directory is synced, so that its name is on disk before a line in it counts. Then the
+ * metrics file is written a first time.
  */
 static int
 exec_start(struct consumer *c, const struct cursor *cursor)
@@ -452,16 +385,19 @@ exec_start(struct consumer *c, const struct cursor *cursor)
 
 	(void)cursor;
 	signal(SIGPIPE, SIG_IGN);
-	if (e->dead_letter == NULL)
-		return 0;
-	e->dl_fd = open(e->dead_letter, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    DEAD_LETTER_MODE);
-	if (e->dl_fd == -1) {
-		msg_errno("%s: open", e->dead_letter);
-		return EX_CANTCREAT;
+	if (e->dead_letter != NULL) {
+		e->dl_fd = open(e->dead_letter,
+		    O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, DEAD_LETTER_MODE);
+		if (e->dl_fd == -1) {
+			msg_errno("%s: open", e->dead_letter);
+			return EX_CANTCREAT;
+		}
+		if (cut_torn_line(e) == -1 || logfile_sync_dir(e->dead_letter) != 0)
+			return EX_IOERR;
 	}
-	if (cut_torn_line(e) == -1 || logfile_sync_dir(e->dead_letter) != 0)
-		return EX_IOERR;
+	e->m.stats.dead_letter = e->dead_letter;
+	e->m.started = true;
+	exec_metrics_tick(&e->m, e->dl_fd, true);
 	return 0;
 }
 
@@ -493,6 +429,10 @@ exec_option(struct consumer *c, int ch, const char *arg)
 		e->dead_letter = arg;
 		return 1;
 	}
+	if (ch == OPT_METRICS) {
+		e->m.file.path = arg;
+		return 1;
+	}
 	for (i = 0; i < nitems(number_options) && number_options[i].ch != ch; i++)
 		;
 	if (i == nitems(number_options))
@@ -519,6 +459,8 @@ exec_rest(struct consumer *c, struct consume_opts *o, int argc, char **argv)
 			return -1;
 		}
 		e->argv = argv;
+		e->m.stats.stream = o->nats.stream;
+		e->m.stats.durable = o->nats.durable;
 		return 0;
 	}
 	if (argc < 3 || strcmp(argv[1], "--") != 0) {
@@ -526,6 +468,7 @@ exec_rest(struct consumer *c, struct consume_opts *o, int argc, char **argv)
 		return -1;
 	}
 	o->log = argv[0];
+	e->m.stats.log = o->log;
 	e->argv = argv + 2;
 	return 0;
 }
@@ -536,6 +479,7 @@ static const struct option exec_options[] = {
 	{ "max-attempts",	required_argument,	NULL, OPT_MAX_ATTEMPTS },
 	{ "backoff",		required_argument,	NULL, OPT_BACKOFF },
 	{ "dead-letter",	required_argument,	NULL, OPT_DEAD_LETTER },
+	{ "metrics",		required_argument,	NULL, OPT_METRICS },
 	{ NULL,			0,			NULL, 0 }
 };
 
@@ -546,7 +490,7 @@ int
 cmd_exec(int argc, char **argv)
 {
 	struct exec	 e = {
-		.c = { .start = exec_start, .act = exec_act },
+		.c = { .start = exec_start, .act = exec_act, .tick = exec_tick },
 		.max_attempts = ATTEMPTS_DEFAULT,
 		.backoff_ms = BACKOFF_DEFAULT_MS,
 		.dl_fd = -1,
@@ -554,6 +498,7 @@ cmd_exec(int argc, char **argv)
 	int		 rc;
 
 	rc = consume_command(argc, argv, &exec_args, &e.c);
+	exec_metrics_tick(&e.m, e.dl_fd, true);		/* however it ended, once started */
 	if (e.dl_fd != -1 && close(e.dl_fd) == -1)
 		msg_errno("%s: close", e.dead_letter);
 	return rc;

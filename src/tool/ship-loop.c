@@ -28,6 +28,7 @@
 #include "rotation.h"
 #include "ship-checkpoint.h"
 #include "ship-metrics.h"
+#include "textfile.h"
 #include "ship-loop.h"
 #include "ship-msg.h"
 #include "ship-window.h"
@@ -36,7 +37,6 @@
 #define ACK_WAIT_MS	5000	/* a publish not acknowledged by then is sent again */
 #define READ_BATCH	64	/* records read before the acks are looked at again */
 #define SAVE_EVERY_MS	200
-#define METRICS_EVERY_MS 1000
 #define BACKOFF_MIN_MS	250
 #define BACKOFF_MAX_MS	8000
 #define IDLE_MS		100	/* a wait while the broker is away */
@@ -58,9 +58,8 @@ struct ship {
 	bool			 ensured;	/* the stream is there and fits */
 	bool			 at_end;	/* the last read found no record */
 	bool			 acked_since;	/* an ack came since the last look */
-	bool			 metrics_failed;	/* said, not again until it works */
 	int64_t			 saved_ms;
-	int64_t			 metrics_ms;
+	struct textfile		 metrics;	/* --metrics, every second */
 	int64_t			 retry_ms;	/* when to send the failed ones again */
 	int64_t			 backoff_ms;
 	int64_t			 connect_ms;	/* when to try to connect again */
@@ -239,28 +238,20 @@ head_seq(struct ship *sh)
 }
 
 /*
- * Every METRICS_EVERY_MS (or now): the metrics file, if asked for; true when it was time.
+ * Every second (or now): the metrics file, if asked for; true when it was time.
  * A failure is said once (until it works again), and is not fatal.
  */
 static bool
 write_metrics(struct ship *sh, bool now)
 {
-	char	 why[512];
-
-	if (!now && monotonic_ms() - sh->metrics_ms < METRICS_EVERY_MS)
+	if (!textfile_due(&sh->metrics, now))
 		return false;
-	sh->metrics_ms = monotonic_ms();
 	if (sh->o->metrics == NULL)
 		return true;
 	sh->stats.head_seq = head_seq(sh);
 	sh->stats.in_flight = window_in_flight(sh->w);
 	sh->stats.state = sh->state < SHIP_NSTATES ? sh->state : SHIP_CONNECTING;
-	if (ship_metrics_write(sh->o->metrics, &sh->stats, why, sizeof(why)) == 0)
-		sh->metrics_failed = false;
-	else if (!sh->metrics_failed) {
-		msg("%s (the metrics are written again every second)", why);
-		sh->metrics_failed = true;
-	}
+	textfile_rewrite(&sh->metrics, ship_metrics_fill, &sh->stats);
 	return true;
 }
 
@@ -459,6 +450,7 @@ ship_run(const struct ship_opts *o)
 
 	memset(&sh, 0, sizeof(sh));
 	sh.o = o;
+	sh.metrics.path = o->metrics;
 	sh.cursor.fd = -1;
 	sh.state = SHIP_NSTATES;	/* none yet: the first state is said */
 	sh.backoff_ms = BACKOFF_MIN_MS;

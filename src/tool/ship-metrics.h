@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * ship-metrics.h: how far idwise-log ship has got, as a Prometheus text file for
- * node_exporter's textfile collector (--collector.textfile.directory): written whole to a
- * temporary file next to it and renamed over it, so that a scrape never sees half of it.
+ * node_exporter's textfile collector (written through textfile.h).
  */
 #ifndef IDW_SHIP_METRICS_H
 #define IDW_SHIP_METRICS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct ship_stats {
 	const char	*log;		/* labels of every sample */
@@ -34,8 +34,7 @@ enum ship_state {
 /* Each state's name: the metric's label value. */
 extern const char *const ship_state_names[SHIP_NSTATES];
 
-/* Write the file (path.tmp, then rename); 0, or -1 and why. */
-int	ship_metrics_write(const char *path, const struct ship_stats *, char *why,
-	    size_t whylen);
+/* The samples of a struct ship_stats: a textfile_fill_fn (textfile.h). */
+void	ship_metrics_fill(FILE *, const void *stats);
 
 #endif

@@ -2,7 +2,8 @@
 # tests/integration/deb.sh: the Debian package, for real on this machine. It builds
 # idwise-fcgi_VERSION_ARCH.deb from a copy of the source (dpkg-buildpackage -us -uc -b),
 # runs lintian on it, installs it, checks what the install made (the user, the owners and
-# modes, the units and their enabling, the token condition, logrotate, the man pages),
+# modes, the units and their enabling, the token, key and shipper settings conditions,
+# logrotate, the man pages),
 # runs the installed binary as its unit says behind nginx with the installed snippet,
 # sends every sample and checks they are stored, upgrades to a higher version, removes,
 # purges (the log kept), purges again with IDWISE_FCGI_PURGE_LOGS=yes, and leaves the
@@ -25,10 +26,13 @@ DOC=/usr/share/doc/idwise-fcgi
 UNITS=/lib/systemd/system
 WANTS=/etc/systemd/system/sockets.target.wants/idwise-fcgi.socket
 TIMER_WANTS=/etc/systemd/system/timers.target.wants/idwise-log-checkpoint.timer
+SHIP_ETC=/etc/idwise-log-ship
+SHIP_UNIT=idwise-log-ship@.service
 # Every path the package or its scripts may leave behind.
 PATHS=("$CONF" "$SECRETS" "$STATE" /etc/logrotate.d/idwise-fcgi "$DOC" /usr/bin/idwise-fcgi
     /usr/bin/idwise-log "$UNITS/idwise-fcgi.socket" "$UNITS/idwise-fcgi.socket.d" "$WANTS"
-    "$CKPT" "$UNITS/idwise-log-checkpoint.timer" "$TIMER_WANTS")
+    "$CKPT" "$UNITS/idwise-log-checkpoint.timer" "$TIMER_WANTS" "$SHIP_ETC" "$UNITS/$SHIP_UNIT"
+    "$UNITS/$SHIP_UNIT.d")
 
 # --- the machine before, and after ----------------------------------------------------
 
@@ -46,8 +50,9 @@ machine_state()
 }
 
 if dpkg-query -W -f '${db:Status-Abbrev}' "$PKG" 2>/dev/null | grep -q '^[a-z]i' ||
-    getent passwd idwise >/dev/null || [ -e "$CONF" ] || [ -e "$STATE" ] || [ -e "$CKPT" ]; then
-	bail "$PKG, the user idwise, $CONF, $STATE or $CKPT is on this machine already; this test" \
+    getent passwd idwise >/dev/null || [ -e "$CONF" ] || [ -e "$STATE" ] || [ -e "$CKPT" ] ||
+    [ -e "$SHIP_ETC" ]; then
+	bail "$PKG, the user idwise, $CONF, $STATE, $CKPT or $SHIP_ETC is on this machine already; this test" \
 	    "would remove them (dpkg --purge $PKG; deluser --system idwise)"
 fi
 BEFORE=$(machine_state)
@@ -59,7 +64,7 @@ clean_machine()
 	stop_child RESP_PID
 	stop_nginx
 	IDWISE_FCGI_PURGE_LOGS=yes dpkg --purge "$PKG" >>"$TEST_TMP/dpkg.log" 2>&1
-	rm -rf "$STATE" "$SECRETS" "$CKPT"
+	rm -rf "$STATE" "$SECRETS" "$CKPT" "$SHIP_ETC"
 	if getent passwd idwise >/dev/null; then
 		deluser --quiet --system idwise >>"$TEST_TMP/dpkg.log" 2>&1
 	fi
@@ -131,13 +136,15 @@ is "$(mode_of "$TOKEN_FILE") $(stat -c %s "$TOKEN_FILE")" "root idwise 640 0" \
     "$TOKEN_FILE: made empty, root:idwise 0640"
 is "$(mode_of "$STATE")" "idwise idwise 750" "$STATE: idwise:idwise 0750"
 is "$(mode_of "$CKPT")" "idwise idwise 700" "$CKPT: idwise:idwise 0700"
+is "$(mode_of "$SHIP_ETC") $(find "$SHIP_ETC" -mindepth 1 2>&1 | wc -l)" "root idwise 750 0" \
+    "$SHIP_ETC: root:idwise 0750, empty (the shipper's settings are the operator's)"
 is "$(grep -E '^(log|auth|bearer_token_file) = ' "$CONF" | paste -sd ' ')" \
     "log = $LOG auth = bearer bearer_token_file = $TOKEN_FILE" \
     "the config logs to $LOG, with bearer tokens from $TOKEN_FILE"
 
 # the units: installed, the socket enabled as deb-systemd-helper does, and valid
 for u in idwise-fcgi.socket idwise-fcgi.service idwise-fcgi@.socket idwise-fcgi@.service \
-    idwise-log-checkpoint.timer idwise-log-checkpoint.service; do
+    idwise-log-checkpoint.timer idwise-log-checkpoint.service "$SHIP_UNIT"; do
 	ok "$UNITS/$u is installed" test -f "$UNITS/$u"
 done
 is "$(readlink "$WANTS")" "$UNITS/idwise-fcgi.socket" \
@@ -146,9 +153,13 @@ ok "  idwise-fcgi.service is started by it, not enabled alone" \
     test ! -e /etc/systemd/system/multi-user.target.wants/idwise-fcgi.service
 is "$(readlink "$TIMER_WANTS")" "$UNITS/idwise-log-checkpoint.timer" \
     "idwise-log-checkpoint.timer is enabled (timers.target wants it)"
+ok "  the shipper's template is enabled for no instance" \
+    test -z "$(find /etc/systemd/system /var/lib/systemd/deb-systemd-helper-enabled \
+        -name 'idwise-log-ship@*' 2>/dev/null)"
 out=$(systemd-analyze verify idwise-fcgi.socket idwise-fcgi.service \
-    idwise-log-checkpoint.timer idwise-log-checkpoint.service 2>&1)
-is "$?/$out" "0/" "systemd-analyze verify: the installed socket, service and timer are clean"
+    idwise-log-checkpoint.timer idwise-log-checkpoint.service idwise-log-ship@deb.service 2>&1)
+is "$?/$out" "0/" \
+    "systemd-analyze verify: the installed socket, services, timer and shipper (@deb) are clean"
 DROPIN=$UNITS/idwise-fcgi.socket.d/token.conf
 mapfile -t CONDITIONS < <(grep -E '^Condition' "$DROPIN")
 is "${CONDITIONS[*]}" "ConditionFileNotEmpty=$TOKEN_FILE" \
@@ -163,6 +174,19 @@ mapfile -t KEY_CONDITIONS < <(grep -E '^Condition' "$UNITS/idwise-log-checkpoint
 is "${KEY_CONDITIONS[*]}" "ConditionPathExists=$CKPT/checkpoint.key" \
     "the timer's drop-in makes it wait for a signing key"
 ok "  which fails without one: the timer does not start" not conditions_hold "${KEY_CONDITIONS[@]}"
+SHIP_DROPIN=$UNITS/$SHIP_UNIT.d/settings.conf
+mapfile -t SHIP_CONDITIONS < <(grep -E '^Condition' "$SHIP_DROPIN" 2>&1)
+is "${SHIP_CONDITIONS[*]}" "ConditionFileNotEmpty=$SHIP_ETC/%i.env" \
+    "the shipper's drop-in makes an instance wait for its settings, $SHIP_ETC/NAME.env"
+# systemd-analyze condition expands %i to nothing: the instance deb's by hand
+SHIP_CONDITIONS=("${SHIP_CONDITIONS[@]//%i/deb}")
+ok "  which fails while $SHIP_ETC/deb.env is missing: no failure loop" \
+    not conditions_hold "${SHIP_CONDITIONS[@]}"
+: >"$SHIP_ETC/deb.env"
+ok "  or empty" not conditions_hold "${SHIP_CONDITIONS[@]}"
+printf 'NATS_URLS=nats://127.0.0.1:4222\nSHIP_LOG=%s\n' "$LOG" >"$SHIP_ETC/deb.env"
+ok "  and holds once it names the servers" conditions_hold "${SHIP_CONDITIONS[@]}"
+rm -f "$SHIP_ETC/deb.env"
 
 # what the unit runs, as the unit runs it
 unit_value()	# unit_value KEY [UNIT]: its value in the installed unit (idwise-fcgi.service)
@@ -288,7 +312,7 @@ stop_nginx
 dpkg -r "$PKG" >"$TEST_TMP/remove.out" 2>&1
 is "$?" 0 "dpkg -r removes it" || diag "$(cat "$TEST_TMP/remove.out")"
 is "$(dpkg-query -W -f '${db:Status-Abbrev}' "$PKG")" "rc " "  its config files stay"
-ok "  the programs and units are gone" test ! -e /usr/bin/idwise-fcgi -a \
+ok "  the programs and units are gone" test ! -e /usr/bin/idwise-fcgi -a ! -e "$UNITS/$SHIP_UNIT" -a \
     ! -e "$UNITS/idwise-fcgi.socket" -a ! -e "$DOC"
 kept_after_remove()
 {
@@ -299,8 +323,8 @@ ok "  the config, the token and the log stay" kept_after_remove
 dpkg --purge "$PKG" >"$TEST_TMP/purge.out" 2>&1
 is "$?" 0 "dpkg --purge purges it" || diag "$(cat "$TEST_TMP/purge.out")"
 ok "  dpkg knows it no more" not quiet dpkg-query -W -f '${db:Status-Abbrev}' "$PKG"
-ok "  the config, $SECRETS and the logrotate file are gone" \
-    test ! -e "$CONF" -a ! -e "$SECRETS" -a ! -e /etc/logrotate.d/idwise-fcgi
+ok "  the config, $SECRETS, $SHIP_ETC and the logrotate file are gone" \
+    test ! -e "$CONF" -a ! -e "$SECRETS" -a ! -e "$SHIP_ETC" -a ! -e /etc/logrotate.d/idwise-fcgi
 is "$(dpkg-statoverride --list | grep -c idwise)" 0 "  and the override"
 ok "  and the socket's and the timer's enablings" test ! -L "$WANTS" -a ! -L "$TIMER_WANTS"
 is "$(log_count "$LOG")" "$((SAMPLE_COUNT + 2))" "  the event log is kept, with every record"

@@ -126,7 +126,7 @@ start_shipper b
 # --cursor keeps the last stream seq run: an ack lost when a server dies (the consumer's
 # leader) hands that record out again, and the cursor knows it for one already run.
 start_bg exec "$DIR/ran" "$IDWISE_LOG" exec --nats "$NATS_URLS" "${AUTH[@]}" --stream IDWISE \
-    --durable activate --cursor "$DIR/exec-cursor" --backoff 100 -- cat
+    --durable activate --cursor "$DIR/exec-cursor" --backoff 100 --metrics "$DIR/exec.prom" -- cat
 
 # --- the load -------------------------------------------------------------------------
 
@@ -333,6 +333,9 @@ is "$BG_RC" 0 "  and stops with 0 on SIGTERM"
 ok "  once per event: each record it was given is a message of the stream, each once" \
     same_lines "exec ran / the stream" <(sort "$DIR/ran") "$DIR/stream.lines"
 ok "  no sanitizer report" no_sanitizer_reports "$TEST_TMP/exec.stderr"
+is "$(grep '^idwise_exec_records_done_total' "$DIR/exec.prom")" \
+    "idwise_exec_records_done_total{stream=\"IDWISE\",durable=\"activate\"} $(log_count "$DIR/ran")" \
+    "  its --metrics file counts them, labelled with the stream and the durable"
 run_log exec --nats "$NATS_URLS" "${AUTH[@]}" --stream IDWISE --durable activate \
     --cursor "$DIR/exec-cursor" --once -- cat
 is "$RC/$OUT" "0/" "exec --nats --once again: nothing more to run"
@@ -362,8 +365,8 @@ for h in a b; do
 		{ prev = $0 } END { exit bad }' "$err"
 	ok "  no sanitizer report" no_sanitizer_reports "$err"
 done
-ok "no secret in the shippers' messages, metrics or cursors, nor exec's or follow's" \
+ok "no secret in the shippers' messages, metrics or cursors, nor exec's (metrics too) or follow's" \
     no_secret_in "$TEST_TMP"/ship-*.stderr "$DIR"/ship-*.prom "$DIR"/cursor-* \
-    "$TEST_TMP/exec.stderr" "$TEST_TMP/follow.stderr"
+    "$TEST_TMP/exec.stderr" "$DIR/exec.prom" "$TEST_TMP/follow.stderr"
 ok "nor in the responders' messages" no_secret_in "$TEST_TMP/a.stderr" "$TEST_TMP/b.stderr"
 done_testing
