@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * nats-tool.c: what tests/integration/ship.sh, powerloss.sh and bench/ship.sh ask of a stream,
- * through the NATS C client, apart from idwise-log's own code:
+ * nats-tool.c: what tests/integration/ship.sh and powerloss.sh, and bench/ship.sh, ask of
+ * a JetStream stream through the NATS C client, apart from idwise-log's own code:
  *
  *	nats-tool dump STREAM [SUBJECT]
  *				every message (on SUBJECT, a filter such as idwise.*.*) in
