@@ -6,13 +6,14 @@
 # delivery until it gets a 200, as IDWise does, and keep which seq each 200 named;
 # idwise-log exec (with a dead-letter file) and follow --cursor (into a file) consume the
 # log, and idwise-log ship --cursor publishes it to a JetStream stream on one nats-server
-# whose store is not on powerfs (the broker is another machine). At random moments, again and again: every process on the filesystem is SIGKILLed at
-# once, the power is cut (some cuts tear the last write of each file), the filesystem is
-# mounted again, a new boot is simulated (a fresh boot_id, bind-mounted in this test's
-# mount namespace), and everything starts again; the senders retry whatever was not
-# acknowledged. The cuts come during steady load, during a rotation (logrotate's rename),
-# during an index rebuild (idwise-log reindex), and with torn tails; exec, follow and ship
-# run throughout. After each cut, on what the disk kept:
+# whose store is not on powerfs (the broker is another machine). At random moments, again
+# and again: every process on the filesystem is SIGKILLed at once, the power is cut (some
+# cuts tear the last write of each file), the filesystem is mounted again, a new boot is
+# simulated (a fresh boot_id, bind-mounted in this test's mount namespace), and everything
+# starts again; the senders retry whatever was not acknowledged. The cuts come during
+# steady load, during a rotation (logrotate's rename), during an index rebuild (idwise-log
+# reindex), and with torn tails; exec, follow and ship run throughout. After each cut, on
+# what the disk kept:
 #
 #   - every delivery that got a 200 is in the log exactly once, with the seq it was told;
 #   - the log verifies (a torn last line only after a cut that tore it);
@@ -114,8 +115,9 @@ start_consumers()
 }
 
 # The shipper, to the stream on one nats-server whose store is not on powerfs; from seq 1
-# when its cursor has no position, so that a cursor lost by a cut would ship all again
-# (and ship_ok says so) rather than skip the rotated files.
+# when its cursor has no position, so that a cursor lost by a cut ships everything again
+# (the stream drops what it holds; ship_ok sees the cursor go back) rather than skipping
+# the rotated files.
 ship_start()
 {
 	start_bg ship /dev/null "$IDWISE_LOG" ship --nats "$NATS_URLS" --stream "$STREAM" \
@@ -174,7 +176,8 @@ reindex_bg()
 # each reaped.
 kill_all()
 {
-	local i pids=("$(bg_pid exec)" "$(bg_pid follow)" "$(bg_pid ship)" $ROTATE_PID $REINDEX_PID)
+	local i pids=("$(bg_pid exec)" "$(bg_pid follow)" "$(bg_pid ship)" $ROTATE_PID
+	    $REINDEX_PID)
 	for ((i = 1; i <= NRESP; i++)); do
 		pids+=("$(listener_pid "r$i")")
 	done
@@ -406,7 +409,9 @@ is "$(jq -r .id "$B/s6/events.jsonl-1" "$B/s6/events.jsonl" 2>/dev/null | tr '\n
 ok "  one chain" quiet "$IDWISE_LOG" verify "$B/s6/events.jsonl-1" "$B/s6/events.jsonl"
 
 # 7. Not a finding: ship's position is on disk once it is saved. ship --once ships a log
-# and saves its cursor on the way out; a cut then keeps that position.
+# and saves its cursor on the way out; a cut then keeps that position. (The random cuts
+# do not see a cursor that is never synced: it stays at no position, and each start ships
+# all again, which the stream drops. This does.)
 powerfs_mount "$B" "$M" || bail "powerfs did not mount"
 scenario_log "$M/s7" 5 || bail "cannot make the log of scenario 7"
 "$IDWISE_LOG" ship --nats "$NATS_URLS" --stream S7 --subject s7 --host s7 --once \
