@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * nats-tool.c: what tests/integration/ship.sh and bench/ship.sh ask of a JetStream stream,
- * through the NATS C client, apart from idwise-log's own code:
+ * nats-tool.c: what tests/integration/ship.sh and powerloss.sh, and bench/ship.sh, ask of
+ * a JetStream stream through the NATS C client, apart from idwise-log's own code:
  *
  *	nats-tool dump STREAM [SUBJECT]
  *				every message (on SUBJECT, a filter such as idwise.*.*) in
  *				stream order, one a line: SEQ TAB SUBJECT TAB MSG-ID TAB HOST
  *				TAB RECORD-SEQ TAB LINE-SHA256 TAB PAYLOAD (missing headers
  *				are "-"; a payload must be one line)
+ *	nats-tool after STREAM N
+ *				the same for the messages after stream seq N (nothing, at
+ *				once, when there is none: a cheap look at what came since)
  *	nats-tool last STREAM SUBJECT
  *				the payload of the last message on SUBJECT, as it is
  *	nats-tool count STREAM	the number of messages
@@ -137,13 +140,14 @@ subject_matches(const char *filter, const char *subject)
 }
 
 /*
- * Every message from the stream's first seq to its last, each read by its seq (a direct
+ * Every message from the stream's first seq (or the one after `after`) to its last, each
+ * read by its seq (a direct
  * get, no consumer): a consumer's fetch that times out under load can drop messages that
  * were on their way to it, and a test comparing the stream with the logs must not be
  * fooled by that.
  */
 static int
-dump(jsCtx *js, const char *stream, const char *subject)
+dump(jsCtx *js, const char *stream, const char *subject, uint64_t after)
 {
 	jsStreamInfo	*si = NULL;
 	natsMsg		*m;
@@ -153,7 +157,7 @@ dump(jsCtx *js, const char *stream, const char *subject)
 
 	if ((s = js_GetStreamInfo(&si, js, stream, NULL, &ec)) != NATS_OK)
 		return fail("stream info", s, ec);
-	first = si->State.FirstSeq;
+	first = si->State.FirstSeq > after ? si->State.FirstSeq : after + 1;
 	last_seq = si->State.LastSeq;
 	jsStreamInfo_Destroy(si);
 	for (seq = first; seq != 0 && seq <= last_seq; seq++) {
@@ -233,8 +237,10 @@ main(int argc, char **argv)
 	/* libnats 3.4 frees libssl's compression methods at exit: libcrypto must not too. */
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 	if (argc < 3 || (strcmp(argv[1], "mkstream") == 0 && argc != 6) ||
-	    (strcmp(argv[1], "last") == 0 && argc != 4)) {
-		fprintf(stderr, "usage: nats-tool dump STREAM [SUBJECT] | last STREAM SUBJECT | "
+	    (strcmp(argv[1], "last") == 0 && argc != 4) ||
+	    (strcmp(argv[1], "after") == 0 && argc != 4)) {
+		fprintf(stderr, "usage: nats-tool dump STREAM [SUBJECT] | after STREAM N | "
+		    "last STREAM SUBJECT | "
 		    "count STREAM | mkstream STREAM SUBJECT DUPLICATES_S REPLICAS\n");
 		return 64;
 	}
@@ -242,7 +248,9 @@ main(int argc, char **argv)
 	    (s = natsConnection_JetStream(&js, nc, NULL)) != NATS_OK)
 		return fail("connect", s, 0);
 	if (strcmp(argv[1], "dump") == 0)
-		rc = dump(js, argv[2], argc > 3 ? argv[3] : NULL);
+		rc = dump(js, argv[2], argc > 3 ? argv[3] : NULL, 0);
+	else if (strcmp(argv[1], "after") == 0)
+		rc = dump(js, argv[2], NULL, strtoull(argv[3], NULL, 10));
 	else if (strcmp(argv[1], "last") == 0)
 		rc = last(js, argv[2], argv[3]);
 	else if (strcmp(argv[1], "count") == 0)

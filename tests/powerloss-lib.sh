@@ -1,12 +1,13 @@
 # tests/powerloss-lib.sh: what tests/integration/powerloss.sh reads on the disk after a
 # cut, sourced by it once M (the mount), DIR (its own files, outside the cut), LOAD (the
 # senders' directory) and IDWISE_LOG are set. ROOT is $M, or the backing directory after a
-# cut; the log is ROOT/log/events.jsonl.
+# cut; the log is ROOT/log/events.jsonl. The shipper's part needs STREAM and nats-lib.sh.
 #
 #   the log       log_files [ROOT], logged_ids ROOT OUT [CUT], seq_file SEQ,
 #                 verifies ROOT TEAR
 #   the senders   collect_acks (into ACKED), acks_kept LOGGED
 #   consumers     cursor_slot FILE, cursor_ok ROOT CURSOR, follow_prefix ROOT
+#   the shipper   ship_ok ROOT, stream_is_log (STREAM on the nats-server of nats-lib.sh)
 # shellcheck shell=bash
 
 # log_files [ROOT]: the log's files under ROOT ($M, or $B after a cut), oldest first.
@@ -144,12 +145,15 @@ cursor_slot()
 }
 
 # cursor_ok ROOT CURSOR: the cursor's newest valid slot names a record of the log there
-# (its seq and the SHA-256 of its line), or none yet.
+# (its seq and the SHA-256 of its line), or none yet; that seq (0: none) in CURSOR_SEQ.
+CURSOR_SEQ=0
 cursor_ok()
 {
 	local seq hash line
+	CURSOR_SEQ=0
 	[ -s "$2" ] || return 0
 	read -r seq hash < <(cursor_slot "$2")
+	CURSOR_SEQ=$seq
 	[ "$seq" != 0 ] || return 0
 	line=$(seq_file "$seq" | xargs -r grep -a -h "^{\"v\":1,\"seq\":$seq,") ||
 	    { diag "$(basename "$2"): seq $seq is not in the log"; return 1; }
@@ -167,5 +171,61 @@ follow_prefix()
 	log_files "$1" | xargs cat 2>/dev/null | cmp -s -n "$size" - "$out" && return 0
 	diag "follow.out ($size bytes) is not the start of the log: $(log_files "$1" |
 	    xargs cat 2>/dev/null | cmp -n "$size" - "$out" 2>&1)"
+	return 1
+}
+
+# ---- the shipper ----------------------------------------------------------------------
+
+# SHIPPED: the Idwise-Seq of every message in the stream at the last look (ship_ok), read
+# on from the stream seq the look before ended at (nats-tool after: nothing, at once, when
+# nothing came).
+SHIPPED=$DIR/shipped
+STREAM_AT=0
+SHIP_SEQ=0
+_stream_since()
+{
+	nats_tool after "$STREAM" "$STREAM_AT" >"$DIR/stream.new" || return 1
+	[ -s "$DIR/stream.new" ] || return 0
+	cut -f5 "$DIR/stream.new" >>"$SHIPPED"
+	STREAM_AT=$(tail -n 1 "$DIR/stream.new" | cut -f1)
+}
+
+# ship_ok ROOT: the shipper's cursor there names a record of the log (or none yet), is not
+# behind where it was at the cut before (a position saved is on disk), and not ahead of
+# the stream: the stream holds every seq up to it.
+ship_ok()
+{
+	local seq held
+	cursor_ok "$1" "$1/consumer/ship.cursor" || return 1
+	seq=$CURSOR_SEQ
+	[ "$seq" -ge "$SHIP_SEQ" ] ||
+	    { diag "ship.cursor: seq $seq, after seq $SHIP_SEQ at the cut before"; return 1; }
+	SHIP_SEQ=$seq
+	_stream_since || { diag "stream $STREAM cannot be read"; return 1; }
+	held=$(awk -v s="$seq" '$1 + 0 >= 1 && $1 + 0 <= s && !seen[$1 + 0]++ { n++ }
+	    END { print n + 0 }' "$SHIPPED")
+	[ "$held" -eq "$seq" ] ||
+	    { diag "ship.cursor: seq $seq, but the stream holds $held of seqs 1 to $seq"; return 1; }
+}
+
+# stream_is_log: every record of the log is in the stream exactly once (one message for
+# each Nats-Msg-Id, and for each host and seq), its payload the record's line, its headers
+# naming it, and nothing else is there.
+stream_is_log()
+{
+	local bad
+	nats_tool dump "$STREAM" >"$DIR/stream.all" || { diag "stream $STREAM cannot be read"; return 1; }
+	bad=$(cut -f3 "$DIR/stream.all" | sort | uniq -d | head -n 3)
+	[ -z "$bad" ] || { diag "Msg-Ids in the stream more than once: $bad"; return 1; }
+	bad=$(cut -f4,5 "$DIR/stream.all" | sort | uniq -d | head -n 3)
+	[ -z "$bad" ] || { diag "host and seq in the stream more than once: $bad"; return 1; }
+	bad=$(awk -F'\t' '$4 != "pl" || index($7, "{\"v\":1,\"seq\":" $5 ",") != 1' \
+	    "$DIR/stream.all" | head -n 3)
+	[ -z "$bad" ] || { diag "messages whose headers do not name their record: $bad"; return 1; }
+	cut -f7 "$DIR/stream.all" | sort >"$DIR/stream.lines"
+	log_files | xargs cat | sort >"$DIR/log.lines"
+	cmp -s "$DIR/stream.lines" "$DIR/log.lines" && return 0
+	diag "the stream's payloads are not the log's lines:" \
+	    "$(diff "$DIR/stream.lines" "$DIR/log.lines" | cut -c1-120 | head -n 4)"
 	return 1
 }

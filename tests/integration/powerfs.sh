@@ -5,7 +5,8 @@
 # the backing directory: a file holds what its last fsync or fdatasync made durable, a
 # directory the names its last fsync made durable (a write, then a rename, then an fsync
 # of the file but not of the directory: the old name, with the synced bytes); shared
-# mmap'ed pages not msync'ed are gone; the tear modes keep part of the last write;
+# mmap'ed pages not msync'ed are gone; an fallocate is a change like a write (lost unless
+# synced; collapsing a range refused); the tear modes keep part of the last write;
 # --cut-at-sync cuts at a chosen fsync; a clean unmount keeps everything; a cut leaves no
 # mount behind. Output: TAP.
 #
@@ -97,6 +98,51 @@ more" "an append made durable by fdatasync stays"
 is "$(bytes_of "$B/grow-shrink")" "$want_grow" "shrunk, then grown past its old size: its old bytes"
 like "$PFS_CUT" "append: back to 5 bytes" "  the report names each file put back"
 ok "  the graveyard is gone from the backing directory" not test -e "$B/.powerfs-grave"
+
+# ---------------------------------------------------------------------------------------
+# fallocate(2): a change of size (or of bytes, for a hole or a zeroed range) like a write's.
+# (Nothing in src/ calls it on powerfs: the index's posix_fallocate runs on ext4, xfs and
+# tmpfs only; this is for whatever does.)
+
+mount_fresh
+for f in falloc-synced falloc-unsynced falloc-punch falloc-zero falloc-keep; do
+	head -c 6000 /dev/zero | tr '\0' f >"$M/$f"
+done
+fsync_file "$M"/falloc-*
+fsync_dir "$M"
+want_falloc=$(bytes_of "$M/falloc-punch")
+# util-linux's fallocate fails where fallocate(2) does (no emulation), and fsyncs after it
+ok "through the mount, fallocate(2) itself (not emulated), then fsync" \
+    fallocate -l 65536 "$M/falloc-synced"
+# the others with fallocate(2) through ctypes, not synced: MODE OFFSET LENGTH FILE
+falloc()
+{
+	py 'import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+fd = os.open(sys.argv[4], os.O_WRONLY)
+if libc.fallocate(fd, int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])) != 0:
+    print(errno.errorcode[ctypes.get_errno()])
+    sys.exit(1)' "$@"
+}
+# FALLOC_FL_KEEP_SIZE 1, PUNCH_HOLE 2, COLLAPSE_RANGE 8, ZERO_RANGE 16
+falloc 0 0 65536 "$M/falloc-unsynced"
+falloc 3 4096 4096 "$M/falloc-punch"
+falloc 16 0 20000 "$M/falloc-zero"
+falloc 1 0 1048576 "$M/falloc-keep"
+nonzero=$(tr -d '\0' <"$M/falloc-punch" | wc -c)
+is "$(stat -c %s "$M/falloc-unsynced")/$nonzero/$(stat -c %s "$M/falloc-zero")" 65536/4096/20000 \
+    "  unsynced: a file grown, a hole punched, a range zeroed, as read back"
+like "$(falloc 8 0 4096 "$M/falloc-keep")" "^E(OPNOT|NOT)SUP$" \
+    "  collapsing a range is refused: EOPNOTSUPP (ENOTSUP on Linux)"
+powerfs_cut || bail "the cut failed"
+is "$(stat -c %s "$B/falloc-synced")" 65536 "an fallocate made durable by fsync stays"
+is "$(bytes_of "$B/falloc-unsynced")" "$want_falloc" "an fallocate after the last fsync is lost"
+is "$(bytes_of "$B/falloc-punch")" "$want_falloc" "a hole punched after the last fsync: the bytes back"
+is "$(bytes_of "$B/falloc-zero")" "$want_falloc" "a range zeroed past the end, not synced: the bytes and size back"
+is "$(bytes_of "$B/falloc-keep")" "$want_falloc" "fallocate with KEEP_SIZE: the file as it was"
+like "$PFS_CUT" "falloc-unsynced: back to 6000 bytes \(0 bytes written and 65536 fallocated" \
+    "  the report says what was fallocated"
 
 # ---------------------------------------------------------------------------------------
 # Names: since the directory's last fsync. An fsync of a directory makes every change of

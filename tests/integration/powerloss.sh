@@ -5,35 +5,41 @@
 # Three idwise-fcgi processes of two threads each serve behind nginx; senders retry every
 # delivery until it gets a 200, as IDWise does, and keep which seq each 200 named;
 # idwise-log exec (with a dead-letter file) and follow --cursor (into a file) consume the
-# log. At random moments, again and again: every process on the filesystem is SIGKILLed at
-# once, the power is cut (some cuts tear the last write of each file), the filesystem is
-# mounted again, a new boot is simulated (a fresh boot_id, bind-mounted in this test's
-# mount namespace), and everything starts again; the senders retry whatever was not
-# acknowledged. The cuts come during steady load, during a rotation (logrotate's rename),
-# during an index rebuild (idwise-log reindex), and with torn tails; exec and follow run
-# throughout. After each cut, on what the disk kept:
+# log, and idwise-log ship --cursor publishes it to a JetStream stream on one nats-server
+# whose store is not on powerfs (the broker is another machine). At random moments, again
+# and again: every process on the filesystem is SIGKILLed at once, the power is cut (some
+# cuts tear the last write of each file), the filesystem is mounted again, a new boot is
+# simulated (a fresh boot_id, bind-mounted in this test's mount namespace), and everything
+# starts again; the senders retry whatever was not acknowledged. The cuts come during
+# steady load, during a rotation (logrotate's rename), during an index rebuild (idwise-log
+# reindex), and with torn tails; exec, follow and ship run throughout. After each cut, on
+# what the disk kept:
 #
 #   - every delivery that got a 200 is in the log exactly once, with the seq it was told;
 #   - the log verifies (a torn last line only after a cut that tore it);
 #   - the consumers' cursors name records that are in the log, and follow's output is the
-#     log's records, in order, each once;
+#     log's records, in order, each once; ship's cursor is not behind where it was at the
+#     cut before, nor ahead of the stream (which holds every seq up to it);
 #   - after the restart a redelivery of an acknowledged event is a duplicate of its seq,
 #     and one of an event the cut took back is stored anew.
 #
 # At the end: every delivery got its 200 and is in the log once with its seq, the log
 # verifies, follow printed every record exactly once, exec ran every record at least
 # once (again only the record in hand at a cut) and the failing ones are in the
-# dead-letter file. Before the random cuts, each thing they found is replayed as a cut in
-# a chosen place (scenarios 1 to 5), and a rotation is cut twice (6). Output: TAP.
+# dead-letter file, and the stream holds every record of the log exactly once (by Msg-Id,
+# and by host and seq), as its line, and nothing else. Before the random cuts, each thing
+# they found is replayed as a cut in a chosen place (scenarios 1 to 5), a rotation is cut
+# twice (6), and ship --once is cut after it saved its cursor (7). Output: TAP.
 #
-# POWERLOSS_CUTS (default 100) sets how many cuts. Needs root and FUSE; runs in a mount
-# namespace of its own.
+# POWERLOSS_CUTS (default 100) sets how many cuts. Needs root, FUSE and nats-server; runs
+# in a mount namespace of its own.
 
 . "${top_srcdir:?run the tests with make check}/tests/mount-ns.sh" || exit 1
 
 . "${top_srcdir:?run the tests with make check}/tests/lib.sh" || exit 1
 . "$top_srcdir/tests/log-lib.sh" || exit 1
 . "$top_srcdir/tests/powerfs-lib.sh" || exit 1
+. "$top_srcdir/tests/nats-lib.sh" || exit 1
 
 powerfs_usable || { echo "1..0 # SKIP needs root, a mount namespace, /dev/fuse and $POWERFS"; exit 0; }
 command -v logrotate >/dev/null || bail "logrotate is not installed (Debian package logrotate)"
@@ -53,6 +59,8 @@ EXEC_CURSOR=$CDIR/exec.cursor
 DEAD=$CDIR/exec.dead.jsonl
 FOLLOW_CURSOR=$CDIR/follow.cursor
 FOLLOW_OUT=$CDIR/follow.out
+SHIP_CURSOR=$CDIR/ship.cursor
+STREAM=IDWISE			# on a nats-server outside the cuts: another machine
 TEARS=(none none byte page zero)
 . "$top_srcdir/tests/powerloss-lib.sh" || exit 1
 
@@ -106,19 +114,21 @@ start_consumers()
 	ship_start
 }
 
-# The shipper (idwise-log ship, issue 15) is not in main yet: when it is, start it here
-# against a nats-server as its branch's tests do, kill it in kill_consumers, and check its
-# stream in check_consumers (every record shipped at least once, each once in the stream).
+# The shipper, to the stream on one nats-server whose store is not on powerfs; from seq 1
+# when its cursor has no position, so that a cursor lost by a cut ships everything again
+# (the stream drops what it holds; ship_ok sees the cursor go back) rather than skipping
+# the rotated files.
 ship_start()
 {
-	:
+	start_bg ship /dev/null "$IDWISE_LOG" ship --nats "$NATS_URLS" --stream "$STREAM" \
+	    --host pl --from-seq 1 --cursor "$SHIP_CURSOR" "$LOG"
 }
 
-# consumers_alive: exec and follow still run (they stop on damage they cannot pass).
+# consumers_alive: exec, follow and ship still run (they stop on damage they cannot pass).
 consumers_alive()
 {
 	local name rc=0
-	for name in exec follow; do
+	for name in exec follow ship; do
 		pid_alive "$(bg_pid "$name")" && continue
 		diag "$name has stopped: $(tail -n 3 "$TEST_TMP/$name.stderr")"
 		rc=1
@@ -130,6 +140,7 @@ kill_consumers()
 {
 	kill_bg exec KILL
 	kill_bg follow KILL
+	kill_bg ship KILL
 }
 
 # ---------------------------------------------------------------------------------------
@@ -165,7 +176,8 @@ reindex_bg()
 # each reaped.
 kill_all()
 {
-	local i pids=("$(bg_pid exec)" "$(bg_pid follow)" $ROTATE_PID $REINDEX_PID)
+	local i pids=("$(bg_pid exec)" "$(bg_pid follow)" "$(bg_pid ship)" $ROTATE_PID
+	    $REINDEX_PID)
 	for ((i = 1; i <= NRESP; i++)); do
 		pids+=("$(listener_pid "r$i")")
 	done
@@ -227,6 +239,8 @@ cut_once()
 	cursor_ok "$B" "$B/consumer/exec.cursor" || FAILED_CUT+=" $k(exec cursor)"
 	cursor_ok "$B" "$B/consumer/follow.cursor" || FAILED_CUT+=" $k(follow cursor)"
 	phase c-cursor
+	ship_ok "$B" || FAILED_CUT+=" $k(ship cursor)"
+	phase c-ship
 	follow_prefix "$B" || FAILED_CUT+=" $k(follow output)"
 	phase c-follow
 	lost=$(comm -23 "$DIR/before-cut" "$DIR/after-cut" | wc -l)
@@ -296,6 +310,7 @@ consume()
 
 mkdir -p "$DIR" || bail "cannot make $DIR"
 rm -rf "$B"
+nats_cluster 1 || bail "nats-server did not start"
 
 # 1. follow and exec printed and ran a record the writer had written and not yet synced;
 # the cut took it back, and their cursors named a record that was no longer there (the
@@ -393,10 +408,24 @@ is "$(jq -r .id "$B/s6/events.jsonl-1" "$B/s6/events.jsonl" 2>/dev/null | tr '\n
     "s6-1 s6-2 " "  a cut: the rotated file and the new one, each with its record"
 ok "  one chain" quiet "$IDWISE_LOG" verify "$B/s6/events.jsonl-1" "$B/s6/events.jsonl"
 
+# 7. Not a finding: ship's position is on disk once it is saved. ship --once ships a log
+# and saves its cursor on the way out; a cut then keeps that position. (The random cuts
+# do not see a cursor that is never synced: it stays at no position, and each start ships
+# all again, which the stream drops. This does.)
+powerfs_mount "$B" "$M" || bail "powerfs did not mount"
+scenario_log "$M/s7" 5 || bail "cannot make the log of scenario 7"
+"$IDWISE_LOG" ship --nats "$NATS_URLS" --stream S7 --subject s7 --host s7 --once \
+    --cursor "$M/s7/ship.cursor" "$M/s7/events.jsonl" </dev/null 2>>"$DIR/scenarios.stderr" ||
+    bail "scenario 7: ship --once failed: $(tail -n 2 "$DIR/scenarios.stderr")"
+powerfs_cut || bail "the cut failed"
+is "$(cursor_slot "$B/s7/ship.cursor" | cut -d' ' -f1)/$(nats_tool count S7)" 5/5 \
+    "7. ship --once shipped a log of 5 records, then a cut: its cursor keeps seq 5"
+ok "  the record it names" names_record "$B/s7/events.jsonl" "$B/s7/ship.cursor"
+
 # ---------------------------------------------------------------------------------------
 # Setup
 
-: >"$ACKED" && : >"$RUNS" || bail "cannot make $DIR"
+: >"$ACKED" && : >"$RUNS" && : >"$SHIPPED" || bail "cannot make $DIR"
 write_config "$TEST_TMP/conf" "log=$LOGDIR/events.jsonl" || bail "cannot write the config"
 write_exec_cmd
 ME=${RUN_USER:-$(id -un)}
@@ -466,9 +495,10 @@ total=$(log_count "$DIR/final")
 caught_up()
 {
 	[ "$(log_files | xargs cat | wc -c)" -eq "$(stat -c %s "$FOLLOW_OUT")" ] &&
-	    [ "$(cursor_slot "$EXEC_CURSOR" | cut -d' ' -f1)" = "$(log_count "$DIR/final")" ]
+	    [ "$(cursor_slot "$EXEC_CURSOR" | cut -d' ' -f1)" = "$total" ] &&
+	    [ "$(cursor_slot "$SHIP_CURSOR" | cut -d' ' -f1)" = "$total" ]
 }
-ok "exec and follow caught up" wait_for caught_up
+ok "exec, follow and ship caught up" wait_for caught_up
 ok "follow printed every record exactly once, in order" cmp -s <(log_files | xargs cat) "$FOLLOW_OUT"
 awk '{ print $2, $1 }' "$RUNS" | sort -u >"$DIR/ran"
 is "$(comm -23 "$DIR/final" "$DIR/ran" | head -n 3)" "" "exec ran every record at least once"
@@ -480,10 +510,13 @@ grep -- '-13 ' "$DIR/final" | awk '{ print $2, $1 }' | sort >"$DIR/failing"
 jq -r '"\(.seq) \(.id)"' "$DEAD" 2>/dev/null | sort -u >"$DIR/dead"
 is "$(comm -23 "$DIR/failing" "$DIR/dead" | head -n 3)" "" \
     "every record whose command failed is in the dead-letter file ($(log_count "$DIR/failing"))"
-diag "$total records; exec ran $(log_count "$RUNS") times; follow printed $(log_count "$FOLLOW_OUT") lines"
+ok "every record of the log is in the stream exactly once, as its line, and nothing else" \
+    stream_is_log
+diag "$total records; exec ran $(log_count "$RUNS") times; follow printed $(log_count "$FOLLOW_OUT") lines;" \
+    "the stream holds $(log_count "$DIR/stream.all") messages"
 
 kill_all
 ok "no sanitizer report on the responders' or powerfs's stderr" \
     no_sanitizer_reports "$TEST_TMP"/r*.stderr "$TEST_TMP/powerfs.stderr" "$TEST_TMP"/exec.stderr \
-    "$TEST_TMP"/follow.stderr
+    "$TEST_TMP"/follow.stderr "$TEST_TMP"/ship.stderr
 done_testing

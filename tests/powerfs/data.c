@@ -4,8 +4,9 @@
  * to, so that a cut can put it back (powerfs.h). A file nobody wrote to since its last
  * sync has no node: its backing bytes are durable. The first change after a sync makes
  * a node with the size then (the durable size); every write or truncation saves, first,
- * the durable bytes of each page below that size it is about to change, once. A cut
- * truncates each file to its durable size and writes the saved pages back.
+ * the durable bytes of each page below that size it is about to change, once; an
+ * fallocate is a change of size (or, punching a hole or zeroing, of bytes) the same way.
+ * A cut truncates each file to its durable size and writes the saved pages back.
  */
 #include <sys/stat.h>
 
@@ -45,6 +46,7 @@ struct node {
 	size_t			 nsaved, cap;
 	struct last_write	 last;
 	unsigned long long	 written;	/* bytes written since, for the report */
+	unsigned long long	 allocated;	/* and given by fallocate */
 };
 
 static struct node	*nodes;
@@ -230,6 +232,19 @@ data_before_truncate(int fd, off_t size)
 	return size < n->durable ? save_range(n, size, n->durable) : 0;
 }
 
+int
+data_before_fallocate(int fd, off_t off, off_t len, bool zeroes)
+{
+	struct node	*n;
+	int		 rc = 0;
+
+	if ((n = node_of(fd, &rc)) == NULL)
+		return rc;
+	n->last.valid = false;
+	n->allocated += (unsigned long long)len;
+	return zeroes ? save_range(n, off, off + len) : 0;
+}
+
 void
 data_synced(int fd)
 {
@@ -257,9 +272,9 @@ revert(struct node *n)
 		if (pwrite(n->fd, n->saved[i].bytes, n->saved[i].len,
 		    n->saved[i].page * PFS_PAGE) != (ssize_t)n->saved[i].len)
 			return -1;
-	fprintf(pfs.report, "powerfs: cut: %s: back to %lld bytes (%llu bytes written since "
-	    "its last sync lost, %zu pages put back)\n", pfs_name_of(n->fd, buf), (long long)n->durable,
-	    n->written, n->nsaved);
+	fprintf(pfs.report, "powerfs: cut: %s: back to %lld bytes (%llu bytes written and %llu "
+	    "fallocated since its last sync lost, %zu pages put back)\n", pfs_name_of(n->fd, buf),
+	    (long long)n->durable, n->written, n->allocated, n->nsaved);
 	return 0;
 }
 

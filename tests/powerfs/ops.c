@@ -5,7 +5,8 @@
  * under pfs.lock, and fsync and fsyncdir tell them what is durable now. Files are opened
  * on the backing side without O_APPEND (the kernel gives every write its offset), O_SYNC
  * or O_DSYNC (the kernel sends an fsync after such a write) and O_TRUNC (a truncation
- * saves what it cuts first). After a cut every call fails with EIO.
+ * saves what it cuts first); fallocate as a write or a truncation. After a cut every call
+ * fails with EIO.
  */
 #define FUSE_USE_VERSION	35
 
@@ -17,6 +18,7 @@
 #include <fcntl.h>
 #include <fuse.h>
 #include <limits.h>
+#include <linux/falloc.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -365,6 +367,31 @@ pfs_write(const char *path, const char *buf, size_t size, off_t off,
 	return change_end(n == -1 ? -errno : (int)n);
 }
 
+/*
+ * fallocate(2): blocks allocated (the size grown to the range's end, or kept with
+ * FALLOC_FL_KEEP_SIZE), a hole punched or a range zeroed: passed through, and what it
+ * changes is unsynced as a write's change is (data.c). Collapsing, inserting or unsharing
+ * a range is refused with EOPNOTSUPP: they move bytes, which data.c keeps by offset.
+ */
+#define FALLOC_KNOWN	(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)
+
+static int
+pfs_fallocate(const char *path, int mode, off_t off, off_t len, struct fuse_file_info *fi)
+{
+	int	 rc;
+
+	if ((rc = alive(path)) != 0)
+		return rc;
+	if (fi == NULL || (mode & ~FALLOC_KNOWN) != 0)
+		return -EOPNOTSUPP;
+	if ((rc = change_begin()) != 0)
+		return rc;
+	if ((rc = data_before_fallocate((int)fi->fh, off, len,
+	    (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) != 0)) != 0)
+		return change_end(rc);
+	return change_end(sys(fallocate((int)fi->fh, mode, off, len)));
+}
+
 static int
 pfs_flush(const char *path, struct fuse_file_info *fi)
 {
@@ -528,6 +555,7 @@ const struct fuse_operations powerfs_ops = {
 	.create		= pfs_create,
 	.read		= pfs_read,
 	.write		= pfs_write,
+	.fallocate	= pfs_fallocate,
 	.flush		= pfs_flush,
 	.release	= pfs_release,
 	.fsync		= pfs_fsync,

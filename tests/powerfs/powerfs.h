@@ -5,8 +5,9 @@
  * used). It passes everything through to a backing directory at once, and keeps what is
  * needed to take back what a disk that honours only flushes would not hold:
  *
- *   data.c	per file (by inode): its durable size and the durable bytes that writes and
- *		truncations since its last fsync or fdatasync overwrote, and its last write
+ *   data.c	per file (by inode): its durable size and the durable bytes that writes,
+ *		truncations and fallocates since its last fsync or fdatasync overwrote, and
+ *		its last write
  *   names.c	per directory (by inode): the names created, linked, renamed or removed since
  *		that directory's last fsync, undone newest first; a removed or replaced name is
  *		kept in the hidden graveyard GRAVE_NAME at the backing root until then
@@ -68,6 +69,9 @@ void	pfs_cut(const char *why);
 /* data.c: all under pfs.lock. fd: a backing descriptor of the file. */
 int	data_before_write(int fd, off_t off, size_t len);
 int	data_before_truncate(int fd, off_t size);
+/* An fallocate of [off, off + len): the size it may give is unsynced as a write's is;
+ * zeroes: it also zeroes those bytes (a hole punched, a range zeroed). */
+int	data_before_fallocate(int fd, off_t off, off_t len, bool zeroes);
 void	data_synced(int fd);
 /* The cut: every file back to what was synced (torn as pfs.tear says); how many. */
 size_t	data_cut(void);
