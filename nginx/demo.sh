@@ -11,8 +11,9 @@
 # /run/idwise-fcgi-demo, where nginx's workers (www-data) can reach it. idwise-fcgi is
 # started by spawn-fcgi on that unix socket, as root with --allow-root so that it can write
 # ./demo wherever the checkout is (for the demo only: a deployment uses --user or a
-# systemd unit from systemd/, see idwise-fcgi(8)); nginx includes the
-# operator's snippet nginx/idwise-fcgi.conf with only its socket path changed. Running it
+# systemd unit from systemd/, see idwise-fcgi(8)); nginx includes the operator's
+# default files, nginx/idwise-fcgi-upstream.conf (in http {}, with only its socket path
+# changed) and nginx/idwise-fcgi-keepalive.conf (kept FastCGI connections). Running it
 # again stops the old instances first and keeps the token and the log.
 
 set -euo pipefail
@@ -139,10 +140,11 @@ start_nginx()
 	local n=$DEMO/nginx
 	say "starting nginx on 127.0.0.1:$PORT"
 	mkdir -p "$n"
-	sed "s|fastcgi_pass unix:/run/idwise-fcgi/idwise-fcgi.sock;|fastcgi_pass unix:$SOCK;|" \
-	    "$ROOT/nginx/idwise-fcgi.conf" >"$n/idwise-fcgi.conf"
-	grep -qF "unix:$SOCK;" "$n/idwise-fcgi.conf" ||
-	    die "nginx/idwise-fcgi.conf has no fastcgi_pass to /run/idwise-fcgi/idwise-fcgi.sock"
+	sed "s|server unix:/run/idwise-fcgi/idwise-fcgi.sock;|server unix:$SOCK;|" \
+	    "$ROOT/nginx/idwise-fcgi-upstream.conf" >"$n/idwise-fcgi-upstream.conf"
+	grep -qF "unix:$SOCK;" "$n/idwise-fcgi-upstream.conf" ||
+	    die "nginx/idwise-fcgi-upstream.conf has no server unix:/run/idwise-fcgi/idwise-fcgi.sock"
+	cp "$ROOT/nginx/idwise-fcgi-keepalive.conf" "$n/idwise-fcgi.conf"
 	cp /etc/nginx/fastcgi_params "$n/fastcgi_params"
 	cat >"$n/nginx.conf" <<EOF
 # demo/nginx/nginx.conf, written by nginx/demo.sh
@@ -159,6 +161,7 @@ http {
     scgi_temp_path $RUN/nginx-scgi;
     uwsgi_temp_path $RUN/nginx-uwsgi;
     default_type application/octet-stream;
+    include $n/idwise-fcgi-upstream.conf;
     server {
         listen 127.0.0.1:$PORT;
         server_name localhost;
