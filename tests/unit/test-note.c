@@ -89,10 +89,12 @@ test_made_keys(void)
 	    "a text ending with an empty line is not signed");
 	ok(note_sign(&k, "a", 1, note, sizeof(note), &len, why, sizeof(why)) == -1,
 	    "nor one without its newline");
+	note_key_free(&other);
 	ok(note_key_generate("a+b", &other, why, sizeof(why)) == -1 &&
 	    note_key_generate("", &other, why, sizeof(why)) == -1 &&
 	    note_key_generate("a b", &other, why, sizeof(why)) == -1,
 	    "key names with '+', a space or nothing are refused");
+	ok(other.pkey == NULL, "  and no key is left to free");
 	note_key_free(&k);
 	note_key_free(&vk);
 }
