@@ -16,6 +16,10 @@
  *	nats-tool count STREAM	the number of messages
  *	nats-tool mkstream STREAM SUBJECT DUPLICATES_S REPLICAS
  *				make a stream (for the refusals idwise-log ship must make)
+ *	nats-tool take STREAM DURABLE FILTER MAX_ACK_PENDING ACK_WAIT_S
+ *				make the durable pull consumer (explicit acks), take one
+ *				message from it and print its stream seq, with no ack: the
+ *				stream hands it out again ACK_WAIT_S later, after later ones
  *
  * The server and credentials come from the environment: NATS_URL (a comma-separated list),
  * NATS_USER with NATS_PASSWORD_FILE (its first line), NATS_CA (TLS with that CA).
@@ -225,6 +229,51 @@ mkstream(jsCtx *js, char **argv)
 	return 0;
 }
 
+static void
+print_seq(natsMsg *m)
+{
+	jsMsgMetaData	*meta = NULL;
+
+	if (natsMsg_GetMetaData(&meta, m) != NATS_OK)
+		return;
+	printf("%llu\n", (unsigned long long)meta->Sequence.Stream);
+	jsMsgMetaData_Destroy(meta);
+}
+
+static int
+take(jsCtx *js, char **argv)
+{
+	jsConsumerConfig	 cc;
+	jsConsumerInfo		*ci = NULL;
+	jsSubOptions		 so;
+	natsSubscription	*sub = NULL;
+	natsMsgList		 list;
+	jsErrCode		 ec = 0;
+	natsStatus		 s;
+
+	jsConsumerConfig_Init(&cc);
+	cc.Durable = argv[1];
+	cc.FilterSubject = argv[2];
+	cc.AckPolicy = js_AckExplicit;
+	cc.MaxAckPending = strtoll(argv[3], NULL, 10);
+	cc.AckWait = strtoll(argv[4], NULL, 10) * 1000000000LL;
+	cc.MaxDeliver = -1;
+	if ((s = js_AddConsumer(&ci, js, argv[0], &cc, NULL, &ec)) != NATS_OK)
+		return fail("add consumer", s, ec);
+	jsConsumerInfo_Destroy(ci);
+	jsSubOptions_Init(&so);
+	so.Stream = argv[0];
+	so.Consumer = argv[1];
+	if ((s = js_PullSubscribe(&sub, js, argv[2], argv[1], NULL, &so, &ec)) != NATS_OK)
+		return fail("pull subscribe", s, ec);
+	if ((s = natsSubscription_Fetch(&list, sub, 1, 5000, &ec)) != NATS_OK)
+		return fail("fetch", s, ec);
+	print_seq(list.Msgs[0]);
+	natsMsgList_Destroy(&list);
+	natsSubscription_Destroy(sub);	/* not Unsubscribe: the durable stays */
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -238,10 +287,12 @@ main(int argc, char **argv)
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 	if (argc < 3 || (strcmp(argv[1], "mkstream") == 0 && argc != 6) ||
 	    (strcmp(argv[1], "last") == 0 && argc != 4) ||
-	    (strcmp(argv[1], "after") == 0 && argc != 4)) {
+	    (strcmp(argv[1], "after") == 0 && argc != 4) ||
+	    (strcmp(argv[1], "take") == 0 && argc != 7)) {
 		fprintf(stderr, "usage: nats-tool dump STREAM [SUBJECT] | after STREAM N | "
 		    "last STREAM SUBJECT | "
-		    "count STREAM | mkstream STREAM SUBJECT DUPLICATES_S REPLICAS\n");
+		    "count STREAM | mkstream STREAM SUBJECT DUPLICATES_S REPLICAS | "
+		    "take STREAM DURABLE FILTER MAX_ACK_PENDING ACK_WAIT_S\n");
 		return 64;
 	}
 	if ((s = options(&o)) != NATS_OK || (s = natsConnection_Connect(&nc, o)) != NATS_OK ||
@@ -257,6 +308,8 @@ main(int argc, char **argv)
 		rc = count(js, argv[2]);
 	else if (strcmp(argv[1], "mkstream") == 0)
 		rc = mkstream(js, argv + 2);
+	else if (strcmp(argv[1], "take") == 0)
+		rc = take(js, argv + 2);
 	else {
 		fprintf(stderr, "nats-tool: %s: unknown command\n", argv[1]);
 		rc = 64;

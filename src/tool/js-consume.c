@@ -22,6 +22,7 @@
 #include "js-stream.h"
 #include "log-check.h"
 #include "log-consume.h"
+#include "seqring.h"
 #include "ship-msg.h"
 #include "util.h"
 
@@ -52,11 +53,13 @@ struct jsc {
 	char				 filter[SHIP_SUBJECT_MAX];
 	struct js_durable_want		 want;
 	struct cursor			 cursor;	/* with --cursor: the last seq handled */
-	uint64_t			 handled;	/* the last stream seq handled in this run */
+	uint64_t			 cursor_start;	/* where the cursor was at the start */
+	unsigned char			 start_hash[SHA256_LEN];	/* and its message's hash */
+	struct seqring			 handled;	/* the seqs this run handled */
 	bool				 have_cursor;
 	bool				 said_seen;	/* a run of records seen before */
 	bool				 said_again;	/* a run of records this run handled */
-	bool				 ack_all;	/* a batch's last ack answers for it */
+	bool				 by_batch;	/* follow: acks once a batch is on disk */
 	bool				 down;		/* said so */
 };
 
@@ -241,7 +244,7 @@ act(struct jsc *j, natsMsg *m, const struct stream_rec *sr)
 	struct keepalive	 k;
 	enum act		 a;
 
-	if (j->ack_all)		/* follow: a batch is written at once */
+	if (j->by_batch)	/* follow: a batch is written at once */
 		return j->c->act(j->c, sr);
 	keepalive_start(&k, m);
 	a = j->c->act(j->c, sr);
@@ -273,10 +276,9 @@ settle(struct jsc *j, natsMsg *m, uint64_t seq, bool give_up)
 {
 	int	 rc;
 
-	if (seq > j->handled)
-		j->handled = seq;
-	if (j->ack_all)
-		return 0;	/* the batch's last ack answers for it (fetch) */
+	seqring_add(&j->handled, seq);
+	if (j->by_batch)
+		return 0;	/* acknowledged with its batch, once on disk (fetch) */
 	if ((rc = mark(j, m, seq)) != 0) {
 		j->c->status = rc;
 		natsMsg_Nak(m, NULL);
@@ -299,7 +301,7 @@ answer(struct jsc *j, natsMsg *m, uint64_t seq, enum act a)
 	switch (a) {
 	case ACT_DONE:
 		memset(&out, 0, sizeof(out));
-		if (!j->ack_all && j->c->before_save != NULL &&
+		if (!j->by_batch && j->c->before_save != NULL &&
 		    (rc = j->c->before_save(j->c, &out)) != 0) {
 			j->c->status = rc;
 			natsMsg_Nak(m, NULL);
@@ -318,8 +320,10 @@ answer(struct jsc *j, natsMsg *m, uint64_t seq, enum act a)
 }
 
 /*
- * A record the cursor is at or past: handled before, and handed out again (its ack was
- * lost). Acknowledged, not run again; unless it is not the record the cursor names.
+ * A record at or before where the cursor was at the start: handled by an earlier run, and
+ * handed out again (its ack was lost). Acknowledged, not run again; unless it is not the
+ * record the cursor named. (Within a run, what was handled is known seq by seq: the
+ * stream may hand out a record after later ones, and that one must still run.)
  */
 static int
 seen_before(struct jsc *j, natsMsg *m, uint64_t seq)
@@ -327,7 +331,7 @@ seen_before(struct jsc *j, natsMsg *m, uint64_t seq)
 	unsigned char	 hash[SHA256_LEN];
 
 	sha256(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), hash);
-	if (seq == j->cursor.pos.seq && memcmp(hash, j->cursor.pos.hash, SHA256_LEN) != 0) {
+	if (seq == j->cursor_start && memcmp(hash, j->start_hash, SHA256_LEN) != 0) {
 		msg("stream %s seq %" PRIu64 ": not the message %s was saved after: the stream "
 		    "was made again; move the cursor away to read it from its start",
 		    j->o->nats.stream, seq, j->cursor.path);
@@ -335,9 +339,9 @@ seen_before(struct jsc *j, natsMsg *m, uint64_t seq)
 		return -1;
 	}
 	if (!j->said_seen)
-		msg("stream %s from seq %" PRIu64 " on: handled already (%s is at seq %" PRIu64
-		    "); acknowledged again, not run again", j->o->nats.stream, seq,
-		    j->cursor.path, j->cursor.pos.seq);
+		msg("stream %s from seq %" PRIu64 " on: handled already (%s was at seq %" PRIu64
+		    " at the start); acknowledged again, not run again", j->o->nats.stream, seq,
+		    j->cursor.path, j->cursor_start);
 	j->said_seen = true;
 	return settle(j, m, seq, false);
 }
@@ -407,9 +411,9 @@ handle(struct jsc *j, natsMsg *m)
 		return 0;
 	}
 	seq = meta->Sequence.Stream;
-	if (seq <= j->handled)
+	if (seqring_has(&j->handled, seq))
 		rc = handled_in_run(j, m, seq);
-	else if (j->have_cursor && seq <= j->cursor.pos.seq)
+	else if (j->have_cursor && seq <= j->cursor_start)
 		rc = seen_before(j, m, seq);
 	else
 		rc = handle_new(j, m, seq, meta->NumDelivered);
@@ -417,26 +421,47 @@ handle(struct jsc *j, natsMsg *m)
 	return rc;
 }
 
-/* ack_all: what the batch printed is on disk (before_save), then its last ack; or the status. */
-static int
-batch_done(struct jsc *j, natsMsg *last)
+/* A message's stream seq; 0 without JetStream metadata. */
+static uint64_t
+stream_seq(natsMsg *m)
 {
-	struct out_pos	 out;
-	int		 rc;
-
 	jsMsgMetaData	*meta = NULL;
 	uint64_t	 seq = 0;
+
+	if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+		seq = meta->Sequence.Stream;
+		jsMsgMetaData_Destroy(meta);
+	}
+	return seq;
+}
+
+/*
+ * by_batch: what the batch printed is on disk (before_save), the cursor at its highest
+ * seq, then each of its n messages acknowledged, the last one waited for. Each ack is the
+ * message's own: one that does not get through brings that message again, and the run
+ * knows it (seqring). 0, or the status.
+ */
+static int
+batch_done(struct jsc *j, natsMsg **msgs, int n)
+{
+	struct out_pos	 out;
+	natsMsg		*top = NULL;
+	uint64_t	 seq, top_seq = 0;
+	int		 i, rc;
 
 	memset(&out, 0, sizeof(out));
 	if (j->c->before_save != NULL && (rc = j->c->before_save(j->c, &out)) != 0)
 		return rc;
-	if (natsMsg_GetMetaData(&meta, last) == NATS_OK) {
-		seq = meta->Sequence.Stream;
-		jsMsgMetaData_Destroy(meta);
-	}
-	if ((rc = mark(j, last, seq)) != 0)
+	for (i = 0; i < n; i++)
+		if ((seq = stream_seq(msgs[i])) > top_seq) {
+			top_seq = seq;
+			top = msgs[i];
+		}
+	if (top != NULL && (rc = mark(j, top, top_seq)) != 0)
 		return rc;
-	ack(j, last, seq);
+	for (i = 0; i < n - 1; i++)
+		natsMsg_Ack(msgs[i], NULL);
+	ack(j, msgs[n - 1], stream_seq(msgs[n - 1]));
 	return 0;
 }
 
@@ -468,8 +493,8 @@ fetch(struct jsc *j)
 	say_up(j);
 	for (i = 0; i < list.Count && (rc = handle(j, list.Msgs[i])) == 0; i++)
 		;
-	/* With ack_all, the last one done answers for those before it, once on disk. */
-	if (j->ack_all && i > 0 && (rc2 = batch_done(j, list.Msgs[i - 1])) != 0) {
+	/* By batch: those handled are acknowledged once on disk. */
+	if (j->by_batch && i > 0 && (rc2 = batch_done(j, list.Msgs, i)) != 0) {
 		j->c->status = rc2;
 		rc = -1;
 	}
@@ -506,11 +531,11 @@ js_consume_run(const struct consume_opts *o, struct consumer *c)
 	j.o = o;
 	j.c = c;
 	j.prefix = o->nats.prefix != NULL ? o->nats.prefix : SHIP_PREFIX_DEFAULT;
-	j.ack_all = c->batch > 1;
+	j.by_batch = c->batch > 1;
 	j.want.stream = o->nats.stream;
 	j.want.durable = o->nats.durable;
 	j.want.filter = j.filter;
-	j.want.ack_all = j.ack_all;
+	j.want.by_batch = j.by_batch;
 	j.want.max_ack_pending = c->batch > 0 ? c->batch : 1;
 	j.want.ack_wait_ns = ACK_WAIT_NS;
 	if (o->filter.have_since)
@@ -527,6 +552,10 @@ js_consume_run(const struct consume_opts *o, struct consumer *c)
 		return rc;
 	}
 	j.have_cursor = o->cursor != NULL;
+	if (j.have_cursor) {
+		j.cursor_start = j.cursor.pos.seq;
+		memcpy(j.start_hash, j.cursor.pos.hash, SHA256_LEN);
+	}
 	if ((rc = c->start != NULL ? c->start(c, NULL) : 0) == 0 &&
 	    (rc = js_link_open(&j.link, &lo)) == 0)
 		rc = run(&j);

@@ -13,7 +13,7 @@ consumer_config(const struct js_durable_want *w, jsConsumerConfig *cc)
 {
 	jsConsumerConfig_Init(cc);
 	cc->Durable = w->durable;
-	cc->AckPolicy = w->ack_all ? js_AckAll : js_AckExplicit;
+	cc->AckPolicy = js_AckExplicit;	/* each record's own: never one for those before it */
 	cc->AckWait = w->ack_wait_ns;
 	cc->FilterSubject = w->filter;
 	cc->MaxAckPending = w->max_ack_pending;
@@ -36,10 +36,12 @@ check_consumer(const struct js_durable_want *w, const jsConsumerInfo *ci)
 		    have != NULL && *have != '\0' ? have : "every subject", w->filter);
 		return EX_CONFIG;
 	}
-	if (ci->Config->AckPolicy != (w->ack_all ? js_AckAll : js_AckExplicit)) {
+	if (ci->Config->AckPolicy != js_AckExplicit ||
+	    ci->Config->MaxAckPending != w->max_ack_pending) {
 		msg("durable %s of stream %s was made for %s: give each command a durable of "
-		    "its own", w->durable, w->stream,
-		    w->ack_all ? "exec (acks one by one)" : "follow (acks by batch)");
+		    "its own", w->durable, w->stream, ci->Config->AckPolicy != js_AckExplicit ?
+		    "another ack policy" : w->by_batch ? "exec (one record at a time)" :
+		    "follow (records by batch)");
 		return EX_CONFIG;
 	}
 	return 0;

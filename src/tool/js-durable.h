@@ -17,7 +17,7 @@ struct js_durable_want {
 	const char	*stream;
 	const char	*durable;
 	const char	*filter;	/* the subject it reads */
-	bool		 ack_all;	/* an ack answers for every record before it (follow) */
+	bool		 by_batch;	/* follow: acks once a batch is on disk; exec: one by one */
 	int64_t		 max_ack_pending;	/* records handed out and not yet answered */
 	int64_t		 ack_wait_ns;	/* before an unanswered record is handed out again */
 	int64_t		 start_ns;	/* 0: from the stream's start; else from that time */

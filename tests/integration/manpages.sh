@@ -55,8 +55,10 @@ installed()
 
 for page in "${PAGES[@]}"; do
 	name=$(basename "$page")
-	out=$(groff -mandoc -ww -z "$page" 2>&1)
-	is "$out" "" "$name: groff -mandoc -ww warns of nothing"
+	# Every warning but "can't break line": the pages made from doc/*.in carry the
+	# configured paths, and a long prefix (make distcheck's) is one word troff cannot break.
+	out=$(groff -mandoc -ww -Wbreak -z "$page" 2>&1)
+	is "$out" "" "$name: groff -mandoc -ww warns of nothing (but of a path too long to break)"
 	out=$(mandoc -T lint -W warning "$page" 2>&1)
 	is "$out" "" "$name: mandoc -T lint -W warning finds nothing"
 	ok "$name: installed (a *_MANS variable of Makefile.am names it)" installed "$name"
