@@ -98,12 +98,15 @@ port_free()
 	fi
 }
 
-# free_port: print a port in 20000-40000 that nothing uses now.
+# free_port: print a port in 20000-32767 that nothing uses now: below Linux's ephemeral
+# range (32768-60999), so that no outgoing connection takes it while a server that owns it
+# is down (a NATS server restarted on its port, after the cluster was stopped, found its
+# monitoring port taken by a connection made meanwhile).
 free_port()
 {
 	local i p
 	for ((i = 0; i < 100; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 20001))
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12768))
 		if port_free "$p"; then
 			printf '%s\n' "$p"
 			return 0
