@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/big-log.sh: what a 1,000,000-record log costs idwise-fcgi, measured through nginx.
 #
 #   bash bench/big-log.sh [BUILD_DIR]        (default: build, as tests/run.sh leaves it)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bench/lib.sh: helpers for bench/run.sh and bench/profile.sh (sourced; bash, set -u).
 #
 # The caller sets SRC (the source tree), BUILD (a configured and built tree), WORK (a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/log-stats.sh: how long idwise-log stats, verify, head, follow and show take on a
 # log of a million records.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/merkle.sh: what the Merkle tree costs on a log of a million records: checkpoint
 # (the whole tree, and going on from the last one signed), prove (inclusion and
 # consistency) and verify-proof, each recomputing from the log's lines, no side file.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * minimal-fcgi.c: the benchmark's baseline (bench/run.sh). A FastCGI responder with
  * idwise-fcgi's threading model: N worker threads, each with its own FCGX_Request,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/profile.sh: where idwise-fcgi's time goes under bench/run.sh's load (behind nginx,
 # spawn-fcgi, bearer auth, allow_from, sync = data, unique deliveries from
 # bench/unique.lua), with minimal-fcgi alongside for the FastCGI path alone. Parts

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/rss.sh [BUILDDIR] [REQUESTS]: one idwise-fcgi process (--listen on a unix socket,
 # sync = none) behind nginx takes REQUESTS requests (default 100000) sent with curl, 8 at a
 # time: a quarter new deliveries, a quarter redeliveries of one event, a quarter with a wrong

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/run.sh: idwise-fcgi's throughput, latency and memory, side by side in one run on
 # one machine, against
 #   - bench/minimal-fcgi: a libfcgi responder that reads the body and answers 200, with the

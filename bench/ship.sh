@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/ship.sh: how fast idwise-log ship publishes to a 3-node NATS JetStream cluster on
 # this machine (a stream with 3 replicas on file storage), against the receiver's peak
 # ingest, in one run:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz-config.c: config_parse() on any text. It reads no file (secret files are loaded by
  * config_load), so the input is the whole world. Oracles: an accepted config holds values in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz-fcgi.c: the bytes of one FastCGI connection through the record layer, as the edge
  * feeds them: in reads of a size the first byte picks, each request taken, re-encoded for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz-request.c: the pure core from request to reply and record. One input is
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz-verify.c: the log's readers over a log file's bytes (in a memfd): the writer's
  * (logformat_each_line(), record_parse(), record_follows()) and `idwise-log verify`'s

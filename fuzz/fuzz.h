@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz.h: the entry points every harness defines, for libFuzzer (--enable-fuzzing) and for
  * fuzz/replay.c, which runs a harness over its corpus in every make check.

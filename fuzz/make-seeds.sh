@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # fuzz/make-seeds.sh: write the seed corpora fuzz/corpus/{request,config,verify}/ from
 # tests/samples and the cases of the tests (run it from anywhere; it replaces seed-* files
 # and leaves regress-* files, the inputs of past findings, alone). The layout of a request

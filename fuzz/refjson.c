@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * refjson.c: a plain recursive-descent JSON checker for the fuzzers' oracles. It shares no
  * code with src/jsonstrict.c on purpose: UTF-8 is checked against the table of well-formed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * refjson.h: a second JSON checker, written apart from src/jsonstrict.c and json-c, that the
  * fuzzers hold the core against. It says what the contract (idwise-fcgi(8), "Checks and

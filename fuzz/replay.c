@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * replay.c: run a harness over every file of its corpus (seeds and the inputs of past
  * findings) without libFuzzer, one child process per file, and print TAP. It is how every

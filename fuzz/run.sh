@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # fuzz/run.sh SECONDS [HARNESS...]: build the libFuzzer harnesses out of tree in build-fuzz/
 # (clang, ./configure --enable-fuzzing --enable-werror: ASan+UBSan, coverage) and run each
 # for SECONDS (-max_total_time) from its committed corpus fuzz/corpus/NAME/ (read only) and

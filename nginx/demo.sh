@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # nginx/demo.sh: quick start on Debian 12, as root, from the top of a checkout.
 #
 #   bash nginx/demo.sh          install the packages of .ci/packages, build, and run

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """fcgi-raw.py: a raw FastCGI client for the tests (Python 3, standard library only).
 
 It writes any bytes a client could send (records of any version, type, request id and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/fcgi-raw.sh: shell helpers around tests/fcgi-raw.py, the raw FastCGI client.
 # Sourced after tests/lib.sh.
 #

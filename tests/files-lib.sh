@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/files-lib.sh: helpers for tests/integration/files.sh, sourced after tests/lib.sh.
 #
 #   timing      timed_post FILE [CURL-ARG...] (post, bounded; sets ELAPSED_MS)

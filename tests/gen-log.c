@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * gen-log.c: write chained event log records to stdout, for the integration tests: records
  * that continue an existing log's chain, for ids and at ages the test chooses, so that it

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/layering.sh: the layers of src/ (Makefile.am) include and link only downwards.
 # src/common includes nothing of store, responder or tool; src/store nothing of the
 # responder or the tool; src/responder nothing of the tool; src/tool of the responder only

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib-hosts.sh: what the tests of the other web servers share (lighttpd.sh, h2o.sh,
 # caddy.sh), sourced after tests/lib.sh.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib-proxy.sh: idwise-fcgi as its own daemon behind Apache mod_proxy_fcgi and behind
 # nginx with kept FastCGI connections. Sourced after tests/lib.sh.
 #

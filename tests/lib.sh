@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib.sh: helpers for the integration tests, sourced by tests/integration/*.sh.
 #
 # The test harness (Makefile.am) exports top_srcdir, top_builddir (absolute) and SAMPLES.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * line-sha256.c: print the hex SHA-256 of every line of stdin, its '\n' included, one a
  * line; an unfinished last line is hashed as it is. What "sha256sum" would print for each

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/log-lib.sh: helpers for the idwise-log tests, sourced after tests/lib.sh.
 #
 #   writing     post_event CONF ID [EVENT [DECISION [REFERENCE]]], post_sample CONF NAME,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """tests/memscan.py PID NEEDLE...: count each NEEDLE in the memory a core dump of PID would
 hold, read through /proc/PID/mem (as root), without writing a core file: what the kernel's
 default coredump_filter (0x33) dumps, the readable anonymous and written private mappings

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # tests/merkle-ref.py: an RFC 6962 tree written from the RFC's definitions (MTH, PATH,
 # PROOF, section 2.1) with hashlib, independent of idwise-log's C, for
 # tests/integration/checkpoint.sh. It also plays the attacker who holds the signing key:

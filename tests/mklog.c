@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mklog.c: writes COUNT chained log records to stdout, made by the writer's own
  * event_classify and record_line, for idwise-log's tests and bench/log-stats.sh.

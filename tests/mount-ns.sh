@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/mount-ns.sh: sourced first by a test that mounts filesystems. As root, it runs the
 # test again in a mount namespace of its own (when unshare can make one), so that its
 # mounts go away with it.

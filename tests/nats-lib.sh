@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/nats-lib.sh: a NATS JetStream cluster on loopback for the tests, sourced after
 # tests/lib.sh. The servers are Debian's nats-server, each with JetStream on file storage
 # under $TEST_TMP/nats/I, started and stopped by pid; lib.sh's exit trap stops them.

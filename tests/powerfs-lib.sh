@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/powerfs-lib.sh: powerfs (tests/powerfs/, a FUSE filesystem that forgets what was
 # not flushed) for the tests that cut the power, sourced after tests/mount-ns.sh and
 # tests/lib.sh. They run in a mount namespace of their own, as root.

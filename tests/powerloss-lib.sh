@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/powerloss-lib.sh: what tests/integration/powerloss.sh reads on the disk after a
 # cut, sourced by it once M (the mount), DIR (its own files, outside the cut), LOAD (the
 # senders' directory) and IDWISE_LOG are set. ROOT is $M, or the backing directory after a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/run.sh: the whole test suite, from a clean checkout.
 #
 #   1. autoreconf -fi

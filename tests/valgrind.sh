@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/valgrind.sh BUILDDIR [SCRIPT...]: run integration scripts (default: cgi.sh,
 # hosting.sh, secrets.sh, badinput.sh, fcgi-edge.sh) with every idwise-fcgi they start
 # running under valgrind memcheck (through IDWISE_FCGI, see tests/lib.sh):

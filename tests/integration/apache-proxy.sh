@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/apache-proxy.sh: idwise-fcgi as its own daemon (--listen unix:,
 # --threads 4) behind a real Apache 2.4 with mod_proxy_fcgi (Debian's apache2), on a
 # loopback port, with the operator's apache/idwise-fcgi-proxy.conf included (ProxyPass to

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/apache.sh: idwise-fcgi run by a real Apache 2.4 with mod_fcgid (Debian's
 # apache2 and libapache2-mod-fcgid), on a loopback port, with the operator's
 # apache/idwise-fcgi.conf included in one virtual host per configuration; the children and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/audit.sh: an account of every decision: one stderr line per rejection
 # (with nginx's request id, rate-limited), the reject_log file, log_level = debug, and the
 # bound on how long a client stalled mid-body can hold a worker (--io-timeout).

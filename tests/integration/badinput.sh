@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/badinput.sh: the bad-input corpus tests/badinput/cases (one request per
 # line: wrong methods, near-miss credentials, content types, sizes, broken JSON, nesting,
 # UTF-8, escapes, NUL bytes, numbers, duplicate names, envelopes, unknown events) sent through

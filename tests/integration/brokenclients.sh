@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/brokenclients.sh: slow and broken clients. Through nginx (HTTP written by
 # hand on /dev/tcp): one that stops mid-body, one that sends less than its Content-Length and
 # closes, one that goes away before the reply. Directly on idwise-fcgi's FastCGI socket

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/caddy.sh: idwise-fcgi as its own daemon (--listen unix:PATH) behind a real
 # Caddy 2 whose site imports the operator's snippet caddy/idwise-fcgi.caddy: every sample,
 # a bad token, a redelivery, a chunked body (Caddy passes CONTENT_LENGTH=-1), an over-large

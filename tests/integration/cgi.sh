@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/cgi.sh: idwise-fcgi as a plain CGI program (fd 0 a file or a pipe, the
 # CGI variables in the environment), one FastCGI responder driven by cgi-fcgi (a stdin
 # shorter than CONTENT_LENGTH), and the command line (--check-config, exit codes).

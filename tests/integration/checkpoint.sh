@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/checkpoint.sh: idwise-log keygen, checkpoint, prove and verify-proof on
 # logs tests/mklog made: roots and proofs against an RFC 6962 tree written in Python from
 # the RFC (tests/merkle-ref.py), every proof checked by verify-proof and by the Python

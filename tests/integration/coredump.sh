@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/coredump.sh: no copy of a request's credential in the responder's
 # memory (issue 13, finding 10). A responder started with --allow-core-dumps behind nginx
 # takes N deliveries with a bearer token; then the token is counted in what a core dump of

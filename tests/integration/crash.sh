@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/crash.sh: 4 responders, each on its own socket, behind one nginx upstream,
 # one log. Senders post batches of new deliveries 32 at a time and retry each until it gets
 # a 200, with the same body, as IDWise does; meanwhile a supervisor SIGKILLs a random

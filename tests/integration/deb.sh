@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/deb.sh: the Debian package, for real on this machine. It builds
 # idwise-fcgi_VERSION_ARCH.deb from a copy of the source (dpkg-buildpackage -us -uc -b),
 # runs lintian on it, installs it, checks what the install made (the user, the owners and

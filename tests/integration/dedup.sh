@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/dedup.sh: a redelivery is recognised by every process (4 responders on
 # their own sockets, one log), also when all four get it at the same moment; after the
 # responders restart; after the log is rotated (twice); after the index and state files are

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/dir-sync.sh: a new log file's name is on disk before the first record
 # in it is acknowledged. fdatasync(2) makes a file's data durable, not its directory
 # entry; so when the writer opens an empty log file (the first one, or the next after a

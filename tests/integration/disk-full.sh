@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/disk-full.sh: writes that fail, behind nginx. (a) A file size limit
 # (prlimit --fsize on the running responder; idwise-fcgi ignores SIGXFSZ, so write(2) fails
 # with EFBIG, or writes short): 503 with Retry-After, the log unchanged to the byte, and the

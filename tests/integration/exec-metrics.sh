@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/exec-metrics.sh: idwise-log exec --metrics FILE: the textfile metrics
 # for node_exporter (the counts, the last seq, the dead-letter file's size), written at the
 # start, every second while it runs, and on every way out, always whole (a temporary file

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/exec.sh: idwise-log exec: the command's standard input and
 # environment, no shell, retries with backoff, the dead-letter file, the cursor moving only
 # past handled records, kill -9 and SIGTERM at any moment, bad arguments. Output: TAP.

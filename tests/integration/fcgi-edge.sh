@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/fcgi-edge.sh: the FastCGI edge against a hostile client of its socket
 # (issue 13, findings 1-3 and 5-7). One responder, --threads 4 --io-timeout 3, on a unix
 # socket; tests/fcgi-raw.py writes the records (any bytes) and reads what comes back.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/files.sh: what a responder opens for writing next to the log (the log,
 # <log>.torn, <log>.idx, <log>.shm, the reject log) must be a regular file of the
 # service's user; anything else there is refused with one line, never followed or

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/follow-rotate.sh: idwise-log follow across real rotations: the file
 # renamed between appends of the real idwise-fcgi (which starts a new file on its next
 # append) and Debian's logrotate -f; a cursor through kill -9 at any moment; the record a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/follow.sh: idwise-log's command line, and follow on one file: --once,
 # the formats, the filters, the cursor, unreadable and damaged logs. Logs are made by the
 # real idwise-fcgi run as a CGI program. Output: TAP.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/h2o.sh: idwise-fcgi as its own daemon (--listen unix:PATH) behind a real
 # H2O whose host's paths are the operator's snippet h2o/idwise-fcgi.conf: every sample, a
 # bad token, a redelivery, a chunked body, an over-large body, the log verified.

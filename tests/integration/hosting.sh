@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/hosting.sh: idwise-fcgi as its own daemon (--listen unix: and TCP,
 # --socket-mode), several requests at once (--threads), SIGTERM while a request is in
 # hand, and clients that vanish mid-request. Requests are sent with cgi-fcgi; a body that

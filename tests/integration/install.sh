@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/install.sh: make install DESTDIR=... from the build tree: the exact list
 # of files, the configured paths in them, nothing written outside DESTDIR; the installed
 # program, example config, man pages, systemd units (systemd-analyze verify and security),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/keepalive.sh: persistent FastCGI connections cost no waiting (issue 13,
 # finding 4). One idwise-fcgi process with --threads 4 on a unix socket, behind (a) real
 # nginx with nginx/idwise-fcgi-upstream.conf (keepalive 8) and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/lighttpd.sh: idwise-fcgi as its own daemon (--listen unix:PATH) behind a
 # real lighttpd that includes the operator's snippet lighttpd/idwise-fcgi.conf: every
 # sample, a bad token, a redelivery, a chunked body, an over-large body, the log verified.

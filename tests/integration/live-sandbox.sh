@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/live-sandbox.sh: one nginx serving /idwise/live and /idwise/sandbox with
 # the operator's snippet nginx/idwise-fcgi-live-sandbox.conf, each location passed to its
 # own idwise-fcgi (spawn-fcgi, --user when root) with its own config: credentials, env

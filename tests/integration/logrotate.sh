@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/logrotate.sh: Debian's logrotate, with the shipped logrotate/idwise-fcgi
 # (only the path, the su user, the date format (the time of day added, since it rotates
 # many times a minute) and, for the create mode, nocreate changed), forced 5 times while 8

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/logtool.sh: idwise-log verify, head and stats on a log the real
 # idwise-fcgi wrote (plain CGI, rotated twice by renaming) and on logs tests/mklog made:
 # intact logs, every kind of damage of issue 3, --head reached and not, unreadable files,

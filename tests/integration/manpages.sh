@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/manpages.sh: the man pages are the reference, so they are checked
 # against the code: every page in doc/ formats without a warning (groff -ww and mandoc's
 # lint), is installed, and sends nobody to the README or the spec; idwise-log(1) has every

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/many-writers.sh: 8 responder processes (spawn-fcgi -F 8) behind a real
 # nginx share one log; 32 senders at once post 20,000 unique deliveries. Every one gets 200,
 # the log holds 20,000 whole records with seq 1..20,000, each id once with the seq its reply

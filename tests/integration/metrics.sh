@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/metrics.sh: the status page through nginx with 4 responder processes:
 # Prometheus metrics (read with python3-prometheus-client's parser) that count a scripted
 # mix of requests for the whole deployment and survive restarts, JSON health, access

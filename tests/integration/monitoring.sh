@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/monitoring.sh: the shipped monitoring files, with Debian's promtool:
 # the rules pass promtool check rules and their unit tests (promtool test rules); every
 # alert has a case where it fires and one where it must not, and the tests fail when an

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/nats-order.sh: follow --nats when the stream hands a record out after
 # later ones. One nats-server; a log of 20 records shipped; then another client takes the
 # first message from the durable and never answers, so that the stream hands it out again

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/nginx.sh: idwise-fcgi under spawn-fcgi behind a real nginx that includes
 # the operator's snippet nginx/idwise-fcgi.conf, driven with curl. Every sample, dedup and
 # conflict, every reply of idwise-fcgi(8), the log read back and its chain checked with sha256sum,

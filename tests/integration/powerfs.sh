@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/powerfs.sh: powerfs itself (tests/powerfs/, the filesystem that forgets
 # what was not flushed), before tests/integration/powerloss.sh relies on it. Each case
 # does what an application would, through the mount, then cuts the power and looks at

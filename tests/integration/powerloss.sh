@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/powerloss.sh: power cuts, not just crashes. The log, its state file,
 # index and torn file, and the consumers' cursors, output and dead-letter file are on
 # powerfs (tests/powerfs/: a filesystem that forgets, on a cut, whatever was not flushed).

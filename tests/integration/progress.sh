@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/progress.sh: idwise-log verify, reindex, checkpoint and prove over a
 # big log (tests/mklog, 150,000 records) show their progress when stderr is a terminal
 # (a pseudo-terminal made by script(1)): records, MB of the files' total, MB/s and the time left, at most four

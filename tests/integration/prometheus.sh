@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/prometheus.sh: a real Prometheus (Debian's) on a loopback port scrapes a
 # responder's status page through nginx every second, with the shipped rules loaded:
 # after the samples are sent its queries count them; every rule evaluates without error;

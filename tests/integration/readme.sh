@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/readme.sh: the documentation keeps its shape. README.md is an
 # introduction of at most 300 lines; every key of config-keys.c's key table has an entry in
 # idwise-fcgi.conf(5) and every entry there is a key; every long option of main.c has an

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/reindex.sh: idwise-log reindex rebuilds idwise-fcgi's dedup index from
 # the log and its rotated files, owned like the log, and refuses a damaged log.
 # Output: TAP.

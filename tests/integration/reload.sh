@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/reload.sh: SIGHUP makes a running idwise-fcgi read its config and secret
 # files again (issue 19), behind real nginx with the operator's snippets. (a) One process
 # with --threads 4, as systemd runs it, behind nginx keeping its connections

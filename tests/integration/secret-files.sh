@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/secret-files.sh: the files secrets come from, and the process that holds
 # them (issue 13, findings 10 and 12). A secret file that is a symlink to /etc/shadow or to
 # a file of another user, a secret file of another user, a config file others may write or

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/secrets.sh: no secret leaves the process. For bearer, basic and header
 # auth behind nginx (log_level = debug and a reject_log, so that every decision is written
 # somewhere): deliveries with the right credential and with wrong ones (near misses of the

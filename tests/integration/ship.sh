@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/ship.sh: idwise-log ship to a real 3-node NATS JetStream cluster on
 # loopback (TLS with a CA made here, a user with a password file). Two receivers behind
 # nginx, each with its own log and shipper, take deliveries under load: to one host, to

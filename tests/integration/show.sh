@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/show.sh: idwise-log show on a log the real idwise-fcgi wrote (plain CGI,
 # rotated twice by renaming): one journey, reference number or id, oldest first across the
 # files, as a timeline or as stored; values that must match whole; decision values that

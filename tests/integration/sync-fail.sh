@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/integration/sync-fail.sh: an fdatasync that fails, for real, behind nginx. The log
 # is on ext4 on a loop device; shrinking the device under the mounted filesystem makes the
 # writeback of a new record fail, so fdatasync(2) returns EIO; it is mended by putting

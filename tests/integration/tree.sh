@@ -1,6 +1,8 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tree.sh: the rules of HACKING.md that a script can check, over src/: every file opens with
-# the SPDX line and a purpose line; no file is over 600 lines; a file over 300 lines has
+# the SPDX line (and every C, shell and Python file of tests/, fuzz/, bench/ and the
+# scripts carries it) and a purpose line; no file is over 600 lines; a file over 300 lines has
 # dividers between its parts; no comment or message cites a section of the spec (which is
 # not in the repository) or a README heading (the man pages are the reference).
 set -u
@@ -57,6 +59,24 @@ check "no file in src/ is over 600 lines" "${too_long%$'\n'}"
 check "every file over 300 lines has dividers between its parts" "${no_divider%$'\n'}"
 
 top=$(dirname "$src")
+
+# The other code of the tree (tests, fuzzing, benchmarks, scripts): the SPDX line first, or
+# second under a "#!" line.
+mapfile -t others < <(cd "$top" && find tests fuzz bench nginx .ci \
+    \( -name '*.[ch]' -o -name '*.sh' -o -name '*.py' -o -path .ci/run \) -type f \
+    2>/dev/null | sort)
+no_spdx=
+for f in "${others[@]}"; do
+	head -n 2 "$top/$f" | grep -qE '^(/\*|#) SPDX-License-Identifier: ISC( \*/)?$' ||
+		no_spdx+="$f"$'\n'
+done
+if [ "${#others[@]}" -lt 20 ]; then
+	result fail "the tests, fuzz and bench code is there" "only ${#others[@]} files"
+else
+	check "every other C, shell and Python file carries the SPDX line (${#others[@]} files)" \
+	    "${no_spdx%$'\n'}"
+fi
+
 cites=$(cd "$top" && grep -nE 'SPEC *§|SPEC section' -r src tests fuzz bench doc \
     --exclude=tree.sh | sed 's|^\./||')
 check "no comment, message or page cites a section of the spec" "$cites"

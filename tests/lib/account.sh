@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/account.sh: the account the responder runs as (RUN_USER, RESPONDER_ARGS,
 # as_run_user, give_to_responder) and secret files (random_hex, write_secret). Needs bail;
 # sourced by tests/lib.sh and bench/lib.sh.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/apache.sh: Apache 2.4 with mod_fcgid on a loopback port, one virtual host per
 # config, with the operator's apache/idwise-fcgi.conf.in (start_apache, stop_apache,
 # fcgid_pids; apache_launch and apache_fill for other configs, as tests/lib-proxy.sh's);

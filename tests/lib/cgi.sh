@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/cgi.sh: the responder as a plain CGI program (cgi_run, cgi_run_piped) and one
 # FastCGI request with cgi-fcgi (fcgi_run, fcgi_post); sourced by tests/lib.sh.
 # shellcheck shell=bash

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/config.sh: the credentials every test uses and write_config (a responder's
 # config and its secret files); sourced by tests/lib.sh.
 # shellcheck shell=bash

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/daemon.sh: the responder under spawn-fcgi (start_responder, stop_responder,
 # responder_pids, responder_socket) and as its own daemon on a unix socket (start_listener,
 # stop_listener, listener_pid, listener_socket); sourced by tests/lib.sh.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/load.sh: many deliveries at once with one curl (deliver_batch,
 # deliver_until_ok as IDWise retries), what they got (code_count, reply_seqs,
 # check_delivered) and a load in the background (load_start, load_stop); sourced by

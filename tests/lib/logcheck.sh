@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/logcheck.sh: reading the event log back (log_count, log_record, log_last,
 # log_state, rotated_files), the chain check (check_chain) and what must not be in a file
 # (no_sanitizer_reports, no_line_in, no_secret_in); sourced by tests/lib.sh.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/nginx.sh: nginx on a loopback port with the operator's snippet from nginx/
 # (start_nginx, start_nginx_snippet, stop_nginx; nginx_launch for other configs, as
 # tests/lib-proxy.sh's); sourced by tests/lib.sh.

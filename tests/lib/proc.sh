@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/proc.sh: processes and ports: polling (wait_for), whether a pid lives, stopping
 # pids, the clock, free ports. Needs nothing else: sourced by tests/lib.sh and bench/lib.sh.
 # shellcheck shell=bash

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/scratch.sh: the scratch directory $TEST_TMP (and $SOCK_DIR), at_exit and the
 # exit trap that runs the clean-ups and keeps the directory when a check failed; sourced by
 # tests/lib.sh after tap.sh and account.sh.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/send.sh: requests with curl to $URL and the checks of their replies (request,
 # post, post_string, header, reply_is, error_is) and the request bodies the tests send
 # (sized_event, deep_event, step_event), and every sample sent and sent again (post_samples,

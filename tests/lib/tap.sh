@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/tap.sh: TAP output (ok, is, isnt, like, diag, bail, done_testing) for the
 # integration tests; sourced by tests/lib.sh.
 # shellcheck shell=bash

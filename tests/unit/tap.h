@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tap.h: the Test Anything Protocol for the unit tests; every check prints one "ok" line. */
 #ifndef IDW_TAP_H
 #define IDW_TAP_H

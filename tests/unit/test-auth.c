@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test-auth.c: credential sets, secret files and the check of each auth kind. */
 #include "autoconf.h"
 

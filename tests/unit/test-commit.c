@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-commit.c: group commit. One sync covers every record written before it; a sync
  * of an older file does not count for a newer one; a failed sync spoils every later one;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test-config.c: the configuration file of idwise-fcgi.conf(5): keys, defaults, errors, secret files. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test-decide.c: every reply of idwise-fcgi(8), in check order, through the pure decision and reply. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-eventlog.c: the writer on real files: new, duplicate, conflict, restart, torn tail,
  * a record a dead writer left, rotation, lost index, reboot, damage, unwritable directory,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test-fcgi-proto.c: the FastCGI record layer on hand-made byte streams. */
 #include "autoconf.h"
 

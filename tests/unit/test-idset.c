@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test-idset.c: the set idwise-log stats counts distinct ids with: exact, through growth. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test-idwise.c: every sample delivery and every decision maps to the right record fields. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test-jsonstrict.c: the RFC 8259 rules json-c lets through are refused, valid JSON passes. */
 #include "autoconf.h"
 

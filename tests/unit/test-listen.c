@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test-listen.c: systemd's LISTEN_FDS protocol and the unix socket --listen makes. */
 #include "autoconf.h"
 

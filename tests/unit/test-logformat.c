@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-logformat.c: the files of a log (logformat.h): each kind of name next to the log
  * (rotated, compressed, the writer's and other tools' side files, other files), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-ownfile.c: what a responder opens next to the log (ownfile.h): a regular file of
  * its own user is opened (blocking again); a symbolic link, a FIFO (without blocking),

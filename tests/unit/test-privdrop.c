@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test-privdrop.c: looking up accounts and groups, and becoming an unprivileged user. */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test-record.c: the log line of idwise-events(5): members, order, body kept, read back, chain. */
 #include "autoconf.h"
 

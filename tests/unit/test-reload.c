@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-reload.c: the running configuration read again (reload.h): what a reload may
  * change, what it refuses and how it says so, a token rotation.

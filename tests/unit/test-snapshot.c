@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test-snapshot.c: snapshots a thread replaces while others hold them (snapshot.h). */
 #include "autoconf.h"
 

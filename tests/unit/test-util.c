@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test-util.c: hex, SHA-256, RFC 3339 time stamps, client values made safe to show, numbers, clocks, messages. */
 #include "autoconf.h"
 
