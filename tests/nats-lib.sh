@@ -9,7 +9,10 @@
 #   cluster    nats_cluster N: N servers in one cluster (with the auth and TLS set up
 #              before, if any); sets NATS_URLS (URL,URL...) and NATS_URL for nats-tool
 #   servers    nats_kill I (SIGKILL), nats_stop I (SIGTERM), nats_start I, nats_ready
-#              (every running server's JetStream is current), nats_all_stop, nats_all_start
+#              (every running server's JetStream in touch with the meta leader),
+#              nats_current (and each of its streams and consumers caught up),
+#              nats_all_stop (all at once), nats_all_start
+#   looking    nats_replicas STREAM (each server's messages and last seq of STREAM)
 #   streams    nats_tool ARG... (tests/nats-tool with NATS_URL and the credentials)
 
 NATS_TOOL=${NATS_TOOL:-$top_builddir/tests/nats-tool}
@@ -153,9 +156,15 @@ nats_all_start()
 	    { diag "nats did not get ready:" "$(tail -n 5 "$NATS_DIR/n1.log")"; return 1; }
 }
 
+# nats_all_stop: SIGTERM to every server at once, then wait for each: the cluster goes
+# down as one (a site's outage), not one server after another, each of which would leave
+# the others taking writes without it for a moment.
 nats_all_stop()
 {
 	local i
+	for ((i = 1; i <= NATS_N; i++)); do
+		[ -z "${_nats_pid[$i]:-}" ] || kill -TERM "${_nats_pid[$i]}" 2>/dev/null
+	done
 	for ((i = 1; i <= NATS_N; i++)); do
 		nats_stop "$i"
 	done
@@ -172,6 +181,34 @@ nats_ready()
 		curl -fsS -o /dev/null \
 		    "http://127.0.0.1:${_nats_mon[$i]}/healthz?js-server-only=true" 2>/dev/null ||
 		    return 1
+	done
+}
+
+# nats_current: every running server's full health check passes: its JetStream in touch
+# with the meta leader and each stream and consumer it holds a replica of caught up.
+nats_current()
+{
+	local i
+	for ((i = 1; i <= NATS_N; i++)); do
+		[ -n "${_nats_pid[$i]:-}" ] || continue
+		pid_alive "${_nats_pid[$i]}" || return 2
+		curl -fsS -o /dev/null "http://127.0.0.1:${_nats_mon[$i]}/healthz" 2>/dev/null ||
+		    return 1
+	done
+}
+
+# nats_replicas STREAM: one line per running server, "nI: M messages, last seq S", as
+# that server's replica of STREAM holds them (its monitoring port's /jsz).
+nats_replicas()
+{
+	local i
+	for ((i = 1; i <= NATS_N; i++)); do
+		[ -n "${_nats_pid[$i]:-}" ] || continue
+		curl -fsS "http://127.0.0.1:${_nats_mon[$i]}/jsz?accounts=true&streams=true" \
+		    2>/dev/null | jq -r --arg s "$1" --arg n "n$i" '
+			[.account_details[]?.stream_detail[]? | select(.name == $s)][0].state
+			| "\($n): \(.messages) messages, last seq \(.last_seq)"' 2>/dev/null ||
+		    echo "n$i: no answer"
 	done
 }
 

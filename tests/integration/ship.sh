@@ -205,6 +205,11 @@ nats_kill 2
 chaos_for 5
 nats_start 2
 chaos_for 5
+# The restarted server catches up before the outage, as an operator lets a restarted node
+# catch up before the next maintenance (an outage with a replica still catching up is
+# where nats-server 2.9.10's replicas were seen to disagree afterwards).
+POLL_STEPS=1200 wait_for nats_current ||
+    diag "server 2 not caught up after 60 s: $(nats_replicas IDWISE | tr '\n' ';')"
 diag "stopping the whole cluster for $OUTAGE_S s ($(($(now_ms) - start)) ms in)"
 nats_all_stop
 chaos_for "$OUTAGE_S"
@@ -242,6 +247,8 @@ caught_up()	# caught_up HOST: every record of its log is in the stream
 
 POLL_STEPS=1200 ok "shipper a caught up with its log" wait_for caught_up a
 POLL_STEPS=600 ok "shipper b caught up with its log" wait_for caught_up b
+POLL_STEPS=1200 wait_for nats_current || diag "the cluster is not all caught up after 60 s"
+diag "the stream's replicas: $(nats_replicas IDWISE | tr '\n' ';')"
 # --- checkpoints, off the host ---------------------------------------------------------
 
 last_checkpoint_is()	# last_checkpoint_is FILE: the stream's latest checkpoint is FILE's
