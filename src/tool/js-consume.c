@@ -56,6 +56,7 @@ struct jsc {
 	uint64_t			 cursor_start;	/* where the cursor was at the start */
 	unsigned char			 start_hash[SHA256_LEN];	/* and its message's hash */
 	struct seqring			 handled;	/* the seqs this run handled */
+	uint64_t			 said_other;	/* the last seq said to have changed */
 	bool				 have_cursor;
 	bool				 said_seen;	/* a run of records seen before */
 	bool				 said_again;	/* a run of records this run handled */
@@ -270,13 +271,25 @@ mark(struct jsc *j, natsMsg *m, uint64_t seq)
 	return cursor_save(&j->cursor, &pos, NULL);
 }
 
+/* What the seq ring keeps of m: the first 8 bytes of its payload's SHA-256. */
+static uint64_t
+message_tag(natsMsg *m)
+{
+	unsigned char	 md[SHA256_LEN];
+	uint64_t	 tag;
+
+	sha256(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), md);
+	memcpy(&tag, md, sizeof(tag));
+	return tag;
+}
+
 /* Done with m (ack) or given up on it (term): 0, or -1 with the status in c. */
 static int
 settle(struct jsc *j, natsMsg *m, uint64_t seq, bool give_up)
 {
 	int	 rc;
 
-	seqring_add(&j->handled, seq);
+	seqring_add(&j->handled, seq, message_tag(m));
 	if (j->by_batch)
 		return 0;	/* acknowledged with its batch, once on disk (fetch) */
 	if ((rc = mark(j, m, seq)) != 0) {
@@ -398,12 +411,25 @@ handle_new(struct jsc *j, natsMsg *m, uint64_t seq, uint64_t delivery)
 	return rc;
 }
 
+/* A seq handled, handed out again with another message: said once; it is handled anew. */
+static void
+said_changed(struct jsc *j, uint64_t seq)
+{
+	if (j->said_other == seq)
+		return;
+	msg("stream %s seq %" PRIu64 ": handed out again with another message than the one "
+	    "this run handled there (the stream's servers disagree on what it holds); handled "
+	    "as a new one", j->o->nats.stream, seq);
+	j->said_other = seq;
+}
+
 static int
 handle(struct jsc *j, natsMsg *m)
 {
-	jsMsgMetaData	*meta = NULL;
-	uint64_t	 seq;
-	int		 rc;
+	jsMsgMetaData		*meta = NULL;
+	enum seqring_seen	 seen;
+	uint64_t		 seq;
+	int			 rc;
 
 	if (natsMsg_GetMetaData(&meta, m) != NATS_OK) {
 		msg("stream %s: a message without JetStream metadata; passed over",
@@ -411,7 +437,10 @@ handle(struct jsc *j, natsMsg *m)
 		return 0;
 	}
 	seq = meta->Sequence.Stream;
-	if (seqring_has(&j->handled, seq))
+	seen = seqring_seen(&j->handled, seq, message_tag(m));
+	if (seen == SEQRING_OTHER)
+		said_changed(j, seq);
+	if (seen == SEQRING_SAME)
 		rc = handled_in_run(j, m, seq);
 	else if (j->have_cursor && seq <= j->cursor_start)
 		rc = seen_before(j, m, seq);
