@@ -170,31 +170,31 @@ nats_all_stop()
 	done
 }
 
-# nats_ready: every running server answers its health check (its JetStream in touch with
-# the cluster's meta leader; a stream may still be catching up); 2 when one has exited.
-nats_ready()
+# _nats_health QUERY: every running server's /healthz with QUERY passes; 2 when one has
+# exited.
+_nats_health()
 {
 	local i
 	for ((i = 1; i <= NATS_N; i++)); do
 		[ -n "${_nats_pid[$i]:-}" ] || continue
 		pid_alive "${_nats_pid[$i]}" || return 2
-		curl -fsS -o /dev/null \
-		    "http://127.0.0.1:${_nats_mon[$i]}/healthz?js-server-only=true" 2>/dev/null ||
+		curl -fsS -o /dev/null "http://127.0.0.1:${_nats_mon[$i]}/healthz$1" 2>/dev/null ||
 		    return 1
 	done
+}
+
+# nats_ready: every running server answers its health check (its JetStream in touch with
+# the cluster's meta leader; a stream may still be catching up); 2 when one has exited.
+nats_ready()
+{
+	_nats_health '?js-server-only=true'
 }
 
 # nats_current: every running server's full health check passes: its JetStream in touch
 # with the meta leader and each stream and consumer it holds a replica of caught up.
 nats_current()
 {
-	local i
-	for ((i = 1; i <= NATS_N; i++)); do
-		[ -n "${_nats_pid[$i]:-}" ] || continue
-		pid_alive "${_nats_pid[$i]}" || return 2
-		curl -fsS -o /dev/null "http://127.0.0.1:${_nats_mon[$i]}/healthz" 2>/dev/null ||
-		    return 1
-	done
+	_nats_health ''
 }
 
 # nats_replicas STREAM: one line per running server, "nI: M messages, last seq S", as
